@@ -1,0 +1,197 @@
+// Package clerkauth authenticates requests to a net/http server made by
+// users signed in with Clerk (https://clerk.com).
+//
+// A [Middleware] finds the Clerk session token of a request (the
+// Authorization: Bearer header, else the __session cookie), verifies it
+// against the instance's keys (a JWKS fetched once and cached, or a PEM key
+// with no network at all) and puts an [Auth] in the request context, where
+// handlers read it with [GetAuth]:
+//
+//	mw, err := clerkauth.New(clerkauth.Options{}) // reads CLERK_* env vars
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	defer mw.Close()
+//	mux.Handle("/api/private", mw.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+//		auth := clerkauth.GetAuth(r)
+//		fmt.Fprintf(w, "hello %s", auth.UserID)
+//	})))
+//
+// It is the Go counterpart of getAuth(req) in Clerk's Next.js SDK.
+package clerkauth
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Token types, as named by Clerk's acceptsToken option. [Auth.TokenType]
+// holds one of them.
+const (
+	TokenTypeSession = "session_token"
+	TokenTypeAPIKey  = "api_key"
+	TokenTypeM2M     = "m2m_token"
+	TokenTypeOAuth   = "oauth_token"
+)
+
+// Auth is the authentication state of a request: what Clerk's getAuth()
+// returns. A signed-out Auth has every field empty; [Auth.IsSignedIn]
+// reports which it is and [Auth.Reason] why it is signed out.
+//
+// An Auth may be shared by concurrent requests carrying the same token:
+// treat it, and the slices it holds, as read-only.
+type Auth struct {
+	// TokenType is the kind of token the request was authenticated with
+	// (TokenTypeSession for a user's session token); "" when signed out.
+	TokenType string
+	// UserID is the user's id (sub claim), "user_...".
+	UserID string
+	// SessionID is the session's id (sid claim), "sess_...".
+	SessionID string
+	// SessionStatus is the session's status (sts claim): "active", or
+	// "pending" (awaiting a required step). A pending session is signed out
+	// unless Options.AcceptPendingSessions is set, but SessionStatus still
+	// says "pending".
+	SessionStatus string
+	// Actor is set when the session is an impersonation (act claim).
+	Actor *Actor
+	// OrgID, OrgRole ("org:admin"), OrgSlug and OrgPermissions describe the
+	// active organization, from v1 (org_*) or v2 (o, fea, per, fpm) claims.
+	OrgID          string
+	OrgRole        string
+	OrgSlug        string
+	OrgPermissions []string
+	// FactorVerificationAge holds the minutes since the first and second
+	// factors were last verified (fva claim; -1 = never). Nil when absent.
+	FactorVerificationAge []int
+	// Plans and Features are the billing plans and features (pla and fea
+	// claims) as "scope:name" entries, for example "u:pro" or "o:reports".
+	Plans    []string
+	Features []string
+	// AuthorizedParty is the origin the token was issued to (azp claim).
+	AuthorizedParty string
+	// Issuer is the token's iss claim.
+	Issuer string
+	// IssuedAt and Expiry are the token's iat and exp claims.
+	IssuedAt time.Time
+	Expiry   time.Time
+
+	// Machine holds the fields of a machine token (API key, M2M or OAuth
+	// token); nil for session tokens.
+	Machine *Machine
+
+	token  string // the verified token itself (never logged)
+	err    error  // why the request is signed out
+	origin *core  // the middleware that produced it, nil when signed out by default
+}
+
+// Actor is the impersonator of an impersonation session (the act claim).
+type Actor struct {
+	// Subject is the id of the impersonating user (act.sub).
+	Subject string `json:"sub"`
+	// Issuer is act.iss, when present.
+	Issuer string `json:"iss,omitempty"`
+	// SessionID is act.sid, when present.
+	SessionID string `json:"sid,omitempty"`
+}
+
+// Machine holds what a verified machine token says.
+type Machine struct {
+	// ID is the token's id ("ak_...", "mt_...", "oat_..." or the jti).
+	ID string
+	// Subject is whom the token acts for: "user_...", "org_..." or "mch_...".
+	Subject string
+	// Name is the API key's name.
+	Name string
+	// MachineID is the calling machine's id ("mch_...") for M2M tokens.
+	MachineID string
+	// ClientID is the OAuth application's client id for OAuth tokens.
+	ClientID string
+	// Scopes are the scopes granted to the token.
+	Scopes []string
+	// Claims are the token's custom claims, as JSON.
+	Claims json.RawMessage
+	// ExpiresAt is when the token expires; zero when it does not.
+	ExpiresAt time.Time
+}
+
+var errNoMiddleware = authErr(ErrNoToken, ReasonTokenAndUATMissing, "no clerkauth middleware ran for this request")
+
+// IsSignedIn reports whether the request carries a valid token.
+func (a *Auth) IsSignedIn() bool {
+	return a != nil && a.err == nil && (a.UserID != "" || a.Machine != nil)
+}
+
+// Err returns why the request is signed out (an [*AuthError]), or nil when
+// it is signed in.
+func (a *Auth) Err() error {
+	if a == nil {
+		return errNoMiddleware
+	}
+	return a.err
+}
+
+// Reason returns Clerk's reason string for a signed-out Auth (for example
+// "token-expired"), or "" when signed in.
+func (a *Auth) Reason() string {
+	return ReasonOf(a.Err())
+}
+
+// Claims decodes the verified token's claims into v, which may be a
+// map[string]any or a struct of the caller's own custom claims. It returns
+// an error when signed out or for a machine token without a JWT.
+func (a *Auth) Claims(v any) error {
+	if !a.IsSignedIn() {
+		return errors.New("clerkauth: signed out: no claims")
+	}
+	raw, err := a.rawClaims()
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, v)
+}
+
+func (a *Auth) rawClaims() ([]byte, error) {
+	if a.Machine != nil && a.Machine.Claims != nil && strings.Count(a.token, ".") != 2 {
+		return a.Machine.Claims, nil
+	}
+	first := strings.IndexByte(a.token, '.')
+	last := strings.LastIndexByte(a.token, '.')
+	if first < 0 || last <= first {
+		return nil, errors.New("clerkauth: token is not a JWT: no claims")
+	}
+	return base64.RawURLEncoding.DecodeString(a.token[first+1 : last])
+}
+
+type ctxKey struct{}
+
+// NewContext returns a copy of ctx carrying a. It is what the middleware
+// does; use it to build contexts in tests of your own handlers.
+func NewContext(ctx context.Context, a *Auth) context.Context {
+	return context.WithValue(ctx, ctxKey{}, a)
+}
+
+// FromContext returns the Auth that a [Middleware] put in ctx; ok is false
+// when no middleware ran.
+func FromContext(ctx context.Context) (a *Auth, ok bool) {
+	a, ok = ctx.Value(ctxKey{}).(*Auth)
+	return a, ok && a != nil
+}
+
+// GetAuth returns the Auth of the request. It never returns nil: when no
+// middleware ran it returns a signed-out Auth.
+func GetAuth(r *http.Request) *Auth {
+	if a, ok := FromContext(r.Context()); ok {
+		return a
+	}
+	return signedOut(errNoMiddleware)
+}
+
+func signedOut(err error) *Auth {
+	return &Auth{err: err}
+}

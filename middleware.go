@@ -1,0 +1,282 @@
+package clerkauth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Middleware authenticates requests with Clerk session tokens. Create it
+// with [New]; it is safe for concurrent use. Call [Middleware.Close] when
+// done with it to stop the background key refresh.
+type Middleware struct {
+	c *core
+}
+
+// core is what every request shares: the configuration, the keys and the
+// caches. It is immutable after New except for the keys and caches, which
+// synchronize themselves.
+type core struct {
+	cfg      *config
+	keys     *keys
+	staticKF keyfunc.Keyfunc
+	cache    *tokenCache // nil when turned off
+}
+
+// New validates opts (see [Options] for defaults and environment
+// variables) and returns a Middleware. With a JWKS source it starts
+// downloading the keys in the background at once; the first requests wait
+// for that download (bounded by Options.KeyWaitTimeout).
+func New(opts Options) (*Middleware, error) {
+	cfg, err := opts.resolve()
+	if err != nil {
+		return nil, err
+	}
+	c := &core{cfg: cfg, keys: &keys{}, cache: newTokenCache(cfg.cacheSize)}
+	if cfg.pemKey != nil {
+		c.keys.static, c.staticKF, err = staticKeySet(cfg.pemKey)
+		if err != nil {
+			return nil, errors.New("clerkauth: cannot use the PEM key: " + err.Error())
+		}
+	} else {
+		c.keys.remote = newRemoteKeys(cfg)
+	}
+	return &Middleware{c: c}, nil
+}
+
+// Close stops the background key refresh and waits for it to end. It is
+// safe to call more than once. Requests after Close still verify with the
+// keys already loaded.
+func (m *Middleware) Close() error {
+	m.c.keys.close()
+	return nil
+}
+
+// Keyfunc returns a [jwt.Keyfunc] over the middleware's current keys, for
+// verifying other JWTs signed by the instance (for example JWT templates)
+// with golang-jwt directly.
+func (m *Middleware) Keyfunc() jwt.Keyfunc {
+	return m.c.keys.jwtKeyfunc(m.c.staticKF)
+}
+
+// Handler authenticates every request and puts the result in its context,
+// where [GetAuth] finds it; it never rejects. Its method value fits chi's
+// r.Use and any func(http.Handler) http.Handler chain.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a, ok := FromContext(r.Context()); ok && a.origin == m.c {
+			next.ServeHTTP(w, r)
+			return
+		}
+		a, _ := m.Authenticate(r)
+		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), a)))
+	})
+}
+
+// RequireAuth is Handler that also rejects requests that are not signed
+// in: 401 {"error":"Not authenticated"}, or 503 {"error":"Authentication
+// unavailable"} with Retry-After when the keys cannot be obtained (a fault
+// of the server, not of the client's session). Options.ErrorHandler
+// replaces these responses. When an outer Handler of the same Middleware
+// already authenticated the request, its result is reused.
+func (m *Middleware) RequireAuth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, ok := FromContext(r.Context())
+		if !ok || a.origin != m.c {
+			a, _ = m.Authenticate(r)
+			r = r.WithContext(NewContext(r.Context(), a))
+		}
+		if !a.IsSignedIn() {
+			m.reject(w, r, a.Err())
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Authenticate checks the request's session token without any HTTP
+// plumbing. It always returns a non-nil Auth; when err is non-nil (an
+// [*AuthError]) the Auth is signed out.
+func (m *Middleware) Authenticate(r *http.Request) (*Auth, error) {
+	tok, uat, aerr := m.c.extract(r)
+	if aerr != nil {
+		return m.c.signedOut(aerr), aerr
+	}
+	a, aerr := m.c.authenticate(r.Context(), tok, uat)
+	if aerr != nil {
+		return m.c.signedOut(aerr), aerr
+	}
+	return a, nil
+}
+
+// AuthenticateToken checks a session token obtained some other way (a
+// WebSocket subprotocol, a query parameter of a server-sent event stream).
+// It applies every check of Authenticate except the cookie rules.
+func (m *Middleware) AuthenticateToken(ctx context.Context, token string) (*Auth, error) {
+	a, aerr := m.c.authenticate(ctx, token, 0)
+	if aerr != nil {
+		return m.c.signedOut(aerr), aerr
+	}
+	return a, nil
+}
+
+func (c *core) signedOut(err *AuthError) *Auth {
+	a := &Auth{err: err, origin: c}
+	if err == errPending {
+		a.SessionStatus = "pending"
+	}
+	return a
+}
+
+// authenticate verifies tok (from the cache when it was seen before) and
+// applies the per-request checks. uat is the __client_uat of the cookie
+// path, 0 for a header token.
+func (c *core) authenticate(ctx context.Context, tok string, uat int64) (*Auth, *AuthError) {
+	now := c.cfg.now()
+	var v *verified
+	if c.cache != nil {
+		v = c.cache.get(tok)
+		if v != nil && !c.keys.current(v.key) {
+			// The key left the key set: verify again from scratch.
+			c.cache.remove(tok)
+			v = nil
+		}
+	}
+	if v == nil {
+		var aerr *AuthError
+		v, aerr = c.verify(ctx, tok)
+		if aerr != nil {
+			c.cfg.logger.Debug("clerkauth: token rejected", "reason", aerr.Reason)
+			return nil, aerr
+		}
+		if c.cache != nil && v.exp*1e9 > now.UnixNano()-int64(c.cfg.skew) {
+			c.cache.put(tok, v, now)
+		}
+	}
+	if aerr := v.checkTime(now, c.cfg.skew); aerr != nil {
+		return nil, aerr
+	}
+	if uat > 0 && v.hasIat && v.iat < uat {
+		return nil, errIATBeforeUAT
+	}
+	if v.auth.SessionStatus == "pending" && !c.cfg.acceptPending {
+		return nil, errPending
+	}
+	a := *v.auth
+	return &a, nil
+}
+
+// extract finds the session token: the Authorization bearer token first
+// (a present header token means cookies are not read), else the __session
+// cookie under Clerk's __client_uat rules. uat is 0 for a header token.
+func (c *core) extract(r *http.Request) (tok string, uat int64, err *AuthError) {
+	if h := r.Header["Authorization"]; len(h) > 0 {
+		if len(h) > 1 {
+			return "", 0, errTwoAuthorization
+		}
+		scheme, rest, _ := strings.Cut(strings.TrimSpace(h[0]), " ")
+		if strings.EqualFold(scheme, "bearer") {
+			tok = strings.TrimSpace(rest)
+			if tok == "" {
+				return "", 0, errBearerEmpty
+			}
+			return tok, 0, nil
+		}
+		// Another scheme (Basic ...) is not ours: try the cookies.
+	}
+	return c.fromCookies(r.Header["Cookie"])
+}
+
+func (c *core) fromCookies(lines []string) (tok string, uat int64, err *AuthError) {
+	var session, clientUAT, sfxSession, sfxUAT string
+	var haveUAT, haveSfx bool
+	sfx := c.cfg.cookieSuffix
+	for _, line := range lines {
+		for part := range strings.SplitSeq(line, ";") {
+			name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if !ok || !strings.HasPrefix(name, "__") {
+				continue
+			}
+			val = strings.Trim(strings.TrimSpace(val), `"`)
+			switch {
+			case name == "__session":
+				if session == "" {
+					session = val
+				}
+			case name == "__client_uat":
+				if !haveUAT {
+					clientUAT, haveUAT = val, true
+				}
+			case sfx != "" && len(name) == len("__session_")+len(sfx) && name == "__session_"+sfx:
+				if sfxSession == "" {
+					sfxSession, haveSfx = val, true
+				}
+			case sfx != "" && len(name) == len("__client_uat_")+len(sfx) && name == "__client_uat_"+sfx:
+				if sfxUAT == "" {
+					sfxUAT, haveSfx = val, true
+				}
+			}
+		}
+	}
+	if haveSfx {
+		// The instance's own suffixed pair wins when present.
+		session, clientUAT = sfxSession, sfxUAT
+	}
+	uat, perr := strconv.ParseInt(clientUAT, 10, 64)
+	if perr != nil || uat < 0 {
+		uat = 0
+	}
+	switch {
+	case session == "" && uat == 0:
+		return "", 0, errNoToken
+	case session == "":
+		return "", 0, errUATButNoToken
+	case uat == 0:
+		return "", 0, errTokenButNoUAT
+	}
+	return session, uat, nil
+}
+
+var (
+	bodyNotAuthenticated = []byte(`{"error":"Not authenticated"}`)
+	bodyUnavailable      = []byte(`{"error":"Authentication unavailable"}`)
+)
+
+// reject writes the response for a request that is not signed in.
+func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error) {
+	if m.c.cfg.errorHandler != nil {
+		m.c.cfg.errorHandler(w, r, err)
+		return
+	}
+	WriteUnauthorized(w, err)
+}
+
+// WriteUnauthorized writes the default rejection for err: 503
+// {"error":"Authentication unavailable"} with Retry-After when
+// errors.Is(err, ErrKeysUnavailable), else 401 {"error":"Not
+// authenticated"}; both with X-Clerk-Auth-Status: signed-out and
+// X-Clerk-Auth-Reason. An ErrorHandler can call it for the default
+// behaviour after doing its own logging.
+func WriteUnauthorized(w http.ResponseWriter, err error) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Clerk-Auth-Status", "signed-out")
+	if reason := ReasonOf(err); reason != "" {
+		h.Set("X-Clerk-Auth-Reason", reason)
+	}
+	if errors.Is(err, ErrKeysUnavailable) {
+		h.Set("Retry-After", "5")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write(bodyUnavailable)
+		return
+	}
+	h.Set("WWW-Authenticate", "Bearer")
+	w.WriteHeader(http.StatusUnauthorized)
+	w.Write(bodyNotAuthenticated)
+}

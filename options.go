@@ -1,0 +1,385 @@
+package clerkauth
+
+import (
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Version is this library's version, sent in the User-Agent of every
+// Backend API request.
+const Version = "0.1.0"
+
+// Default values of [Options] fields.
+const (
+	DefaultAPIURL              = "https://api.clerk.com"
+	DefaultAPIVersion          = "2025-04-10"
+	DefaultClockSkew           = 5 * time.Second
+	DefaultHTTPTimeout         = 10 * time.Second
+	DefaultJWKSRefreshInterval = time.Hour
+	DefaultJWKSCooldown        = 30 * time.Second
+	DefaultKeyWaitTimeout      = 5 * time.Second
+	DefaultTokenCacheSize      = 10000
+)
+
+// Options configures a [Middleware] (see [New]) and a [Client] (see
+// [NewClient]). The zero value is useful: every empty field falls back to
+// the standard CLERK_* environment variable, then to a safe default.
+type Options struct {
+	// SecretKey is the instance's secret key (sk_test_... or sk_live_...).
+	// It authenticates Backend API calls and the JWKS download.
+	// Default: $CLERK_SECRET_KEY.
+	SecretKey string
+
+	// JWTKey is the instance's PEM public key (Dashboard > API keys > JWT
+	// public key), with or without the BEGIN/END lines. When set, tokens
+	// are verified with it and no network call is ever made to get keys.
+	// Default: $CLERK_JWT_KEY.
+	JWTKey string
+
+	// PublishableKey is the instance's publishable key (pk_test_... or
+	// pk_live_...). When set, the token issuer is derived from it and
+	// checked, and the suffixed cookies __session_<sfx> and
+	// __client_uat_<sfx> are read. Default: $CLERK_PUBLISHABLE_KEY.
+	PublishableKey string
+
+	// APIURL is the Backend API base URL. It must be https, except for a
+	// loopback address (tests). Default: $CLERK_API_URL, else
+	// https://api.clerk.com.
+	APIURL string
+
+	// APIVersion is sent as the Clerk-API-Version header of Backend API
+	// calls. Default: $CLERK_API_VERSION, else 2025-04-10.
+	APIVersion string
+
+	// JWKSURL overrides where keys are fetched from, for example the
+	// public https://<frontend api>/.well-known/jwks.json, which needs no
+	// secret key. The secret key is sent only to the Backend API's own
+	// /v1/jwks. Default: {APIURL}/v1/jwks.
+	JWKSURL string
+
+	// AuthorizedParties lists the origins allowed in the token's azp claim,
+	// for example "https://app.example.com". When set, a token without azp
+	// or with an unlisted one is rejected. Set it whenever cookies are
+	// accepted: it is what stops another site's page from using a user's
+	// session (CSRF). Default: none (azp not checked).
+	AuthorizedParties []string
+
+	// Issuer is the expected iss claim, checked exactly. Default: derived
+	// from PublishableKey ("https://" + its Frontend API host) when one is
+	// set; otherwise iss is not checked, as in Clerk's SDKs.
+	Issuer string
+
+	// ClockSkew is the leeway for exp, nbf and iat. A negative value means
+	// no leeway. Default: 5s.
+	ClockSkew time.Duration
+
+	// AcceptPendingSessions treats sessions with status "pending" (awaiting
+	// a required step such as choosing an organization) as signed in.
+	// Default: false (signed out, as Clerk's getAuth does).
+	AcceptPendingSessions bool
+
+	// HTTPClient makes the JWKS and Backend API requests. Default: a client
+	// with a 10s timeout.
+	HTTPClient *http.Client
+
+	// ErrorHandler writes the response when RequireAuth rejects a request.
+	// err is an [*AuthError]. Default: 401 {"error":"Not authenticated"}, or
+	// 503 {"error":"Authentication unavailable"} when errors.Is(err,
+	// ErrKeysUnavailable).
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
+	// Logger receives key-refresh failures (Warn) and rejected requests
+	// (Debug). It never receives a token or a secret key.
+	// Default: slog.Default().
+	Logger *slog.Logger
+
+	// Now returns the current time. Default: time.Now.
+	Now func() time.Time
+
+	// JWKSRefreshInterval is how often keys are refreshed in the
+	// background. Default: 1h.
+	JWKSRefreshInterval time.Duration
+
+	// JWKSCooldown is the least time between two refreshes caused by an
+	// unknown kid; a token with an unknown kid inside the cooldown fails at
+	// once with jwk-kid-mismatch. Default: 30s.
+	JWKSCooldown time.Duration
+
+	// KeyWaitTimeout bounds how long a request waits for a key download
+	// (it is also bounded by the request's own context). Default: 5s.
+	KeyWaitTimeout time.Duration
+
+	// TokenCacheSize bounds the verified-token cache, which maps a token
+	// already verified to its result so that the same token (a browser
+	// sends the same one for its 60 s life) is not verified again. Every
+	// hit re-checks exp/nbf/iat and that the signing key is still in the
+	// key set. About 2 KiB per entry. A negative value turns it off.
+	// Default: 10000.
+	TokenCacheSize int
+}
+
+// config is Options after defaults, validation and precomputation. It is
+// immutable after New returns.
+type config struct {
+	secretKey         string
+	apiURL            string
+	apiVersion        string
+	jwksURL           string
+	jwksSendSecret    bool
+	pemKey            *rsa.PublicKey
+	publishableKey    string
+	cookieSuffix      string
+	authorizedParties []string
+	issuer            string
+	skew              time.Duration
+	acceptPending     bool
+	httpClient        *http.Client
+	errorHandler      func(http.ResponseWriter, *http.Request, error)
+	logger            *slog.Logger
+	now               func() time.Time
+	refreshInterval   time.Duration
+	cooldown          time.Duration
+	keyWait           time.Duration
+	cacheSize         int
+}
+
+func envOr(v, name string) string {
+	if v != "" {
+		return v
+	}
+	return strings.TrimSpace(os.Getenv(name))
+}
+
+// resolve applies defaults and environment variables and validates
+// everything. The error never contains a secret key.
+func (o Options) resolve() (*config, error) {
+	c := &config{
+		secretKey:         envOr(o.SecretKey, "CLERK_SECRET_KEY"),
+		publishableKey:    envOr(o.PublishableKey, "CLERK_PUBLISHABLE_KEY"),
+		apiURL:            strings.TrimRight(envOr(o.APIURL, "CLERK_API_URL"), "/"),
+		apiVersion:        envOr(o.APIVersion, "CLERK_API_VERSION"),
+		authorizedParties: append([]string(nil), o.AuthorizedParties...),
+		issuer:            o.Issuer,
+		acceptPending:     o.AcceptPendingSessions,
+		httpClient:        o.HTTPClient,
+		errorHandler:      o.ErrorHandler,
+		logger:            o.Logger,
+		now:               o.Now,
+		skew:              max(durationOr(o.ClockSkew, DefaultClockSkew), 0),
+		refreshInterval:   durationOr(o.JWKSRefreshInterval, DefaultJWKSRefreshInterval),
+		cooldown:          durationOr(o.JWKSCooldown, DefaultJWKSCooldown),
+		keyWait:           durationOr(o.KeyWaitTimeout, DefaultKeyWaitTimeout),
+		cacheSize:         o.TokenCacheSize,
+	}
+	if c.apiURL == "" {
+		c.apiURL = DefaultAPIURL
+	}
+	if c.apiVersion == "" {
+		c.apiVersion = DefaultAPIVersion
+	}
+	if c.httpClient == nil {
+		c.httpClient = &http.Client{Timeout: DefaultHTTPTimeout}
+	}
+	if c.logger == nil {
+		c.logger = slog.Default()
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.cacheSize == 0 {
+		c.cacheSize = DefaultTokenCacheSize
+	}
+	if c.refreshInterval < 0 || c.cooldown < 0 || c.keyWait < 0 {
+		return nil, errors.New("clerkauth: JWKSRefreshInterval, JWKSCooldown and KeyWaitTimeout must not be negative")
+	}
+
+	if c.secretKey != "" && !strings.HasPrefix(c.secretKey, "sk_test_") && !strings.HasPrefix(c.secretKey, "sk_live_") {
+		return nil, errors.New("clerkauth: the secret key (Options.SecretKey or $CLERK_SECRET_KEY) must start with sk_test_ or sk_live_")
+	}
+	if err := checkURL("APIURL ($CLERK_API_URL)", c.apiURL); err != nil {
+		return nil, err
+	}
+
+	if pemText := envOr(o.JWTKey, "CLERK_JWT_KEY"); pemText != "" {
+		key, err := ParseJWTKey(pemText)
+		if err != nil {
+			return nil, fmt.Errorf("clerkauth: Options.JWTKey or $CLERK_JWT_KEY: %w", err)
+		}
+		c.pemKey = key
+	}
+
+	if c.publishableKey != "" {
+		host, err := ParsePublishableKey(c.publishableKey)
+		if err != nil {
+			return nil, fmt.Errorf("clerkauth: Options.PublishableKey or $CLERK_PUBLISHABLE_KEY: %w", err)
+		}
+		c.cookieSuffix = CookieSuffix(c.publishableKey)
+		if c.issuer == "" {
+			c.issuer = "https://" + host
+		}
+	}
+
+	c.jwksURL = o.JWKSURL
+	if c.jwksURL == "" && c.secretKey != "" {
+		c.jwksURL = c.apiURL + "/v1/jwks"
+		c.jwksSendSecret = true
+	} else if c.jwksURL != "" {
+		c.jwksURL = strings.TrimRight(c.jwksURL, "/")
+		if err := checkURL("JWKSURL", c.jwksURL); err != nil {
+			return nil, err
+		}
+		// The secret key goes only to the Backend API's own endpoint.
+		c.jwksSendSecret = c.secretKey != "" && c.jwksURL == c.apiURL+"/v1/jwks"
+	}
+
+	if c.pemKey == nil && c.jwksURL == "" {
+		return nil, errors.New("clerkauth: no way to verify tokens: set $CLERK_SECRET_KEY (keys from the Backend API), " +
+			"$CLERK_JWT_KEY (PEM public key, no network), or Options.JWKSURL")
+	}
+	return c, nil
+}
+
+func durationOr(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// checkURL accepts https URLs, and http only for loopback hosts.
+func checkURL(field, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("clerkauth: %s %q is not an absolute URL without query or credentials", field, raw)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("clerkauth: %s %q must use https (http is allowed only for loopback addresses)", field, raw)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ParseJWTKey parses the instance's PEM public key as the Clerk dashboard
+// shows it, with or without the BEGIN/END lines. It accepts PKIX and PKCS #1
+// RSA public keys of at least 2048 bits.
+func ParseJWTKey(text string) (*rsa.PublicKey, error) {
+	text = strings.TrimSpace(text)
+	// Environment variables often carry the newlines escaped.
+	text = strings.ReplaceAll(text, `\n`, "\n")
+	var der []byte
+	if strings.HasPrefix(text, "-----BEGIN") {
+		block, rest := pem.Decode([]byte(text))
+		if block == nil {
+			return nil, errors.New("not a PEM block")
+		}
+		if len(strings.TrimSpace(string(rest))) != 0 {
+			return nil, errors.New("trailing data after the PEM block")
+		}
+		der = block.Bytes
+	} else {
+		compact := strings.Map(func(r rune) rune {
+			switch r {
+			case ' ', '\n', '\r', '\t':
+				return -1
+			}
+			return r
+		}, text)
+		var err error
+		der, err = base64.StdEncoding.DecodeString(compact)
+		if err != nil {
+			return nil, errors.New("neither a PEM block nor base64 DER")
+		}
+	}
+	var pub any
+	pub, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		pk1, err1 := x509.ParsePKCS1PublicKey(der)
+		if err1 != nil {
+			return nil, errors.New("not an RSA public key (PKIX or PKCS #1)")
+		}
+		pub = pk1
+	}
+	rsaKey, ok := pub.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("key is %T, not RSA", pub)
+	}
+	if rsaKey.N.BitLen() < 2048 {
+		return nil, fmt.Errorf("RSA key is %d bits; at least 2048 are required", rsaKey.N.BitLen())
+	}
+	return rsaKey, nil
+}
+
+// ParsePublishableKey decodes a publishable key (pk_test_... or
+// pk_live_...) and returns the instance's Frontend API host, for example
+// "clerk.example.com".
+func ParsePublishableKey(pk string) (host string, err error) {
+	var enc string
+	switch {
+	case strings.HasPrefix(pk, "pk_test_"):
+		enc = pk[len("pk_test_"):]
+	case strings.HasPrefix(pk, "pk_live_"):
+		enc = pk[len("pk_live_"):]
+	default:
+		return "", errors.New("publishable key must start with pk_test_ or pk_live_")
+	}
+	if len(enc) > 1024 {
+		return "", errors.New("publishable key too long")
+	}
+	raw, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		raw, err = base64.RawStdEncoding.DecodeString(enc)
+	}
+	if err != nil {
+		return "", errors.New("publishable key is not base64")
+	}
+	s := string(raw)
+	if !strings.HasSuffix(s, "$") {
+		return "", errors.New("publishable key does not decode to a host ending in $")
+	}
+	host = s[:len(s)-1]
+	if host == "" || len(host) > 253 {
+		return "", errors.New("publishable key decodes to an empty or overlong host")
+	}
+	for i := 0; i < len(host); i++ {
+		ch := host[i]
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '.' || ch == '-' || ch == ':') {
+			return "", errors.New("publishable key decodes to an invalid host")
+		}
+	}
+	return host, nil
+}
+
+// CookieSuffix returns the suffix Clerk appends to the names of its
+// cookies for an instance (__session_<sfx>, __client_uat_<sfx>): the first
+// 8 characters of base64url(SHA-1(publishable key)).
+func CookieSuffix(publishableKey string) string {
+	sum := sha1.Sum([]byte(publishableKey))
+	return base64.RawURLEncoding.EncodeToString(sum[:])[:8]
+}
+
+// userAgent names this library in the requests it makes.
+const userAgent = "clerkauth-go/" + Version

@@ -1,0 +1,265 @@
+package clerkauth
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// MaxTokenSize is the largest token looked at; a Clerk session token is
+// about 1 KiB. Larger tokens are rejected before any decoding.
+const MaxTokenSize = 16 << 10
+
+// Header "cat" values: the token categories Clerk puts in its JWTs.
+const (
+	catSessionToken  = "cl_B7d4PD111AAA"
+	catSessionToken2 = "cl_I7d4PD111III"
+)
+
+var strictB64 = base64.RawURLEncoding.Strict()
+
+// header is the JOSE header. jku, x5u, jwk and x5c are deliberately absent:
+// keys come only from the configured source.
+type header struct {
+	Alg  string          `json:"alg"`
+	Kid  string          `json:"kid"`
+	Typ  *string         `json:"typ"`
+	Cat  *string         `json:"cat"`
+	Crit json.RawMessage `json:"crit"`
+}
+
+// verified is what verifying a token produced: everything the hot path
+// needs to re-check on a cache hit without touching the token again.
+type verified struct {
+	auth   *Auth      // signed-in Auth, shared; copied per request
+	key    *verifyKey // the key that verified the signature
+	exp    int64      // Unix seconds
+	nbf    int64      // Unix seconds; valid when hasNbf
+	iat    int64      // Unix seconds; valid when hasIat
+	hasNbf bool
+	hasIat bool
+}
+
+// splitToken checks the shape of a compact JWS without decoding it: size,
+// exactly two dots, non-empty segments of the base64url alphabet only. It
+// returns the positions of the two dots.
+func splitToken(tok string) (dot1, dot2 int, err *AuthError) {
+	if len(tok) > MaxTokenSize {
+		return 0, 0, errTooLarge
+	}
+	dot1, dot2 = -1, -1
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+		case c == '.':
+			switch {
+			case dot1 < 0:
+				dot1 = i
+			case dot2 < 0:
+				dot2 = i
+			default:
+				return 0, 0, errMalformed
+			}
+		default:
+			return 0, 0, errMalformed
+		}
+	}
+	if dot1 <= 0 || dot2 <= dot1+1 || dot2 == len(tok)-1 {
+		return 0, 0, errMalformed
+	}
+	return dot1, dot2, nil
+}
+
+// decodeSegment decodes strict base64url (no padding, canonical trailing
+// bits) into buf when it fits.
+func decodeSegment(seg string, buf []byte) ([]byte, bool) {
+	n := strictB64.DecodedLen(len(seg))
+	if n > len(buf) {
+		buf = make([]byte, n)
+	}
+	n, err := strictB64.Decode(buf, []byte(seg))
+	if err != nil {
+		return nil, false
+	}
+	return buf[:n], true
+}
+
+// parseHeader decodes and checks the JOSE header, in Clerk's order: JSON
+// object, typ, cat, crit. The algorithm is checked against the key later.
+func parseHeader(seg string) (header, *AuthError) {
+	var h header
+	var buf [512]byte
+	raw, ok := decodeSegment(seg, buf[:])
+	if !ok || !isJSONObject(raw) {
+		return h, errBadHeader
+	}
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return h, errBadHeader
+	}
+	if hasDuplicateKeys(raw) {
+		return h, errDuplicateKey
+	}
+	if h.Typ != nil {
+		switch *h.Typ {
+		case "JWT":
+		case "at+jwt", "application/at+jwt":
+			return h, errMachineTyp
+		default:
+			return h, errTyp
+		}
+	}
+	if h.Cat != nil && *h.Cat != catSessionToken && *h.Cat != catSessionToken2 {
+		return h, errCat
+	}
+	if h.Crit != nil {
+		return h, errCrit
+	}
+	return h, nil
+}
+
+// signingMethod returns the golang-jwt method for alg, or nil when alg is
+// not accepted with key: RS256 always, RS384/RS512 only with a key that
+// declares that algorithm.
+func signingMethod(alg string, key *verifyKey) *jwt.SigningMethodRSA {
+	switch {
+	case alg == "RS256" && (key == nil || key.alg == "" || key.alg == "RS256"):
+		return jwt.SigningMethodRS256
+	case key != nil && alg == key.alg && alg == "RS384":
+		return jwt.SigningMethodRS384
+	case key != nil && alg == key.alg && alg == "RS512":
+		return jwt.SigningMethodRS512
+	}
+	return nil
+}
+
+// verify checks a session token from scratch: shape, header, key,
+// signature, then the claims (decoded only after the signature holds).
+// Time checks are left to the caller, which repeats them on cache hits.
+func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
+	dot1, dot2, aerr := splitToken(tok)
+	if aerr != nil {
+		return nil, aerr
+	}
+	h, aerr := parseHeader(tok[:dot1])
+	if aerr != nil {
+		return nil, aerr
+	}
+	if h.Alg != "RS256" && h.Alg != "RS384" && h.Alg != "RS512" {
+		return nil, errAlg
+	}
+	key, aerr := c.keys.lookup(ctx, h.Kid)
+	if aerr != nil {
+		return nil, aerr
+	}
+	method := signingMethod(h.Alg, key)
+	if method == nil {
+		return nil, errAlg
+	}
+	var sigBuf [512]byte
+	sig, ok := decodeSegment(tok[dot2+1:], sigBuf[:])
+	if !ok {
+		return nil, errSignature
+	}
+	if err := method.Verify(tok[:dot2], sig, key.pub); err != nil {
+		return nil, errSignature
+	}
+
+	// The signature holds: the payload is the instance's own.
+	var payBuf [2048]byte
+	raw, ok := decodeSegment(tok[dot1+1:dot2], payBuf[:])
+	if !ok || !isJSONObject(raw) {
+		return nil, errBadPayload
+	}
+	var claims sessionClaims
+	if err := json.Unmarshal(raw, &claims); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, errBadPayload
+		}
+		return nil, errClaimType
+	}
+	if hasDuplicateKeys(raw) {
+		return nil, errDuplicateKey
+	}
+	v, aerr := c.checkClaims(&claims, key)
+	if aerr != nil {
+		return nil, aerr
+	}
+	v.auth.token = tok
+	return v, nil
+}
+
+// checkClaims applies the claim checks that do not depend on the time.
+func (c *core) checkClaims(claims *sessionClaims, key *verifyKey) (*verified, *AuthError) {
+	if claims.Sub == nil || *claims.Sub == "" {
+		return nil, errSub
+	}
+	if strings.HasPrefix(*claims.Sub, "mch_") {
+		return nil, errMachineSub
+	}
+	if claims.Exp == nil {
+		return nil, errExpMissing
+	}
+	v := &verified{key: key}
+	var ok bool
+	if v.exp, ok = unixClaim(claims.Exp); !ok {
+		return nil, errClaimType
+	}
+	if claims.Nbf != nil {
+		if v.nbf, ok = unixClaim(claims.Nbf); !ok {
+			return nil, errClaimType
+		}
+		v.hasNbf = true
+	}
+	if claims.Iat != nil {
+		if v.iat, ok = unixClaim(claims.Iat); !ok {
+			return nil, errClaimType
+		}
+		v.hasIat = true
+	}
+	if len(c.cfg.authorizedParties) > 0 && (claims.Azp == "" || !contains(c.cfg.authorizedParties, claims.Azp)) {
+		return nil, errAzp
+	}
+	if c.cfg.issuer != "" && claims.Iss != c.cfg.issuer {
+		return nil, errIss
+	}
+	v.auth = buildAuth(claims, v.exp, v.iat)
+	v.auth.origin = c
+	return v, nil
+}
+
+// checkTime applies exp, nbf and iat with the configured skew, in Clerk's
+// order. It runs on every request, cached or not.
+func (v *verified) checkTime(now time.Time, skew time.Duration) *AuthError {
+	// Claims are clamped to ±2^33 s, so nanoseconds cannot overflow.
+	n, s := now.UnixNano(), int64(skew)
+	if v.exp*1e9 <= n-s {
+		return errExpired
+	}
+	if v.hasNbf && v.nbf*1e9 > n+s {
+		return errNotActive
+	}
+	if v.hasIat && v.iat*1e9 > n+s {
+		return errIATFuture
+	}
+	return nil
+}
+
+func isJSONObject(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '{':
+			return true
+		}
+		return false
+	}
+	return false
+}
