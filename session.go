@@ -1,7 +1,7 @@
 package clerkauth
 
 import (
-	"encoding/json"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -9,20 +9,20 @@ import (
 )
 
 // sessionClaims are the claims of a Clerk session token (v1 and v2).
-// Registered times are decoded as json.Number so that their type can be
-// checked and floats, huge and negative values handled explicitly.
+// Registered times are decoded by numericDate, which accepts JSON numbers
+// only and handles floats, huge and negative values explicitly.
 type sessionClaims struct {
-	Sub *string      `json:"sub"`
-	Sid string       `json:"sid"`
-	Sts string       `json:"sts"`
-	Azp string       `json:"azp"`
-	Iss string       `json:"iss"`
-	Exp *json.Number `json:"exp"`
-	Nbf *json.Number `json:"nbf"`
-	Iat *json.Number `json:"iat"`
-	Act *Actor       `json:"act"`
-	Fva []int        `json:"fva"`
-	V   int          `json:"v"`
+	Sub *string     `json:"sub"`
+	Sid string      `json:"sid"`
+	Sts string      `json:"sts"`
+	Azp string      `json:"azp"`
+	Iss string      `json:"iss"`
+	Exp numericDate `json:"exp"`
+	Nbf numericDate `json:"nbf"`
+	Iat numericDate `json:"iat"`
+	Act *Actor      `json:"act"`
+	Fva []int       `json:"fva"`
+	V   int         `json:"v"`
 
 	// v1 organization claims.
 	OrgID          string   `json:"org_id"`
@@ -44,23 +44,40 @@ type orgClaimsV2 struct {
 	Fpm string `json:"fpm"`
 }
 
-// unixClaim converts a NumericDate claim to Unix seconds, rounding
-// fractions down. ok is false when the value is not a number.
-func unixClaim(n *json.Number) (sec int64, ok bool) {
-	f, err := strconv.ParseFloat(string(*n), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, false
+// numericDate is a JWT NumericDate claim: a JSON number of seconds since
+// the Unix epoch. Fractions are rounded down; values are clamped to ±2^33 s
+// (year 2242), which keeps nanosecond arithmetic from overflowing. Strings
+// are rejected, as RFC 7519 requires. null counts as absent.
+type numericDate struct {
+	sec int64
+	set bool
+}
+
+var errNotNumber = errors.New("clerkauth: NumericDate claim is not a number")
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (n *numericDate) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
 	}
-	// Clamp to a range time.Unix handles; anything this far is "never" or
-	// "long ago" either way.
+	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
+		return errNotNumber
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return errNotNumber
+	}
 	const limit = 1 << 33
 	switch {
+	case math.IsNaN(f):
+		return errNotNumber
 	case f > limit:
-		return limit, true
+		f = limit
 	case f < -limit:
-		return -limit, true
+		f = -limit
 	}
-	return int64(math.Floor(f)), true
+	n.sec, n.set = int64(math.Floor(f)), true
+	return nil
 }
 
 // buildAuth maps verified claims to an Auth.

@@ -203,25 +203,14 @@ func (c *core) checkClaims(claims *sessionClaims, key *verifyKey) (*verified, *A
 	if strings.HasPrefix(*claims.Sub, "mch_") {
 		return nil, errMachineSub
 	}
-	if claims.Exp == nil {
+	if !claims.Exp.set {
 		return nil, errExpMissing
 	}
-	v := &verified{key: key}
-	var ok bool
-	if v.exp, ok = unixClaim(claims.Exp); !ok {
-		return nil, errClaimType
-	}
-	if claims.Nbf != nil {
-		if v.nbf, ok = unixClaim(claims.Nbf); !ok {
-			return nil, errClaimType
-		}
-		v.hasNbf = true
-	}
-	if claims.Iat != nil {
-		if v.iat, ok = unixClaim(claims.Iat); !ok {
-			return nil, errClaimType
-		}
-		v.hasIat = true
+	v := &verified{
+		key: key,
+		exp: claims.Exp.sec,
+		nbf: claims.Nbf.sec, hasNbf: claims.Nbf.set,
+		iat: claims.Iat.sec, hasIat: claims.Iat.set,
 	}
 	if len(c.cfg.authorizedParties) > 0 && (claims.Azp == "" || !contains(c.cfg.authorizedParties, claims.Azp)) {
 		return nil, errAzp
