@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // Test keys are generated once per test binary: RSA generation is slow.
@@ -223,3 +225,7 @@ func bearer(tok string) *http.Request {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func jwtParse(tok string, m *Middleware) (*jwt.Token, error) {
+	return jwt.Parse(tok, m.Keyfunc(), jwt.WithValidMethods([]string{"RS256"}))
+}

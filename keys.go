@@ -375,22 +375,6 @@ func parseJWK(raw json.RawMessage) (*verifyKey, jwkset.JWK, bool) {
 	return &verifyKey{kid: m.KID, pub: pub, alg: string(m.ALG)}, jwk, true
 }
 
-func staticKeySet(pub *rsa.PublicKey) (*verifyKey, keyfunc.Keyfunc, error) {
-	jwk, err := jwkset.NewJWKFromKey(pub, jwkset.JWKOptions{})
-	if err != nil {
-		return nil, nil, err
-	}
-	store := jwkset.NewMemoryStorage()
-	if err := store.KeyWrite(context.Background(), jwk); err != nil {
-		return nil, nil, err
-	}
-	kf, err := keyfunc.New(keyfunc.Options{Storage: store})
-	if err != nil {
-		return nil, nil, err
-	}
-	return &verifyKey{pub: pub}, kf, nil
-}
-
 // redactURLError drops the URL from a *url.Error (it is logged apart) and
 // keeps the cause.
 func redactURLError(err error) error {
@@ -403,11 +387,16 @@ func redactURLError(err error) error {
 	return err
 }
 
-// jwtKeyfunc adapts the current key set to golang-jwt.
-func (k *keys) jwtKeyfunc(static keyfunc.Keyfunc) jwt.Keyfunc {
+// jwtKeyfunc adapts the current keys to golang-jwt: the PEM key whatever
+// the kid, or the JWKS key with the token's kid (through keyfunc). Only the
+// RSA algorithms are ever given a key.
+func (k *keys) jwtKeyfunc() jwt.Keyfunc {
 	return func(t *jwt.Token) (any, error) {
-		if static != nil {
-			return static.Keyfunc(t)
+		if _, ok := t.Method.(*jwt.SigningMethodRSA); !ok {
+			return nil, fmt.Errorf("clerkauth: unexpected signing method %q", t.Method.Alg())
+		}
+		if k.static != nil {
+			return k.static.pub, nil
 		}
 		s := k.remote.snap.Load()
 		if s == nil {

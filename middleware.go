@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -22,10 +21,9 @@ type Middleware struct {
 // caches. It is immutable after New except for the keys and caches, which
 // synchronize themselves.
 type core struct {
-	cfg      *config
-	keys     *keys
-	staticKF keyfunc.Keyfunc
-	cache    *tokenCache // nil when turned off
+	cfg   *config
+	keys  *keys
+	cache *tokenCache // nil when turned off
 }
 
 // New validates opts (see [Options] for defaults and environment
@@ -39,10 +37,7 @@ func New(opts Options) (*Middleware, error) {
 	}
 	c := &core{cfg: cfg, keys: &keys{}, cache: newTokenCache(cfg.cacheSize)}
 	if cfg.pemKey != nil {
-		c.keys.static, c.staticKF, err = staticKeySet(cfg.pemKey)
-		if err != nil {
-			return nil, errors.New("clerkauth: cannot use the PEM key: " + err.Error())
-		}
+		c.keys.static = &verifyKey{pub: cfg.pemKey}
 	} else {
 		c.keys.remote = newRemoteKeys(cfg)
 	}
@@ -61,7 +56,7 @@ func (m *Middleware) Close() error {
 // verifying other JWTs signed by the instance (for example JWT templates)
 // with golang-jwt directly.
 func (m *Middleware) Keyfunc() jwt.Keyfunc {
-	return m.c.keys.jwtKeyfunc(m.c.staticKF)
+	return m.c.keys.jwtKeyfunc()
 }
 
 // Handler authenticates every request and puts the result in its context,
