@@ -1,0 +1,130 @@
+package clerkauth
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNewValidation(t *testing.T) {
+	for _, env := range []string{"CLERK_SECRET_KEY", "CLERK_JWT_KEY", "CLERK_PUBLISHABLE_KEY", "CLERK_API_URL", "CLERK_API_VERSION"} {
+		t.Setenv(env, "")
+	}
+	pemKey := pemOf(t, &testKey(t, 0).PublicKey)
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		o    Options
+		want string // substring of the error; "" for success
+	}{
+		{"nothing", Options{}, "CLERK_SECRET_KEY"},
+		{"bad secret", Options{SecretKey: "secret-sk_live_abc"}, "sk_test_ or sk_live_"},
+		{"pem", Options{JWTKey: pemKey}, ""},
+		{"pem without armor", Options{JWTKey: pemBody(pemKey)}, ""},
+		{"pem escaped newlines", Options{JWTKey: strings.ReplaceAll(pemKey, "\n", `\n`)}, ""},
+		{"pem garbage", Options{JWTKey: "-----BEGIN PUBLIC KEY-----\nzzz\n-----END PUBLIC KEY-----"}, "CLERK_JWT_KEY"},
+		{"pem small", Options{JWTKey: pemOf(t, &small.PublicKey)}, "at least 2048"},
+		{"secret", Options{SecretKey: "sk_test_abc"}, ""},
+		{"jwks url only", Options{JWKSURL: "https://clerk.example.com/.well-known/jwks.json"}, ""},
+		{"http api url", Options{SecretKey: "sk_test_abc", APIURL: "http://api.example.com"}, "https"},
+		{"http loopback api url", Options{SecretKey: "sk_test_abc", APIURL: "http://127.0.0.1:8080"}, ""},
+		{"http localhost api url", Options{SecretKey: "sk_test_abc", APIURL: "http://localhost:8080"}, ""},
+		{"http jwks url", Options{JWKSURL: "http://clerk.example.com/jwks"}, "https"},
+		{"url with credentials", Options{SecretKey: "sk_test_abc", APIURL: "https://u:p@api.clerk.com"}, "credentials"},
+		{"bad publishable key", Options{SecretKey: "sk_test_abc", PublishableKey: "pk_live_!!!"}, "CLERK_PUBLISHABLE_KEY"},
+		{"publishable without $", Options{SecretKey: "sk_test_abc", PublishableKey: "pk_live_" + base64.StdEncoding.EncodeToString([]byte("clerk.example.com"))}, "ending in $"},
+		{"negative cooldown", Options{SecretKey: "sk_test_abc", JWKSCooldown: -time.Second}, "negative"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.o.Logger = discardLogger()
+			m, err := New(tc.o)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("New: %v", err)
+				}
+				m.Close()
+				return
+			}
+			if err == nil {
+				m.Close()
+				t.Fatalf("New succeeded, want error containing %q", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not contain %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "sk_live_abc") {
+				t.Fatal("error contains the secret key")
+			}
+		})
+	}
+}
+
+func pemBody(p string) string {
+	var lines []string
+	for _, l := range strings.Split(p, "\n") {
+		if !strings.HasPrefix(l, "-----") {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func TestEnvironmentDefaults(t *testing.T) {
+	t.Setenv("CLERK_SECRET_KEY", "sk_test_fromenv")
+	t.Setenv("CLERK_PUBLISHABLE_KEY", "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k")
+	t.Setenv("CLERK_API_URL", "http://127.0.0.1:9/")
+	t.Setenv("CLERK_API_VERSION", "2099-01-01")
+	t.Setenv("CLERK_JWT_KEY", "")
+	c, err := Options{}.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.secretKey != "sk_test_fromenv" || c.apiURL != "http://127.0.0.1:9" || c.apiVersion != "2099-01-01" ||
+		c.issuer != "https://clerk.example.com" || c.jwksURL != "http://127.0.0.1:9/v1/jwks" || !c.jwksSendSecret ||
+		c.skew != DefaultClockSkew || c.cacheSize != DefaultTokenCacheSize {
+		t.Fatalf("resolved config: %+v", c)
+	}
+	// An explicit field wins over the environment.
+	c, err = Options{SecretKey: "sk_live_explicit", Issuer: "https://x"}.resolve()
+	if err != nil || c.secretKey != "sk_live_explicit" || c.issuer != "https://x" {
+		t.Fatalf("explicit: %+v %v", c, err)
+	}
+	// The secret key is never sent to a JWKS URL other than the API's own.
+	c, err = Options{JWKSURL: "https://clerk.example.com/.well-known/jwks.json"}.resolve()
+	if err != nil || c.jwksSendSecret {
+		t.Fatalf("public JWKS URL gets the secret: %+v %v", c, err)
+	}
+}
+
+func TestParsePublishableKey(t *testing.T) {
+	host, err := ParsePublishableKey("pk_live_Y2xlcmsuZXhhbXBsZS5jb20k")
+	if err != nil || host != "clerk.example.com" {
+		t.Fatalf("%q %v", host, err)
+	}
+	for _, bad := range []string{"", "pk_", "sk_test_abc", "pk_test_", "pk_test_JA==", "pk_test_" + base64.StdEncoding.EncodeToString([]byte("a/b$"))} {
+		if _, err := ParsePublishableKey(bad); err == nil {
+			t.Errorf("ParsePublishableKey(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParseJWTKeyPKCS1(t *testing.T) {
+	der := x509.MarshalPKCS1PublicKey(&testKey(t, 0).PublicKey)
+	p := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: der}))
+	k, err := ParseJWTKey(p)
+	if err != nil || k.N.Cmp(testKey(t, 0).N) != 0 {
+		t.Fatalf("PKCS1: %v", err)
+	}
+	if _, err := ParseJWTKey(p + "trailing"); err == nil {
+		t.Fatal("trailing data accepted")
+	}
+}
