@@ -64,13 +64,6 @@ func (k *keys) current(key *verifyKey) bool {
 	return s != nil && s.byKid[key.kid] == key
 }
 
-func (k *keys) snapshot() *keySet {
-	if k.static != nil {
-		return nil
-	}
-	return k.remote.snap.Load()
-}
-
 func (k *keys) close() {
 	if k.remote != nil {
 		k.remote.close()
