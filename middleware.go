@@ -26,6 +26,7 @@ type core struct {
 	keys     *keys
 	staticKF keyfunc.Keyfunc
 	cache    *tokenCache // nil when turned off
+	client   *Client     // Backend API; calls fail with ErrNoSecretKey without a secret key
 }
 
 // New validates opts (see [Options] for defaults and environment
@@ -37,7 +38,7 @@ func New(opts Options) (*Middleware, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &core{cfg: cfg, keys: &keys{}, cache: newTokenCache(cfg.cacheSize)}
+	c := &core{cfg: cfg, keys: &keys{}, cache: newTokenCache(cfg.cacheSize), client: newClient(cfg)}
 	if cfg.pemKey != nil {
 		c.keys.static, c.staticKF, err = staticKeySet(cfg.pemKey)
 		if err != nil {
