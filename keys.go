@@ -407,7 +407,12 @@ func redactURLError(err error) error {
 func (k *keys) jwtKeyfunc(static keyfunc.Keyfunc) jwt.Keyfunc {
 	return func(t *jwt.Token) (any, error) {
 		if static != nil {
-			return static.Keyfunc(t)
+			// A PEM key has no kid: ignore the token's kid, as verify does
+			// (keyfunc would look the kid up and fail).
+			if _, ok := t.Method.(*jwt.SigningMethodRSA); !ok {
+				return nil, fmt.Errorf("clerkauth: signing method %s is not RS256/384/512", t.Method.Alg())
+			}
+			return k.static.pub, nil
 		}
 		s := k.remote.snap.Load()
 		if s == nil {
