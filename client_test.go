@@ -1,6 +1,7 @@
 package clerkauth
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -44,6 +45,7 @@ func newFakeAPI(t *testing.T, answer func(w http.ResponseWriter, r *http.Request
 		body, _ := io.ReadAll(r.Body)
 		f.mu.Lock()
 		f.calls = append(f.calls, apiCall{r.Method, r.URL.Path, r.URL.EscapedPath(), r.Header.Clone(), string(body)})
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		n, answer := len(f.calls), f.answer
 		f.mu.Unlock()
 		answer(w, r, n)

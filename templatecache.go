@@ -160,19 +160,23 @@ func cacheUntil(jwt string) (until time.Time, ok bool) {
 		return time.Time{}, false
 	}
 	var claims struct {
-		Exp *json.Number `json:"exp"`
-		Iat *json.Number `json:"iat"`
+		// Raw, so that only JSON numbers parse (a json.Number field would
+		// also take a numeric string).
+		Exp json.RawMessage `json:"exp"`
+		Iat json.RawMessage `json:"iat"`
 	}
 	if json.Unmarshal(payload, &claims) != nil || claims.Exp == nil {
 		return time.Time{}, false
 	}
-	exp, ok := unixClaim(claims.Exp)
+	expN := json.Number(claims.Exp)
+	exp, ok := unixClaim(&expN)
 	if !ok {
 		return time.Time{}, false
 	}
 	margin := templateMargin
 	if claims.Iat != nil {
-		if iat, ok := unixClaim(claims.Iat); ok && exp > iat {
+		iatN := json.Number(claims.Iat)
+		if iat, ok := unixClaim(&iatN); ok && exp > iat {
 			margin = min(margin, time.Duration(exp-iat)*time.Second/4)
 		}
 	}
