@@ -382,7 +382,7 @@ func (c *Client) send(ctx context.Context, method, path string, payload []byte) 
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.apiURL+path, rd)
 	if err != nil {
-		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: bad request URL", method, path)
+		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: building the request: %w", method, path, err)
 	}
 	h := req.Header
 	h.Set("Authorization", "Bearer "+c.secret)

@@ -38,7 +38,7 @@ type fakeAPI struct {
 	answer func(w http.ResponseWriter, r *http.Request, n int) // n counts from 1
 }
 
-func newFakeAPI(t *testing.T, answer func(w http.ResponseWriter, r *http.Request, n int)) *fakeAPI {
+func newFakeAPI(t testing.TB, answer func(w http.ResponseWriter, r *http.Request, n int)) *fakeAPI {
 	t.Helper()
 	f := &fakeAPI{answer: answer}
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -62,7 +62,7 @@ func (f *fakeAPI) requests() []apiCall {
 
 // checkAPIHeaders fails unless the request carries every header the
 // Backend API needs.
-func checkAPIHeaders(t *testing.T, c apiCall, wantVersion string) {
+func checkAPIHeaders(t testing.TB, c apiCall, wantVersion string) {
 	t.Helper()
 	want := map[string]string{
 		"Authorization":     "Bearer " + apiTestSecret,
@@ -83,7 +83,7 @@ func writeJSON(w http.ResponseWriter, status int, body string) {
 	io.WriteString(w, body)
 }
 
-func newAPITestClient(t *testing.T, apiURL string) *Client {
+func newAPITestClient(t testing.TB, apiURL string) *Client {
 	t.Helper()
 	c, err := NewClient(Options{SecretKey: apiTestSecret, APIURL: apiURL})
 	if err != nil {
@@ -197,7 +197,7 @@ func TestGetUser(t *testing.T) {
 	}
 }
 
-func compactJSON(t *testing.T, raw json.RawMessage) string {
+func compactJSON(t testing.TB, raw json.RawMessage) string {
 	t.Helper()
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
@@ -565,7 +565,7 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 // clientTestRSAKey returns a fresh 2048-bit RSA key.
-func clientTestRSAKey(t *testing.T) *rsa.PrivateKey {
+func clientTestRSAKey(t testing.TB) *rsa.PrivateKey {
 	t.Helper()
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -575,7 +575,7 @@ func clientTestRSAKey(t *testing.T) *rsa.PrivateKey {
 }
 
 // clientTestPEM returns pub as the dashboard shows it.
-func clientTestPEM(t *testing.T, pub *rsa.PublicKey) string {
+func clientTestPEM(t testing.TB, pub *rsa.PublicKey) string {
 	t.Helper()
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {

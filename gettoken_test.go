@@ -44,7 +44,7 @@ type tokenEnv struct {
 // newTokenEnv builds a Middleware over a PEM key and a fake Backend API,
 // and authenticates a real session token for sess_2abc. opts may change
 // the Options.
-func newTokenEnv(t *testing.T, opts func(*Options)) *tokenEnv {
+func newTokenEnv(t testing.TB, opts func(*Options)) *tokenEnv {
 	t.Helper()
 	key := clientTestRSAKey(t)
 	env := &tokenEnv{clock: newTestClock()}
@@ -81,7 +81,7 @@ func newTokenEnv(t *testing.T, opts func(*Options)) *tokenEnv {
 
 // mintTemplate answers POST /v1/sessions/{sid}/tokens[/{template}] like
 // Clerk: a JWT of the template, with lifetime expires_in_seconds or 60s.
-func (env *tokenEnv) mintTemplate(t *testing.T, key *rsa.PrivateKey, w http.ResponseWriter, r *http.Request) {
+func (env *tokenEnv) mintTemplate(t testing.TB, key *rsa.PrivateKey, w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, "/v1/sessions/sess_2abc/tokens")
 	if r.Method != http.MethodPost || !ok {
 		w.Header().Set("Clerk-Trace-Id", "trace_404")
@@ -113,7 +113,7 @@ func (env *tokenEnv) mintTemplate(t *testing.T, key *rsa.PrivateKey, w http.Resp
 	writeJSON(w, 200, fmt.Sprintf(`{"object":"token","jwt":%q}`, tok))
 }
 
-func signTestJWT(t *testing.T, key *rsa.PrivateKey, cat string, claims jwt.MapClaims) string {
+func signTestJWT(t testing.TB, key *rsa.PrivateKey, cat string, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
 	tok.Header["kid"] = "ins_test_key"
@@ -357,5 +357,41 @@ func TestCacheUntil(t *testing.T) {
 				t.Errorf("until = %d (ok %v), want %d", until.Unix(), ok, tt.want)
 			}
 		})
+	}
+}
+
+// BenchmarkGetTokenCached is a handler calling GetToken with a template on
+// every request, once the token is cached.
+func BenchmarkGetTokenCached(b *testing.B) {
+	env := newTokenEnv(b, nil)
+	ctx := context.Background()
+	opt := WithTemplate("supabase")
+	if _, err := env.auth.GetToken(ctx, opt); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := env.auth.GetToken(ctx, opt); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	if n := len(env.api.requests()); n != 1 {
+		b.Fatalf("%d requests, want 1", n)
+	}
+}
+
+// BenchmarkGetTokenUncached calls the (local) Backend API every time.
+func BenchmarkGetTokenUncached(b *testing.B) {
+	env := newTokenEnv(b, func(o *Options) { o.TemplateTokenCacheSize = -1 })
+	ctx := context.Background()
+	opt := WithTemplate("supabase")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := env.auth.GetToken(ctx, opt); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
