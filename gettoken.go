@@ -39,10 +39,13 @@ func WithExpiresInSeconds(n int) TokenOption {
 //
 //	tok, err := clerkauth.GetAuth(r).GetToken(ctx, clerkauth.WithTemplate("supabase"))
 //
-// Minted tokens are cached per session, template and expiry until shortly
-// before their own exp (see Options.TemplateTokenCacheSize), and
-// concurrent calls for the same token share one Backend API call, so
-// calling GetToken on every request is cheap. It returns [ErrNotSignedIn]
+// Minted tokens are cached per session, active organization, template and
+// expiry until shortly before their own exp (see
+// Options.TemplateTokenCacheSize), and concurrent calls for the same token
+// share one Backend API call, so calling GetToken on every request is
+// cheap. A cached token can lag a change to the user's data (metadata, a
+// new email) by up to its lifetime, as the token itself would; turn the
+// cache off if a template carries data that must be fresher. It returns [ErrNotSignedIn]
 // when the Auth is signed out and [ErrNoSecretKey] when minting is asked
 // for without a secret key; neither sends a request. Backend API failures
 // are [*APIError].
@@ -66,5 +69,5 @@ func (a *Auth) GetToken(ctx context.Context, opts ...TokenOption) (string, error
 	if a.SessionID == "" {
 		return "", errors.New("clerkauth: GetToken with a template needs a session; this request carries a machine token or a session token without sid")
 	}
-	return a.origin.client.sessionToken(ctx, a.SessionID, o.template, o.expiresIn)
+	return a.origin.client.sessionToken(ctx, a.SessionID, a.OrgID, o.template, o.expiresIn)
 }

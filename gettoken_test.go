@@ -38,6 +38,7 @@ type tokenEnv struct {
 	auth    *Auth
 	session string // the verified session token
 	clock   *testClock
+	key     *rsa.PrivateKey // the instance's signing key
 	minted  atomic.Int64
 }
 
@@ -47,7 +48,7 @@ type tokenEnv struct {
 func newTokenEnv(t testing.TB, opts func(*Options)) *tokenEnv {
 	t.Helper()
 	key := clientTestRSAKey(t)
-	env := &tokenEnv{clock: newTestClock()}
+	env := &tokenEnv{clock: newTestClock(), key: key}
 	env.api = newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		env.mintTemplate(t, key, w, r)
 	})
@@ -66,17 +67,29 @@ func newTokenEnv(t testing.TB, opts func(*Options)) *tokenEnv {
 	}
 	t.Cleanup(func() { mw.Close() })
 	env.mw = mw
+	env.session, env.auth = env.signIn(t, nil)
+	return env
+}
+
+// signIn authenticates a new session token of sess_2abc with the extra
+// claims.
+func (env *tokenEnv) signIn(t testing.TB, extra jwt.MapClaims) (string, *Auth) {
+	t.Helper()
 	now := env.clock.Now()
-	env.session = signTestJWT(t, key, "cl_B7d4PD111AAA", jwt.MapClaims{
+	claims := jwt.MapClaims{
 		"sub": "user_2abc", "sid": "sess_2abc", "sts": "active", "v": 2,
 		"iat": now.Unix(), "nbf": now.Unix() - 5, "exp": now.Add(time.Hour).Unix(),
 		"azp": "https://app.example.com", "iss": "https://clerk.example.com",
-	})
-	env.auth, err = mw.AuthenticateToken(context.Background(), env.session)
+	}
+	for k, v := range extra {
+		claims[k] = v
+	}
+	tok := signTestJWT(t, env.key, "cl_B7d4PD111AAA", claims)
+	a, err := env.mw.AuthenticateToken(context.Background(), tok)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return env
+	return tok, a
 }
 
 // mintTemplate answers POST /v1/sessions/{sid}/tokens[/{template}] like
@@ -227,6 +240,24 @@ func TestGetTokenCache(t *testing.T) {
 		}
 		if n := len(env.api.requests()); n != 4 || len(seen) != 4 {
 			t.Fatalf("%d requests and %d distinct tokens, want 4 and 4", n, len(seen))
+		}
+	})
+	t.Run("keyed by active organization", func(t *testing.T) {
+		env := newTokenEnv(t, nil)
+		_, inOrg := env.signIn(t, jwt.MapClaims{"o": map[string]any{"id": "org_2xyz", "slg": "acme", "rol": "admin"}})
+		if inOrg.OrgID != "org_2xyz" || inOrg.SessionID != env.auth.SessionID {
+			t.Fatalf("second Auth: org %q session %q", inOrg.OrgID, inOrg.SessionID)
+		}
+		personal, err := env.auth.GetToken(ctx, supabase)
+		if err != nil {
+			t.Fatal(err)
+		}
+		org, err := inOrg.GetToken(ctx, supabase)
+		if err != nil || org == personal {
+			t.Fatalf("in the organization: %v, same token as without %v", err, org == personal)
+		}
+		if n := len(env.api.requests()); n != 2 {
+			t.Fatalf("%d requests, want 2", n)
 		}
 	})
 	t.Run("turned off", func(t *testing.T) {

@@ -17,7 +17,8 @@ import (
 const templateMargin = 10 * time.Second
 
 // templateCache keeps the tokens minted by POST /v1/sessions/{sid}/tokens
-// until shortly before their exp, and lets one request per key call Clerk
+// until shortly before their exp, per session, active organization,
+// template and expiry, and lets one request per key call Clerk
 // while concurrent requests for the same key wait for its answer.
 type templateCache struct {
 	size int
@@ -29,6 +30,7 @@ type templateCache struct {
 
 type templateKey struct {
 	sid       string
+	orgID     string // the session's active organization: templates may carry it
 	template  string
 	expiresIn int
 }
@@ -61,7 +63,7 @@ func newTemplateCache(size int) *templateCache {
 
 // sessionToken returns a token of the session from the cache, or from the
 // Backend API when none is cached.
-func (c *Client) sessionToken(ctx context.Context, sid, template string, expiresIn int) (string, error) {
+func (c *Client) sessionToken(ctx context.Context, sid, orgID, template string, expiresIn int) (string, error) {
 	if c.secret == "" {
 		return "", ErrNoSecretKey
 	}
@@ -69,7 +71,7 @@ func (c *Client) sessionToken(ctx context.Context, sid, template string, expires
 	if tc == nil {
 		return c.CreateSessionToken(ctx, sid, template, expiresIn)
 	}
-	key := templateKey{sid, template, expiresIn}
+	key := templateKey{sid, orgID, template, expiresIn}
 	for {
 		tc.mu.Lock()
 		if e, ok := tc.entries[key]; ok {
