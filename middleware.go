@@ -21,9 +21,10 @@ type Middleware struct {
 // caches. It is immutable after New except for the keys and caches, which
 // synchronize themselves.
 type core struct {
-	cfg   *config
-	keys  *keys
-	cache *tokenCache // nil when turned off
+	cfg    *config
+	keys   *keys
+	cache  *tokenCache // nil when turned off
+	client *Client     // Backend API; calls fail with ErrNoSecretKey without a secret key
 }
 
 // New validates opts (see [Options] for defaults and environment
@@ -35,7 +36,7 @@ func New(opts Options) (*Middleware, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &core{cfg: cfg, keys: &keys{}, cache: newTokenCache(cfg.cacheSize)}
+	c := &core{cfg: cfg, keys: &keys{}, cache: newTokenCache(cfg.cacheSize), client: newClient(cfg)}
 	if cfg.pemKey != nil {
 		c.keys.static = &verifyKey{pub: cfg.pemKey}
 	} else {

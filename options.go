@@ -31,6 +31,7 @@ const (
 	DefaultJWKSCooldown        = 30 * time.Second
 	DefaultKeyWaitTimeout      = 5 * time.Second
 	DefaultTokenCacheSize      = 10000
+	DefaultTemplateCacheSize   = 1000
 )
 
 // Options configures a [Middleware] (see [New]) and a [Client] (see
@@ -128,6 +129,15 @@ type Options struct {
 	// key set. About 2 KiB per entry. A negative value turns it off.
 	// Default: 10000.
 	TokenCacheSize int
+
+	// TemplateTokenCacheSize bounds the cache of JWT-template tokens that
+	// [Auth.GetToken] obtains from the Backend API, keyed by session,
+	// template and expiry. A cached token is reused until 10s (or a quarter
+	// of its lifetime, if shorter) before its own exp, so a handler that
+	// calls GetToken on every request calls Clerk about once a minute per
+	// session, not once a request. A negative value turns it off.
+	// Default: 1000.
+	TemplateTokenCacheSize int
 }
 
 // config is Options after defaults, validation and precomputation. It is
@@ -153,6 +163,7 @@ type config struct {
 	cooldown          time.Duration
 	keyWait           time.Duration
 	cacheSize         int
+	templateCacheSize int
 }
 
 func envOr(v, name string) string {
@@ -182,6 +193,7 @@ func (o Options) resolve() (*config, error) {
 		cooldown:          durationOr(o.JWKSCooldown, DefaultJWKSCooldown),
 		keyWait:           durationOr(o.KeyWaitTimeout, DefaultKeyWaitTimeout),
 		cacheSize:         o.TokenCacheSize,
+		templateCacheSize: o.TemplateTokenCacheSize,
 	}
 	if c.apiURL == "" {
 		c.apiURL = DefaultAPIURL
@@ -200,6 +212,9 @@ func (o Options) resolve() (*config, error) {
 	}
 	if c.cacheSize == 0 {
 		c.cacheSize = DefaultTokenCacheSize
+	}
+	if c.templateCacheSize == 0 {
+		c.templateCacheSize = DefaultTemplateCacheSize
 	}
 	if c.refreshInterval < 0 || c.cooldown < 0 || c.keyWait < 0 {
 		return nil, errors.New("clerkauth: JWKSRefreshInterval, JWKSCooldown and KeyWaitTimeout must not be negative")

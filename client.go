@@ -1,0 +1,463 @@
+package clerkauth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrNoSecretKey is returned by every [Client] call, and by
+// [Auth.GetToken] with a template, when no secret key is configured (for
+// example a PEM-only configuration). No request is sent.
+var ErrNoSecretKey = errors.New("clerkauth: no secret key: set Options.SecretKey or $CLERK_SECRET_KEY to call the Backend API")
+
+const (
+	// maxResponseBytes bounds every Backend API response read.
+	maxResponseBytes = 1 << 20
+	// maxErrorBodyInMessage bounds the raw body kept in an APIError whose
+	// body is not Clerk's error JSON.
+	maxErrorBodyInMessage = 512
+	// maxAttempts bounds the tries of one call (the first and two retries).
+	maxAttempts = 3
+	// maxRetryAfter is the longest Retry-After the client waits for; a
+	// longer one ends the call with the APIError at once.
+	maxRetryAfter = 10 * time.Second
+)
+
+// Client calls Clerk's Backend API with the instance's secret key. Build it
+// with [NewClient] for code outside a request, or get the one of a
+// [Middleware] with [Middleware.Client]. It is safe for concurrent use and
+// holds no background goroutine.
+type Client struct {
+	secret     string // never put in an error or a log line
+	apiURL     string
+	apiVersion string
+	http       *http.Client
+	now        func() time.Time
+	templates  *templateCache // nil when turned off
+
+	// Backoff between retries: full jitter over retryBase*2^n, capped.
+	retryBase time.Duration
+	retryCap  time.Duration
+}
+
+// NewClient returns a Client configured by opts: SecretKey, APIURL,
+// APIVersion, HTTPClient and TemplateTokenCacheSize, with the same defaults
+// and environment variables as [New]. It fails when there is no secret
+// key.
+func NewClient(opts Options) (*Client, error) {
+	if envOr(opts.SecretKey, "CLERK_SECRET_KEY") == "" {
+		return nil, errors.New("clerkauth: NewClient needs a secret key: set Options.SecretKey or $CLERK_SECRET_KEY")
+	}
+	cfg, err := opts.resolve()
+	if err != nil {
+		return nil, err
+	}
+	return newClient(cfg), nil
+}
+
+// newClient builds the client of a configuration; with no secret key its
+// calls return ErrNoSecretKey.
+func newClient(cfg *config) *Client {
+	return &Client{
+		secret:     cfg.secretKey,
+		apiURL:     cfg.apiURL,
+		apiVersion: cfg.apiVersion,
+		http:       cfg.httpClient,
+		now:        cfg.now,
+		templates:  newTemplateCache(cfg.templateCacheSize),
+		retryBase:  250 * time.Millisecond,
+		retryCap:   2 * time.Second,
+	}
+}
+
+// Client returns the Backend API client built from the middleware's
+// Options. It is never nil; without a secret key its calls return
+// [ErrNoSecretKey].
+func (m *Middleware) Client() *Client {
+	return m.c.client
+}
+
+// APIError is a Backend API answer with a status of 400 or more. Use
+// errors.As to reach it:
+//
+//	var apiErr *clerkauth.APIError
+//	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound { ... }
+type APIError struct {
+	// Method and Path are the request's, for example "GET" and
+	// "/v1/users/user_123" (escaped).
+	Method string
+	Path   string
+	// StatusCode is the HTTP status, for example 404.
+	StatusCode int
+	// Errors are the items of Clerk's error JSON; empty when the body was
+	// something else.
+	Errors []APIErrorDetail
+	// TraceID is Clerk's trace id (clerk_trace_id in the body, else the
+	// Clerk-Trace-Id header), for Clerk's support.
+	TraceID string
+	// RetryAfter is the wait the Retry-After header asked for; 0 when
+	// absent.
+	RetryAfter time.Duration
+	// Body is the start of the body (at most 512 bytes) when it was not
+	// Clerk's error JSON; "" otherwise.
+	Body string
+}
+
+// APIErrorDetail is one item of the errors array of Clerk's error JSON.
+type APIErrorDetail struct {
+	// Code is machine-readable, for example "resource_not_found".
+	Code string `json:"code"`
+	// Message is short, for example "not found".
+	Message string `json:"message"`
+	// LongMessage explains, for example "No user was found with id user_x".
+	LongMessage string `json:"long_message"`
+	// Meta carries extra fields, for example {"param_name": "..."}.
+	Meta json.RawMessage `json:"meta,omitempty"`
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "clerkauth: Backend API %s %s: HTTP %d", e.Method, e.Path, e.StatusCode)
+	if len(e.Errors) > 0 {
+		d := e.Errors[0]
+		if d.Code != "" {
+			b.WriteString(": " + d.Code)
+		}
+		if msg := firstNonEmpty(d.LongMessage, d.Message); msg != "" {
+			b.WriteString(": " + msg)
+		}
+		if len(e.Errors) > 1 {
+			fmt.Fprintf(&b, " (and %d more)", len(e.Errors)-1)
+		}
+	} else if e.Body != "" {
+		fmt.Fprintf(&b, ": %q", e.Body)
+	}
+	if e.TraceID != "" {
+		b.WriteString(" (trace " + e.TraceID + ")")
+	}
+	return b.String()
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// User is a Clerk user as GET /v1/users/{id} returns it, with the commonly
+// used fields typed. Fields Clerk leaves null are zero.
+type User struct {
+	ID                    string         `json:"id"`
+	ExternalID            string         `json:"external_id"`
+	FirstName             string         `json:"first_name"`
+	LastName              string         `json:"last_name"`
+	Username              string         `json:"username"`
+	ImageURL              string         `json:"image_url"`
+	HasImage              bool           `json:"has_image"`
+	PrimaryEmailAddressID string         `json:"primary_email_address_id"`
+	PrimaryPhoneNumberID  string         `json:"primary_phone_number_id"`
+	EmailAddresses        []EmailAddress `json:"email_addresses"`
+	PhoneNumbers          []PhoneNumber  `json:"phone_numbers"`
+	// PublicMetadata, PrivateMetadata and UnsafeMetadata are the metadata
+	// objects as Clerk sent them; decode them into your own types.
+	PublicMetadata  json.RawMessage `json:"public_metadata"`
+	PrivateMetadata json.RawMessage `json:"private_metadata"`
+	UnsafeMetadata  json.RawMessage `json:"unsafe_metadata"`
+	Banned          bool            `json:"banned"`
+	Locked          bool            `json:"locked"`
+	// CreatedAt, UpdatedAt and LastSignInAt come from Clerk's Unix
+	// milliseconds; LastSignInAt is zero when the user never signed in.
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	LastSignInAt time.Time `json:"last_sign_in_at"`
+}
+
+// EmailAddress is one of a user's email addresses.
+type EmailAddress struct {
+	ID           string        `json:"id"`
+	EmailAddress string        `json:"email_address"`
+	Verification *Verification `json:"verification"`
+}
+
+// PhoneNumber is one of a user's phone numbers.
+type PhoneNumber struct {
+	ID           string        `json:"id"`
+	PhoneNumber  string        `json:"phone_number"`
+	Verification *Verification `json:"verification"`
+}
+
+// Verification is the verification state of an email address or phone
+// number.
+type Verification struct {
+	// Status is "verified", "unverified", "failed" or "expired".
+	Status string `json:"status"`
+	// Strategy is how it was verified, for example "email_code".
+	Strategy string `json:"strategy"`
+}
+
+// UnmarshalJSON decodes Clerk's user JSON, whose times are Unix
+// milliseconds.
+func (u *User) UnmarshalJSON(b []byte) error {
+	type plain User // no methods: no recursion
+	var w struct {
+		*plain
+		// Shallower fields win over plain's fields of the same name.
+		CreatedAt    *int64 `json:"created_at"`
+		UpdatedAt    *int64 `json:"updated_at"`
+		LastSignInAt *int64 `json:"last_sign_in_at"`
+	}
+	w.plain = (*plain)(u)
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	u.CreatedAt, u.UpdatedAt, u.LastSignInAt = fromMillis(w.CreatedAt), fromMillis(w.UpdatedAt), fromMillis(w.LastSignInAt)
+	return nil
+}
+
+func fromMillis(ms *int64) time.Time {
+	if ms == nil || *ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(*ms)
+}
+
+// PrimaryEmail returns the user's primary email address, or "" when the
+// user has none.
+func (u *User) PrimaryEmail() string {
+	for _, e := range u.EmailAddresses {
+		if e.ID == u.PrimaryEmailAddressID && e.ID != "" {
+			return e.EmailAddress
+		}
+	}
+	return ""
+}
+
+// GetUser returns the user with the given id ("user_...") from GET
+// /v1/users/{id}. A user that does not exist is an [*APIError] with
+// StatusCode 404.
+func (c *Client) GetUser(ctx context.Context, userID string) (*User, error) {
+	seg, err := pathSegment("user id", userID)
+	if err != nil {
+		return nil, err
+	}
+	u := new(User)
+	if err := c.do(ctx, http.MethodGet, "/v1/users/"+seg, nil, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// CreateSessionToken asks the Backend API for a token of the session:
+// POST /v1/sessions/{sessionID}/tokens/{template}, or .../tokens for a
+// plain session token when template is "". expiresInSeconds > 0 sets the
+// token's lifetime; 0 keeps the template's own. It always calls Clerk;
+// [Auth.GetToken] is the cached way in.
+func (c *Client) CreateSessionToken(ctx context.Context, sessionID, template string, expiresInSeconds int) (string, error) {
+	sid, err := pathSegment("session id", sessionID)
+	if err != nil {
+		return "", err
+	}
+	if expiresInSeconds < 0 {
+		return "", errors.New("clerkauth: expiresInSeconds must not be negative")
+	}
+	path := "/v1/sessions/" + sid + "/tokens"
+	if template != "" {
+		tpl, err := pathSegment("template name", template)
+		if err != nil {
+			return "", err
+		}
+		path += "/" + tpl
+	}
+	var body any
+	if expiresInSeconds > 0 {
+		body = struct {
+			ExpiresInSeconds int `json:"expires_in_seconds"`
+		}{expiresInSeconds}
+	}
+	var out struct {
+		JWT string `json:"jwt"`
+	}
+	if err := c.do(ctx, http.MethodPost, path, body, &out); err != nil {
+		return "", err
+	}
+	if out.JWT == "" {
+		return "", fmt.Errorf("clerkauth: Backend API POST %s: answer has no jwt", path)
+	}
+	return out.JWT, nil
+}
+
+// pathSegment validates and escapes one path segment of a request.
+func pathSegment(what, s string) (string, error) {
+	if s == "" || s == "." || s == ".." {
+		return "", fmt.Errorf("clerkauth: invalid %s %q", what, s)
+	}
+	return url.PathEscape(s), nil
+}
+
+// do sends one Backend API request and decodes the JSON answer into out
+// (unless out is nil). path is relative to the API URL and already escaped,
+// for example "/v1/users/user_123"; body, when not nil, is sent as JSON. A
+// status of 400 or more is an [*APIError]. GET is retried on 429, 502, 503
+// and 504, POST only on 429 (Clerk did not process it), at most 3 attempts
+// in all, with capped exponential backoff and jitter that honours
+// Retry-After; the caller's ctx bounds everything.
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	if c.secret == "" {
+		return ErrNoSecretKey
+	}
+	var payload []byte
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return fmt.Errorf("clerkauth: encoding the body of %s %s: %w", method, path, err)
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		raw, apiErr, err := c.send(ctx, method, path, payload)
+		if err != nil {
+			return err
+		}
+		if apiErr == nil {
+			if out == nil {
+				return nil
+			}
+			if err := json.Unmarshal(raw, out); err != nil {
+				return fmt.Errorf("clerkauth: Backend API %s %s: decoding the answer: %w", method, path, err)
+			}
+			return nil
+		}
+		if attempt >= maxAttempts || !retryable(method, apiErr.StatusCode) || apiErr.RetryAfter > maxRetryAfter {
+			return apiErr
+		}
+		wait := c.backoff(attempt, apiErr.RetryAfter)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return apiErr // waiting would outlive the caller
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("clerkauth: Backend API %s %s: %w (after HTTP %d)", method, path, ctx.Err(), apiErr.StatusCode)
+		}
+	}
+}
+
+func retryable(method string, status int) bool {
+	switch status {
+	case http.StatusTooManyRequests:
+		return true
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return method == http.MethodGet
+	}
+	return false
+}
+
+// backoff returns the wait before attempt+1: full jitter over
+// retryBase*2^(attempt-1) capped at retryCap, and at least retryAfter.
+func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
+	ceil := min(c.retryBase<<(attempt-1), c.retryCap)
+	wait := ceil/2 + rand.N(ceil/2+1)
+	return max(wait, retryAfter)
+}
+
+// send makes one attempt. It returns the body of a 2xx answer, or the
+// APIError of a status >= 400, or err for anything else (network, context,
+// oversized answer).
+func (c *Client) send(ctx context.Context, method, path string, payload []byte) (raw []byte, apiErr *APIError, err error) {
+	var rd io.Reader
+	if payload != nil {
+		rd = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.apiURL+path, rd)
+	if err != nil {
+		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: building the request: %w", method, path, err)
+	}
+	h := req.Header
+	h.Set("Authorization", "Bearer "+c.secret)
+	h.Set("Content-Type", "application/json")
+	h.Set("Accept", "application/json")
+	h.Set("Clerk-API-Version", c.apiVersion)
+	h.Set("User-Agent", userAgent)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			err = ctxErr
+		} else {
+			err = redactURLError(err)
+		}
+		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err = io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: reading the answer: %w", method, path, err)
+	}
+	if len(raw) > maxResponseBytes {
+		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: answer larger than 1 MiB", method, path)
+	}
+	if resp.StatusCode >= 400 {
+		return nil, c.apiError(method, path, resp, raw), nil
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: unexpected HTTP %d", method, path, resp.StatusCode)
+	}
+	return raw, nil, nil
+}
+
+// apiError builds the APIError of an answer with a status >= 400.
+func (c *Client) apiError(method, path string, resp *http.Response, raw []byte) *APIError {
+	e := &APIError{
+		Method:     method,
+		Path:       path,
+		StatusCode: resp.StatusCode,
+		TraceID:    resp.Header.Get("Clerk-Trace-Id"),
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
+	}
+	var doc struct {
+		Errors  []APIErrorDetail `json:"errors"`
+		TraceID string           `json:"clerk_trace_id"`
+	}
+	if json.Unmarshal(raw, &doc) == nil && len(doc.Errors) > 0 {
+		e.Errors = doc.Errors
+		if doc.TraceID != "" {
+			e.TraceID = doc.TraceID
+		}
+		return e
+	}
+	// A server that echoes the request must not leak the key.
+	body := strings.ReplaceAll(string(raw), c.secret, "[secret key]")
+	if len(body) > maxErrorBodyInMessage {
+		body = body[:maxErrorBodyInMessage]
+	}
+	e.Body = body
+	return e
+}
+
+// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		return time.Duration(min(n, 1<<20)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
