@@ -85,9 +85,10 @@ type Auth struct {
 	// token); nil for session tokens.
 	Machine *Machine
 
-	token  string // the verified token itself (never logged)
-	err    error  // why the request is signed out
-	origin *core  // the middleware that produced it, nil when signed out by default
+	token  string    // the verified token itself (never logged)
+	err    error     // why the request is signed out
+	origin *core     // the middleware core that produced it; nil without one
+	mask   tokenMask // the token types the producing middleware accepted
 }
 
 // Actor is the impersonator of an impersonation session (the act claim).

@@ -313,7 +313,13 @@ func pathSegment(what, s string) (string, error) {
 // in all, with capped exponential backoff and jitter that honours
 // Retry-After; the caller's ctx bounds everything.
 func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
-	if c.secret == "" {
+	return c.doAs(ctx, c.secret, method, path, body, out)
+}
+
+// doAs is do with another bearer secret (the machine secret key for M2M
+// token verification).
+func (c *Client) doAs(ctx context.Context, secret, method, path string, body, out any) error {
+	if secret == "" {
 		return ErrNoSecretKey
 	}
 	var payload []byte
@@ -324,7 +330,7 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		}
 	}
 	for attempt := 1; ; attempt++ {
-		raw, apiErr, err := c.send(ctx, method, path, payload)
+		raw, apiErr, err := c.send(ctx, secret, method, path, payload)
 		if err != nil {
 			return err
 		}
@@ -375,7 +381,7 @@ func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
 // send makes one attempt. It returns the body of a 2xx answer, or the
 // APIError of a status >= 400, or err for anything else (network, context,
 // oversized answer).
-func (c *Client) send(ctx context.Context, method, path string, payload []byte) (raw []byte, apiErr *APIError, err error) {
+func (c *Client) send(ctx context.Context, secret, method, path string, payload []byte) (raw []byte, apiErr *APIError, err error) {
 	var rd io.Reader
 	if payload != nil {
 		rd = bytes.NewReader(payload)
@@ -385,7 +391,7 @@ func (c *Client) send(ctx context.Context, method, path string, payload []byte) 
 		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: building the request: %w", method, path, err)
 	}
 	h := req.Header
-	h.Set("Authorization", "Bearer "+c.secret)
+	h.Set("Authorization", "Bearer "+secret)
 	h.Set("Content-Type", "application/json")
 	h.Set("Accept", "application/json")
 	h.Set("Clerk-API-Version", c.apiVersion)
@@ -408,7 +414,7 @@ func (c *Client) send(ctx context.Context, method, path string, payload []byte) 
 		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: answer larger than 1 MiB", method, path)
 	}
 	if resp.StatusCode >= 400 {
-		return nil, c.apiError(method, path, resp, raw), nil
+		return nil, c.apiError(secret, method, path, resp, raw), nil
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: unexpected HTTP %d", method, path, resp.StatusCode)
@@ -417,7 +423,7 @@ func (c *Client) send(ctx context.Context, method, path string, payload []byte) 
 }
 
 // apiError builds the APIError of an answer with a status >= 400.
-func (c *Client) apiError(method, path string, resp *http.Response, raw []byte) *APIError {
+func (c *Client) apiError(secret, method, path string, resp *http.Response, raw []byte) *APIError {
 	e := &APIError{
 		Method:     method,
 		Path:       path,
@@ -437,7 +443,10 @@ func (c *Client) apiError(method, path string, resp *http.Response, raw []byte) 
 		return e
 	}
 	// A server that echoes the request must not leak the key.
-	body := strings.ReplaceAll(string(raw), c.secret, "[secret key]")
+	body := strings.ReplaceAll(string(raw), secret, "[secret key]")
+	if c.secret != "" {
+		body = strings.ReplaceAll(body, c.secret, "[secret key]")
+	}
 	if len(body) > maxErrorBodyInMessage {
 		body = body[:maxErrorBodyInMessage]
 	}

@@ -14,7 +14,8 @@ import (
 // with [New]; it is safe for concurrent use. Call [Middleware.Close] when
 // done with it to stop the background key refresh.
 type Middleware struct {
-	c *core
+	c      *core
+	accept tokenMask // token types this middleware accepts
 }
 
 // core is what every request shares: the configuration, the keys and the
@@ -25,6 +26,7 @@ type core struct {
 	keys   *keys
 	cache  *tokenCache // nil when turned off
 	client *Client     // Backend API; calls fail with ErrNoSecretKey without a secret key
+	mach   *machineVerifier
 }
 
 // New validates opts (see [Options] for defaults and environment
@@ -42,7 +44,8 @@ func New(opts Options) (*Middleware, error) {
 	} else {
 		c.keys.remote = newRemoteKeys(cfg)
 	}
-	return &Middleware{c: c}, nil
+	c.mach = newMachineVerifier(cfg, c.client)
+	return &Middleware{c: c, accept: cfg.accept}, nil
 }
 
 // Close stops the background key refresh and waits for it to end. It is
@@ -50,6 +53,7 @@ func New(opts Options) (*Middleware, error) {
 // keys already loaded.
 func (m *Middleware) Close() error {
 	m.c.keys.close()
+	m.c.mach.close()
 	return nil
 }
 
@@ -65,7 +69,7 @@ func (m *Middleware) Keyfunc() jwt.Keyfunc {
 // r.Use and any func(http.Handler) http.Handler chain.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a, ok := FromContext(r.Context()); ok && a.origin == m.c {
+		if a, ok := FromContext(r.Context()); ok && m.reusable(a) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -83,7 +87,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 func (m *Middleware) RequireAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, ok := FromContext(r.Context())
-		if !ok || a.origin != m.c {
+		if !ok || !m.reusable(a) {
 			a, _ = m.Authenticate(r)
 			r = r.WithContext(NewContext(r.Context(), a))
 		}
@@ -95,34 +99,42 @@ func (m *Middleware) RequireAuth(next http.Handler) http.Handler {
 	})
 }
 
-// Authenticate checks the request's session token without any HTTP
-// plumbing. It always returns a non-nil Auth; when err is non-nil (an
-// [*AuthError]) the Auth is signed out.
+// reusable reports whether a, found in a request's context, is what m
+// itself would decide: it was produced by the same instance, for the same
+// set of accepted token types.
+func (m *Middleware) reusable(a *Auth) bool {
+	return a.origin == m.c && a.mask == m.accept
+}
+
+// Authenticate checks the request's token without any HTTP plumbing. It
+// always returns a non-nil Auth; when err is non-nil (an [*AuthError]) the
+// Auth is signed out.
 func (m *Middleware) Authenticate(r *http.Request) (*Auth, error) {
 	tok, uat, aerr := m.c.extract(r)
-	if aerr != nil {
-		return m.c.signedOut(aerr), aerr
+	if aerr == nil {
+		var a *Auth
+		if a, aerr = m.c.authenticate(r.Context(), tok, uat, m.accept); aerr == nil {
+			a.mask = m.accept
+			return a, nil
+		}
 	}
-	a, aerr := m.c.authenticate(r.Context(), tok, uat)
-	if aerr != nil {
-		return m.c.signedOut(aerr), aerr
-	}
-	return a, nil
+	return m.signedOut(aerr), aerr
 }
 
-// AuthenticateToken checks a session token obtained some other way (a
-// WebSocket subprotocol, a query parameter of a server-sent event stream).
-// It applies every check of Authenticate except the cookie rules.
+// AuthenticateToken checks a token obtained some other way (a WebSocket
+// subprotocol, a query parameter of a server-sent event stream), as if it
+// came in the Authorization header.
 func (m *Middleware) AuthenticateToken(ctx context.Context, token string) (*Auth, error) {
-	a, aerr := m.c.authenticate(ctx, token, 0)
+	a, aerr := m.c.authenticate(ctx, token, 0, m.accept)
 	if aerr != nil {
-		return m.c.signedOut(aerr), aerr
+		return m.signedOut(aerr), aerr
 	}
+	a.mask = m.accept
 	return a, nil
 }
 
-func (c *core) signedOut(err *AuthError) *Auth {
-	a := &Auth{err: err, origin: c}
+func (m *Middleware) signedOut(err *AuthError) *Auth {
+	a := &Auth{err: err, origin: m.c, mask: m.accept}
 	if err == errPending {
 		a.SessionStatus = "pending"
 	}
@@ -131,8 +143,19 @@ func (c *core) signedOut(err *AuthError) *Auth {
 
 // authenticate verifies tok (from the cache when it was seen before) and
 // applies the per-request checks. uat is the __client_uat of the cookie
-// path, 0 for a header token.
-func (c *core) authenticate(ctx context.Context, tok string, uat int64) (*Auth, *AuthError) {
+// path, 0 for a header token; mask is the set of accepted token types.
+func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tokenMask) (*Auth, *AuthError) {
+	if uat > 0 && mask&maskSession == 0 {
+		return nil, errTypeNotAccepted // cookies carry session tokens only
+	}
+	if uat == 0 {
+		if kind := opaqueType(tok); kind != "" {
+			if mask&maskOf(kind) == 0 {
+				return nil, errTypeNotAccepted
+			}
+			return c.mach.verify(ctx, kind, tok)
+		}
+	}
 	now := c.cfg.now()
 	var v *verified
 	if c.cache != nil {
@@ -153,6 +176,9 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64) (*Auth, 
 		if c.cache != nil && v.exp*1e9 > now.UnixNano()-int64(c.cfg.skew) {
 			c.cache.put(tok, v, now)
 		}
+	}
+	if mask&maskOf(v.auth.TokenType) == 0 || uat > 0 && v.auth.TokenType != TokenTypeSession {
+		return nil, errTypeNotAccepted
 	}
 	if aerr := v.checkTime(now, c.cfg.skew); aerr != nil {
 		return nil, aerr

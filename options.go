@@ -23,15 +23,16 @@ const Version = "0.1.0"
 
 // Default values of [Options] fields.
 const (
-	DefaultAPIURL              = "https://api.clerk.com"
-	DefaultAPIVersion          = "2025-04-10"
-	DefaultClockSkew           = 5 * time.Second
-	DefaultHTTPTimeout         = 10 * time.Second
-	DefaultJWKSRefreshInterval = time.Hour
-	DefaultJWKSCooldown        = 30 * time.Second
-	DefaultKeyWaitTimeout      = 5 * time.Second
-	DefaultTokenCacheSize      = 10000
-	DefaultTemplateCacheSize   = 1000
+	DefaultAPIURL               = "https://api.clerk.com"
+	DefaultAPIVersion           = "2025-04-10"
+	DefaultClockSkew            = 5 * time.Second
+	DefaultHTTPTimeout          = 10 * time.Second
+	DefaultJWKSRefreshInterval  = time.Hour
+	DefaultJWKSCooldown         = 30 * time.Second
+	DefaultKeyWaitTimeout       = 5 * time.Second
+	DefaultTokenCacheSize       = 10000
+	DefaultMachineTokenCacheTTL = 10 * time.Second
+	DefaultTemplateCacheSize    = 1000
 )
 
 // Options configures a [Middleware] (see [New]) and a [Client] (see
@@ -122,6 +123,27 @@ type Options struct {
 	// (it is also bounded by the request's own context). Default: 5s.
 	KeyWaitTimeout time.Duration
 
+	// AcceptsToken lists the token types the middleware accepts:
+	// TokenTypeSession (users' session tokens), TokenTypeAPIKey,
+	// TokenTypeM2M, TokenTypeOAuth, or TokenTypeAny. Machine tokens are
+	// read from the Authorization header only, never from cookies. Narrow
+	// it per route with [Middleware.Accept]. Default: session tokens only.
+	AcceptsToken []string
+
+	// MachineSecretKey authenticates M2M token verification when set (a
+	// machine's own secret, ak_...). Default: $CLERK_MACHINE_SECRET_KEY,
+	// else SecretKey.
+	MachineSecretKey string
+
+	// MachineTokenCacheTTL is how long the Backend API's answer about an
+	// opaque machine token (API key, M2M or OAuth token) is reused, so
+	// that a busy machine client does not cost one Clerk call per request.
+	// A revoked token is therefore accepted for up to this long after its
+	// revocation. Unknown or revoked answers are cached for the shorter of
+	// this and 5s, so a flood of bad tokens does not flood Clerk. A
+	// negative value turns the cache off. Default: 10s.
+	MachineTokenCacheTTL time.Duration
+
 	// TokenCacheSize bounds the verified-token cache, which maps a token
 	// already verified to its result so that the same token (a browser
 	// sends the same one for its 60 s life) is not verified again. Every
@@ -163,6 +185,9 @@ type config struct {
 	cooldown          time.Duration
 	keyWait           time.Duration
 	cacheSize         int
+	accept            tokenMask
+	machineSecretKey  string
+	machineTTL        time.Duration
 	templateCacheSize int
 }
 
@@ -216,6 +241,17 @@ func (o Options) resolve() (*config, error) {
 	if c.templateCacheSize == 0 {
 		c.templateCacheSize = DefaultTemplateCacheSize
 	}
+	c.machineSecretKey = envOr(o.MachineSecretKey, "CLERK_MACHINE_SECRET_KEY")
+	c.machineTTL = max(durationOr(o.MachineTokenCacheTTL, DefaultMachineTokenCacheTTL), 0)
+	c.accept = maskSession
+	if len(o.AcceptsToken) > 0 {
+		mask, ok := parseMask(o.AcceptsToken)
+		if !ok {
+			return nil, fmt.Errorf("clerkauth: Options.AcceptsToken %q: token types are %q, %q, %q, %q or %q",
+				o.AcceptsToken, TokenTypeSession, TokenTypeAPIKey, TokenTypeM2M, TokenTypeOAuth, TokenTypeAny)
+		}
+		c.accept = mask
+	}
 	if c.refreshInterval < 0 || c.cooldown < 0 || c.keyWait < 0 {
 		return nil, errors.New("clerkauth: JWKSRefreshInterval, JWKSCooldown and KeyWaitTimeout must not be negative")
 	}
@@ -259,6 +295,11 @@ func (o Options) resolve() (*config, error) {
 		c.jwksSendSecret = c.secretKey != "" && c.jwksURL == c.apiURL+"/v1/jwks"
 	}
 
+	if c.accept&(maskAPIKey|maskOAuth) != 0 && c.secretKey == "" ||
+		c.accept&maskM2M != 0 && c.secretKey == "" && c.machineSecretKey == "" {
+		return nil, errors.New("clerkauth: accepting API keys, M2M or OAuth tokens needs $CLERK_SECRET_KEY " +
+			"(or $CLERK_MACHINE_SECRET_KEY for M2M only) to verify them with the Backend API")
+	}
 	if c.pemKey == nil && c.jwksURL == "" {
 		return nil, errors.New("clerkauth: no way to verify tokens: set $CLERK_SECRET_KEY (keys from the Backend API), " +
 			"$CLERK_JWT_KEY (PEM public key, no network), or Options.JWKSURL")

@@ -17,8 +17,19 @@ const MaxTokenSize = 16 << 10
 
 // Header "cat" values: the token categories Clerk puts in its JWTs.
 const (
-	catSessionToken  = "cl_B7d4PD111AAA"
-	catSessionToken2 = "cl_I7d4PD111III"
+	catSessionToken = "cl_B7d4PD111AAA"
+	catJWTTemplate  = "cl_B7d4PD222AAA"
+	catM2MToken     = "cl_B7d4PD333AAA"
+	catIgnore       = "cl_I7d4PD111III" // stamped on every class by some instances
+)
+
+// jwtClass is what the header says a JWT is.
+type jwtClass uint8
+
+const (
+	classSessionOrM2M jwtClass = iota // decided by sub (mch_ is M2M)
+	classM2M                          // cat cl_B7d4PD333AAA
+	classOAuth                        // typ at+jwt
 )
 
 var strictB64 = base64.RawURLEncoding.Strict()
@@ -92,35 +103,42 @@ func decodeSegment(seg string, buf []byte) ([]byte, bool) {
 
 // parseHeader decodes and checks the JOSE header, in Clerk's order: JSON
 // object, typ, cat, crit. The algorithm is checked against the key later.
-func parseHeader(seg string) (header, *AuthError) {
+func parseHeader(seg string) (header, jwtClass, *AuthError) {
 	var h header
+	class := classSessionOrM2M
 	var buf [512]byte
 	raw, ok := decodeSegment(seg, buf[:])
 	if !ok || !isJSONObject(raw) {
-		return h, errBadHeader
+		return h, class, errBadHeader
 	}
 	if err := json.Unmarshal(raw, &h); err != nil {
-		return h, errBadHeader
+		return h, class, errBadHeader
 	}
 	if hasDuplicateKeys(raw) {
-		return h, errDuplicateKey
+		return h, class, errDuplicateKey
 	}
 	if h.Typ != nil {
 		switch *h.Typ {
 		case "JWT":
 		case "at+jwt", "application/at+jwt":
-			return h, errMachineTyp
+			class = classOAuth
 		default:
-			return h, errTyp
+			return h, class, errTyp
 		}
 	}
-	if h.Cat != nil && *h.Cat != catSessionToken && *h.Cat != catSessionToken2 {
-		return h, errCat
+	if h.Cat != nil && class != classOAuth {
+		switch *h.Cat {
+		case catSessionToken, catIgnore:
+		case catM2MToken:
+			class = classM2M
+		default: // JWT templates and anything unknown
+			return h, class, errCat
+		}
 	}
 	if h.Crit != nil {
-		return h, errCrit
+		return h, class, errCrit
 	}
-	return h, nil
+	return h, class, nil
 }
 
 // signingMethod returns the golang-jwt method for alg, or nil when alg is
@@ -138,15 +156,17 @@ func signingMethod(alg string, key *verifyKey) *jwt.SigningMethodRSA {
 	return nil
 }
 
-// verify checks a session token from scratch: shape, header, key,
-// signature, then the claims (decoded only after the signature holds).
-// Time checks are left to the caller, which repeats them on cache hits.
+// verify checks a JWT from scratch: shape, header, key, signature, then
+// the claims (decoded only after the signature holds). It verifies session
+// tokens and JWT-format machine tokens (M2M, OAuth); whether the type is
+// accepted, and the time checks, are left to the caller, which repeats them
+// on cache hits.
 func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 	dot1, dot2, aerr := splitToken(tok)
 	if aerr != nil {
 		return nil, aerr
 	}
-	h, aerr := parseHeader(tok[:dot1])
+	h, class, aerr := parseHeader(tok[:dot1])
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -177,17 +197,19 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 		return nil, errBadPayload
 	}
 	var claims sessionClaims
-	if err := json.Unmarshal(raw, &claims); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return nil, errBadPayload
+	if err := decodeClaims(raw, &claims); err != nil {
+		return nil, err
+	}
+	var v *verified
+	if class == classSessionOrM2M && (claims.Sub == nil || !strings.HasPrefix(*claims.Sub, "mch_")) {
+		v, aerr = c.checkClaims(&claims, key)
+	} else {
+		kind := TokenTypeM2M
+		if class == classOAuth {
+			kind = TokenTypeOAuth
 		}
-		return nil, errClaimType
+		v, aerr = c.checkMachineClaims(kind, raw, &claims, key)
 	}
-	if hasDuplicateKeys(raw) {
-		return nil, errDuplicateKey
-	}
-	v, aerr := c.checkClaims(&claims, key)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -195,13 +217,27 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 	return v, nil
 }
 
-// checkClaims applies the claim checks that do not depend on the time.
+// decodeClaims decodes a verified payload into v: a JSON syntax error is
+// token-invalid, a claim of the wrong type token-verification-failed.
+func decodeClaims(raw []byte, v any) *AuthError {
+	if err := json.Unmarshal(raw, v); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return errBadPayload
+		}
+		return errClaimType
+	}
+	if hasDuplicateKeys(raw) {
+		return errDuplicateKey
+	}
+	return nil
+}
+
+// checkClaims applies the session-token claim checks that do not depend
+// on the time.
 func (c *core) checkClaims(claims *sessionClaims, key *verifyKey) (*verified, *AuthError) {
 	if claims.Sub == nil || *claims.Sub == "" {
 		return nil, errSub
-	}
-	if strings.HasPrefix(*claims.Sub, "mch_") {
-		return nil, errMachineSub
 	}
 	if !claims.Exp.set {
 		return nil, errExpMissing
