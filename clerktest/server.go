@@ -35,7 +35,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -342,7 +344,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		ExpiresInSeconds *int64 `json:"expires_in_seconds"`
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
-	if err := dec.Decode(&body); err != nil && err.Error() != "EOF" {
+	if err := dec.Decode(&body); err != nil && !errors.Is(err, io.EOF) {
 		writeError(w, http.StatusUnprocessableEntity, "form_param_format_invalid", "is invalid",
 			"The request body is not valid JSON.")
 		return
