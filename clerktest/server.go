@@ -94,7 +94,7 @@ type serverConfig struct {
 
 // WithSigningKey makes the server sign with key instead of generating a
 // fresh RSA-2048 key. Share one key between many servers to save the
-// generation time (about 0.1 s) in large test suites.
+// generation time (about 50 ms) in large test suites.
 func WithSigningKey(key *rsa.PrivateKey) ServerOption {
 	return func(c *serverConfig) { c.key = key }
 }

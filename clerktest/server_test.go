@@ -3,6 +3,8 @@ package clerktest_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -631,5 +633,92 @@ func TestKeys(t *testing.T) {
 	}
 	if strings.Contains(srv.String(), srv.SecretKey()) {
 		t.Errorf("String() shows the secret key")
+	}
+}
+
+func TestSessionCookies(t *testing.T) {
+	srv := clerktest.New(t)
+	mw := newMiddleware(t, srv.Options())
+	tok := srv.SessionToken("user_1")
+	tests := []struct {
+		name    string
+		cookies []*http.Cookie
+		reason  string
+	}{
+		{"both", clerktest.SessionCookies(tok), ""},
+		{"session only", clerktest.SessionCookies(tok)[:1], clerkauth.ReasonTokenButNoClientUAT},
+		{"signed out since", []*http.Cookie{{Name: "__session", Value: tok},
+			{Name: "__client_uat", Value: jsonInt(time.Now().Add(time.Hour).Unix())}}, clerkauth.ReasonTokenIATBeforeClientUAT},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			for _, c := range tc.cookies {
+				r.AddCookie(c)
+			}
+			a, err := mw.Authenticate(r)
+			if clerkauth.ReasonOf(err) != tc.reason || (tc.reason == "" && a.UserID != "user_1") {
+				t.Errorf("err = %v, user %q; want reason %q", err, a.UserID, tc.reason)
+			}
+		})
+	}
+}
+
+func TestWithSigningKey(t *testing.T) {
+	a := clerktest.New(t)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := clerktest.New(t, clerktest.WithSigningKey(key))
+	c := clerktest.New(t, clerktest.WithSigningKey(key))
+	shared := newMiddleware(t, clerkauth.Options{JWTKey: b.PublicKeyPEM()})
+	tests := []struct {
+		name   string
+		tok    string
+		reason string
+	}{
+		{"same server", b.SessionToken("user_1"), ""},
+		{"other server, same key", c.SessionToken("user_1"), ""},
+		{"other key", a.SessionToken("user_1"), clerkauth.ReasonTokenInvalidSignature},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := authenticate(t, shared, tc.tok); clerkauth.ReasonOf(err) != tc.reason {
+				t.Errorf("err = %v, want reason %q", err, tc.reason)
+			}
+		})
+	}
+}
+
+// TestConcurrentUse exercises the server from many goroutines; run it with
+// -race.
+func TestConcurrentUse(t *testing.T) {
+	srv := clerktest.New(t)
+	mw := newMiddleware(t, srv.Options())
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			id := "user_" + jsonInt(int64(i))
+			srv.AddUser(clerktest.User{ID: id})
+			for range 20 {
+				a, err := authenticate(t, mw, srv.SessionToken(id, clerktest.WithOrg("org_1", "acme", "admin", "org:x:read")))
+				if err == nil && a.UserID != id {
+					err = errors.New("wrong user " + a.UserID)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				srv.Requests("/v1/jwks")
+				srv.SetJWKSStatus(0)
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

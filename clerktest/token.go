@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -271,6 +272,25 @@ func segment(v any) string {
 		}
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// SessionCookies returns the cookies a browser sends to a same-origin
+// backend for token: __session, and __client_uat set to the token's iat
+// (the client's last sign-in, which must not be later than the token's
+// iat). Add them to a request with AddCookie to test the cookie path.
+func SessionCookies(token string) []*http.Cookie {
+	uat := "1"
+	if parts := strings.Split(token, "."); len(parts) == 3 {
+		var c struct {
+			Iat json.Number `json:"iat"`
+		}
+		if raw, err := base64.RawURLEncoding.DecodeString(parts[1]); err == nil && json.Unmarshal(raw, &c) == nil {
+			if n, err := c.Iat.Int64(); err == nil && n > 0 {
+				uat = strconv.FormatInt(n, 10)
+			}
+		}
+	}
+	return []*http.Cookie{{Name: "__session", Value: token}, {Name: "__client_uat", Value: uat}}
 }
 
 // scoped normalizes plan and feature entries to Clerk's "scope:name".
