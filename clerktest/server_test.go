@@ -722,3 +722,12 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkSessionToken(b *testing.B) {
+	srv := clerktest.New(b)
+	org := clerktest.WithOrg("org_1", "acme", "admin", "org:invoices:read", "org:invoices:write")
+	b.ReportAllocs()
+	for b.Loop() {
+		srv.SessionToken("user_1", org)
+	}
+}
