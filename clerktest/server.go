@@ -1,0 +1,403 @@
+// Package clerktest runs a local stand-in for a Clerk instance, for testing
+// code that uses clerkauth without a network or a Clerk account.
+//
+// A [Server] is a real HTTP server (from net/http/httptest) with its own
+// RSA-2048 key. It signs real RS256 session tokens with the header and v2
+// claims Clerk puts in its own, serves the JWKS the way Clerk's Backend API
+// does (GET /v1/jwks, which requires the secret key, and the public
+// GET /.well-known/jwks.json), and answers the Backend API calls clerkauth
+// makes (GET /v1/users/{id}, POST /v1/sessions/{sid}/tokens/{template})
+// with Clerk's JSON shapes, errors included. Nothing in clerkauth is
+// mocked: the middleware under test downloads the keys and verifies the
+// signature exactly as it does in production.
+//
+//	srv := clerktest.New(t)
+//	mw, err := clerkauth.New(srv.Options())
+//	...
+//	req.Header.Set("Authorization", "Bearer "+srv.SessionToken("user_123",
+//		clerktest.WithOrg("org_1", "acme", "admin", "org:invoices:read")))
+//
+// # Keys and issuer
+//
+// The server has a secret key (sk_test_..., random per server) and a
+// publishable key (pk_test_ + base64 of "<host:port>$", as Clerk builds
+// them). [Server.Options] sets both, and the Backend API URL, so that
+// clerkauth derives the issuer "https://<host:port>" from the publishable
+// key and checks it; every token the server mints carries exactly that iss
+// (see [Server.Issuer]). The JWKS is served over plain http on loopback,
+// which clerkauth allows.
+package clerktest
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/clerkauth/clerkauth"
+)
+
+// Header "cat" values of Clerk's tokens.
+const (
+	// CategorySession is the header cat of a Clerk session token.
+	CategorySession = "cl_B7d4PD111AAA"
+	// CategoryTemplate is the header cat of a JWT-template token, which is
+	// not a session token.
+	CategoryTemplate = "cl_B7d4PD222AAA"
+)
+
+// Server is a local stand-in for a Clerk instance. Create it with
+// [NewServer] or [New]; it is safe for concurrent use. Its zero value is
+// not usable.
+type Server struct {
+	// URL is the base URL of the server, "http://127.0.0.1:<port>". It is
+	// both the Backend API URL and the Frontend API origin.
+	URL string
+
+	ts             *httptest.Server
+	host           string
+	secretKey      string
+	publishableKey string
+
+	mu         sync.Mutex // guards the fields below
+	keys       []*signingKey
+	users      map[string]User
+	sessions   map[string]string // session id -> user id, for token endpoints
+	templates  map[string]map[string]any
+	jwksStatus int
+	requests   map[string]int // path -> count
+}
+
+// signingKey is one RSA key of the instance.
+type signingKey struct {
+	kid  string
+	priv *rsa.PrivateKey
+}
+
+// ServerOption configures a [Server].
+type ServerOption func(*serverConfig)
+
+type serverConfig struct {
+	key *rsa.PrivateKey
+}
+
+// WithSigningKey makes the server sign with key instead of generating a
+// fresh RSA-2048 key. Share one key between many servers to save the
+// generation time (about 50 ms) in large test suites.
+func WithSigningKey(key *rsa.PrivateKey) ServerOption {
+	return func(c *serverConfig) { c.key = key }
+}
+
+// NewServer starts a Server. Call [Server.Close] when done; [New] does it
+// for you in a test.
+func NewServer(opts ...ServerOption) *Server {
+	var cfg serverConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	key := cfg.key
+	if key == nil {
+		key = generateKey()
+	}
+	s := &Server{
+		secretKey: "sk_test_" + rand.Text() + rand.Text(),
+		keys:      []*signingKey{{kid: newKid(), priv: key}},
+		users:     make(map[string]User),
+		sessions:  make(map[string]string),
+		templates: make(map[string]map[string]any),
+		requests:  make(map[string]int),
+	}
+	s.ts = httptest.NewServer(s.routes())
+	s.URL = s.ts.URL
+	s.host = strings.TrimPrefix(s.URL, "http://")
+	s.publishableKey = "pk_test_" + base64.StdEncoding.EncodeToString([]byte(s.host+"$"))
+	return s
+}
+
+// New starts a Server that is closed when the test ends.
+func New(tb testing.TB, opts ...ServerOption) *Server {
+	tb.Helper()
+	s := NewServer(opts...)
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Close shuts the server down and waits for requests in flight.
+func (s *Server) Close() { s.ts.Close() }
+
+// SecretKey returns the instance's secret key, sk_test_... . The Backend
+// API endpoints require it as a bearer token.
+func (s *Server) SecretKey() string { return s.secretKey }
+
+// PublishableKey returns the instance's publishable key: pk_test_ followed
+// by base64 of "<host:port>$".
+func (s *Server) PublishableKey() string { return s.publishableKey }
+
+// Issuer returns the iss claim of every token the server mints,
+// "https://<host:port>": what clerkauth derives from [Server.PublishableKey].
+func (s *Server) Issuer() string { return "https://" + s.host }
+
+// Options returns clerkauth options wired to this server: SecretKey,
+// PublishableKey (so the issuer is checked) and APIURL. Keys come from
+// {URL}/v1/jwks. No environment variable is read for those fields. Set
+// JWKSCooldown to a small value if a test rotates keys more than once.
+func (s *Server) Options() clerkauth.Options {
+	return clerkauth.Options{
+		SecretKey:      s.secretKey,
+		PublishableKey: s.publishableKey,
+		APIURL:         s.URL,
+	}
+}
+
+// KeyID returns the kid of the current signing key.
+func (s *Server) KeyID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keys[0].kid
+}
+
+// PublicKeyPEM returns the current public key as a PEM "PUBLIC KEY" block,
+// the form the Clerk dashboard shows, for networkless verification:
+// clerkauth.Options{JWTKey: srv.PublicKeyPEM()}.
+func (s *Server) PublicKeyPEM() string {
+	s.mu.Lock()
+	pub := &s.keys[0].priv.PublicKey
+	s.mu.Unlock()
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		panic("clerktest: " + err.Error())
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+}
+
+// RotateKey makes a new RSA-2048 key the signing key, under a new kid, and
+// returns the kid. The old key leaves the JWKS unless keepOld is true, in
+// which case both are served (Clerk's rotation window). Tokens minted
+// before stay signed with the old key.
+func (s *Server) RotateKey(keepOld bool) string {
+	k := &signingKey{kid: newKid(), priv: generateKey()}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if keepOld {
+		s.keys = append([]*signingKey{k}, s.keys...)
+	} else {
+		s.keys = []*signingKey{k}
+	}
+	return k.kid
+}
+
+// SetJWKSStatus makes both JWKS endpoints answer with HTTP status code and
+// a Clerk error body, for testing how code copes with a Clerk outage
+// (clerkauth answers 503) or a refused secret key (401). 0 or 200 restores
+// normal answers.
+func (s *Server) SetJWKSStatus(code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.jwksStatus = code
+}
+
+// Requests returns how many requests the server received for path, for
+// example "/v1/jwks" or "/v1/users/user_123", whatever their outcome.
+func (s *Server) Requests(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests[path]
+}
+
+// AddUser registers a user, served by GET /v1/users/{id}. Adding a user
+// with the ID of an existing one replaces it.
+func (s *Server) AddUser(u User) {
+	if u.ID == "" {
+		panic("clerktest: AddUser: empty User.ID")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[u.ID] = u
+}
+
+// AddTemplate sets the custom claims of the JWT template name, minted by
+// POST /v1/sessions/{sid}/tokens/{name}. A template that was never added
+// mints tokens with the default claims only.
+func (s *Server) AddTemplate(name string, claims map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.templates[name] = claims
+}
+
+func generateKey() *rsa.PrivateKey {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic("clerktest: generating an RSA key: " + err.Error())
+	}
+	return key
+}
+
+// newKid returns a kid shaped like Clerk's (the instance id).
+func newKid() string { return "ins_" + rand.Text() }
+
+// newID returns a Clerk-shaped id with prefix, for example "sess_...".
+func newID(prefix string) string { return prefix + "_" + rand.Text() }
+
+func b64uint(n *big.Int) string { return base64.RawURLEncoding.EncodeToString(n.Bytes()) }
+
+// jwks returns the instance's JWKS document, as Clerk serves it.
+func (s *Server) jwks() []byte {
+	type jwk struct {
+		Use string `json:"use"`
+		Kty string `json:"kty"`
+		Kid string `json:"kid"`
+		Alg string `json:"alg"`
+		N   string `json:"n"`
+		E   string `json:"e"`
+	}
+	s.mu.Lock()
+	keys := make([]jwk, 0, len(s.keys))
+	for _, k := range s.keys {
+		pub := &k.priv.PublicKey
+		keys = append(keys, jwk{Use: "sig", Kty: "RSA", Kid: k.kid, Alg: "RS256",
+			N: b64uint(pub.N), E: b64uint(big.NewInt(int64(pub.E)))})
+	}
+	s.mu.Unlock()
+	b, _ := json.Marshal(map[string]any{"keys": keys})
+	return b
+}
+
+// The Server's handlers, in Clerk's shapes.
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/jwks.json", s.serveJWKS)
+	mux.HandleFunc("GET /v1/jwks", s.backend(s.serveJWKS))
+	mux.HandleFunc("GET /v1/users/{id}", s.backend(s.serveUser))
+	mux.HandleFunc("POST /v1/sessions/{sid}/tokens", s.backend(s.serveToken))
+	mux.HandleFunc("POST /v1/sessions/{sid}/tokens/{template}", s.backend(s.serveToken))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "resource_not_found", "not found", "The requested resource was not found.")
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.requests[r.URL.Path]++
+		s.mu.Unlock()
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// backend requires the secret key, as every Backend API endpoint does.
+func (s *Server) backend(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+s.secretKey {
+			writeError(w, http.StatusUnauthorized, "clerk_key_invalid", "Secret Key is invalid",
+				"The provided Secret Key is invalid. Make sure that your Secret Key is correct.")
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	code := s.jwksStatus
+	s.mu.Unlock()
+	switch {
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		writeError(w, code, "clerk_key_invalid", "Secret Key is invalid",
+			"The provided Secret Key is invalid. Make sure that your Secret Key is correct.")
+		return
+	case code != 0 && code != http.StatusOK:
+		writeError(w, code, "internal_clerk_error", "Oops, an unexpected error occurred",
+			"There was an internal error on our servers. We've been notified and are working on fixing it.")
+		return
+	}
+	writeJSON(w, http.StatusOK, s.jwks())
+}
+
+func (s *Server) serveUser(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	u, ok := s.users[r.PathValue("id")]
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "resource_not_found", "not found", "Resource not found")
+		return
+	}
+	b, err := json.Marshal(u.clerkJSON())
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "internal_clerk_error", "Oops, an unexpected error occurred", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, b)
+}
+
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+	sid, template := r.PathValue("sid"), r.PathValue("template")
+	var body struct {
+		ExpiresInSeconds *int64 `json:"expires_in_seconds"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
+	if err := dec.Decode(&body); err != nil && !errors.Is(err, io.EOF) {
+		writeError(w, http.StatusUnprocessableEntity, "form_param_format_invalid", "is invalid",
+			"The request body is not valid JSON.")
+		return
+	}
+	if body.ExpiresInSeconds != nil && *body.ExpiresInSeconds <= 0 {
+		writeError(w, http.StatusUnprocessableEntity, "form_param_value_invalid", "is invalid",
+			"expires_in_seconds must be a positive integer.")
+		return
+	}
+	s.mu.Lock()
+	userID, ok := s.sessions[sid]
+	custom := s.templates[template]
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "resource_not_found", "not found", "Session not found")
+		return
+	}
+	var tok string
+	if template == "" {
+		opts := []TokenOption{WithSessionID(sid)}
+		if body.ExpiresInSeconds != nil {
+			opts = append(opts, WithLifetime(secondsDuration(*body.ExpiresInSeconds)))
+		}
+		tok = s.SessionToken(userID, opts...)
+	} else {
+		tok = s.templateToken(userID, custom, body.ExpiresInSeconds)
+	}
+	b, _ := json.Marshal(map[string]string{"object": "token", "jwt": tok})
+	writeJSON(w, http.StatusOK, b)
+}
+
+func writeJSON(w http.ResponseWriter, code int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(body)
+}
+
+// writeError writes Clerk's Backend API error shape, with the trace id in
+// the body and the Clerk-Trace-Id header.
+func writeError(w http.ResponseWriter, code int, errCode, msg, long string) {
+	trace := strings.ToLower(rand.Text())
+	b, _ := json.Marshal(map[string]any{
+		"errors": []map[string]any{{
+			"code":         errCode,
+			"message":      msg,
+			"long_message": long,
+			"meta":         map[string]any{},
+		}},
+		"clerk_trace_id": trace,
+	})
+	w.Header().Set("Clerk-Trace-Id", trace)
+	writeJSON(w, code, b)
+}
+
+// String describes the server without its secret key.
+func (s *Server) String() string { return fmt.Sprintf("clerktest.Server(%s)", s.URL) }
