@@ -1,0 +1,419 @@
+package clerkauth
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const (
+	testSecret        = "sk_test_machine_suite"
+	testMachineSecret = "ak_machine_secret_1"
+)
+
+// machineAPI is a Backend API answering the three machine-token verify
+// endpoints with Clerk's shapes.
+type machineAPI struct {
+	*httptest.Server
+	calls  atomic.Int64
+	mu     sync.Mutex
+	valid  map[string]map[string]any // token -> answer object
+	status int                       // when non-zero, answer every call with it
+	delay  time.Duration
+	t      *testing.T
+}
+
+func newMachineAPI(t *testing.T) *machineAPI {
+	api := &machineAPI{t: t, valid: map[string]map[string]any{}}
+	api.Server = httptest.NewServer(http.HandlerFunc(api.serve))
+	t.Cleanup(api.Close)
+	return api
+}
+
+func (api *machineAPI) serve(w http.ResponseWriter, r *http.Request) {
+	api.calls.Add(1)
+	api.mu.Lock()
+	status, delay := api.status, api.delay
+	api.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	field := map[string]string{
+		"/api_keys/verify":                         "secret",
+		"/m2m_tokens/verify":                       "token",
+		"/oauth_applications/access_tokens/verify": "access_token",
+	}[r.URL.Path]
+	if r.Method != http.MethodPost || field == "" {
+		api.t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	if r.Header.Get("Clerk-API-Version") == "" || r.Header.Get("Content-Type") != "application/json" {
+		api.t.Errorf("missing headers: %v", r.Header)
+	}
+	wantSecret := testSecret
+	if r.URL.Path == "/m2m_tokens/verify" {
+		wantSecret = testMachineSecret
+	}
+	if r.Header.Get("Authorization") != "Bearer "+wantSecret {
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"errors":[{"code":"authentication_invalid","message":"Invalid authentication"}],"clerk_trace_id":"t1"}`)
+		return
+	}
+	if status != 0 {
+		w.WriteHeader(status)
+		io.WriteString(w, `{"errors":[{"code":"internal_clerk_error","message":"Oops"}]}`)
+		return
+	}
+	var body map[string]string
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body) != 1 {
+		api.t.Errorf("bad body: %v %v", body, err)
+	}
+	api.mu.Lock()
+	ans, ok := api.valid[body[field]]
+	api.mu.Unlock()
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"errors":[{"code":"resource_not_found","message":"not found"}],"clerk_trace_id":"t2"}`)
+		return
+	}
+	json.NewEncoder(w).Encode(ans)
+}
+
+func (api *machineAPI) add(tok string, ans map[string]any) {
+	api.mu.Lock()
+	api.valid[tok] = ans
+	api.mu.Unlock()
+}
+
+func (api *machineAPI) set(status int, delay time.Duration) {
+	api.mu.Lock()
+	api.status, api.delay = status, delay
+	api.mu.Unlock()
+}
+
+func machineMiddleware(t *testing.T, api *machineAPI, mod func(*Options)) *Middleware {
+	o := Options{
+		JWTKey:           pemOf(t, &testKey(t, 0).PublicKey),
+		SecretKey:        testSecret,
+		MachineSecretKey: testMachineSecret,
+		APIURL:           api.URL,
+		AcceptsToken:     []string{TokenTypeAny},
+		Now:              fixedClock(testNow),
+		KeyWaitTimeout:   200 * time.Millisecond,
+	}
+	if mod != nil {
+		mod(&o)
+	}
+	return newMiddleware(t, o)
+}
+
+func msNow(d time.Duration) int64 { return testNow.Add(d).UnixMilli() }
+
+func TestOpaqueMachineTokens(t *testing.T) {
+	api := newMachineAPI(t)
+	api.add("ak_live_good", map[string]any{"object": "api_key", "id": "ak_123", "type": "api_key", "name": "CI key",
+		"subject": "user_42", "scopes": []string{"read", "write"}, "claims": map[string]any{"tier": "gold"},
+		"revoked": false, "revocation_reason": nil, "expired": false, "expiration": nil, "created_at": msNow(-time.Hour), "updated_at": msNow(-time.Hour)})
+	api.add("ak_org", map[string]any{"object": "api_key", "id": "ak_9", "name": "org key", "subject": "org_7",
+		"scopes": []string{}, "claims": nil, "revoked": false, "expired": false, "expiration": msNow(time.Hour)})
+	api.add("ak_revoked", map[string]any{"object": "api_key", "id": "ak_1", "subject": "user_1", "revoked": true,
+		"revocation_reason": "leaked", "expired": false})
+	api.add("mt_good", map[string]any{"object": "machine_to_machine_token", "id": "mt_id_1", "subject": "mch_billing",
+		"scopes": []string{"mch_reports"}, "claims": nil, "revoked": false, "expired": false, "expiration": msNow(time.Hour)})
+	api.add("mt_expired", map[string]any{"object": "machine_to_machine_token", "id": "mt_id_2", "subject": "mch_billing",
+		"revoked": false, "expired": false, "expiration": msNow(-time.Minute)})
+	api.add("oat_good", map[string]any{"object": "clerk_idp_oauth_access_token", "id": "oat_id_1", "client_id": "client_abc",
+		"type": "oauth:access_token", "subject": "user_99", "scopes": []string{"profile", "email"},
+		"revoked": false, "expired": false, "expiration": msNow(time.Hour)})
+	m := machineMiddleware(t, api, nil)
+
+	cases := []struct {
+		tok    string
+		kind   string
+		reason string
+		check  func(t *testing.T, a *Auth)
+	}{
+		{tok: "ak_live_good", kind: TokenTypeAPIKey, check: func(t *testing.T, a *Auth) {
+			if a.UserID != "user_42" || a.Machine.Name != "CI key" || a.Machine.ID != "ak_123" ||
+				string(a.Machine.Claims) != `{"tier":"gold"}` || !a.Has(Check{Scope: "write"}) || a.Has(Check{Scope: "admin"}) {
+				t.Fatalf("api key auth: %+v %+v", a, a.Machine)
+			}
+		}},
+		{tok: "ak_org", kind: TokenTypeAPIKey, check: func(t *testing.T, a *Auth) {
+			if a.OrgID != "org_7" || a.UserID != "" || a.Machine.Claims != nil {
+				t.Fatalf("org api key: %+v", a)
+			}
+		}},
+		{tok: "ak_revoked", reason: ReasonTokenInvalid},
+		{tok: "ak_unknown", reason: ReasonTokenInvalid},
+		{tok: "mt_good", kind: TokenTypeM2M, check: func(t *testing.T, a *Auth) {
+			if a.Machine.MachineID != "mch_billing" || a.UserID != "" || !a.Has(Check{Scope: "mch_reports"}) {
+				t.Fatalf("m2m: %+v %+v", a, a.Machine)
+			}
+		}},
+		{tok: "mt_expired", reason: ReasonTokenExpired},
+		{tok: "oat_good", kind: TokenTypeOAuth, check: func(t *testing.T, a *Auth) {
+			if a.UserID != "user_99" || a.Machine.ClientID != "client_abc" || !slices.Equal(a.Machine.Scopes, []string{"profile", "email"}) {
+				t.Fatalf("oauth: %+v %+v", a, a.Machine)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.tok, func(t *testing.T) {
+			a, err := m.Authenticate(bearer(tc.tok))
+			if tc.reason != "" {
+				if ReasonOf(err) != tc.reason || a.IsSignedIn() || a.Has(Check{Scope: "read"}) {
+					t.Fatalf("got %v, want %s", err, tc.reason)
+				}
+				return
+			}
+			if err != nil || !a.IsSignedIn() || a.TokenType != tc.kind {
+				t.Fatalf("got %+v %v", a, err)
+			}
+			tc.check(t, a)
+		})
+	}
+}
+
+func TestMachineTokenCache(t *testing.T) {
+	api := newMachineAPI(t)
+	api.add("ak_good", map[string]any{"id": "ak_1", "subject": "user_1", "scopes": []string{"read"}})
+	m := machineMiddleware(t, api, func(o *Options) { o.MachineTokenCacheTTL = 100 * time.Millisecond })
+
+	for range 5 {
+		if _, err := m.Authenticate(bearer("ak_good")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := api.calls.Load(); n != 1 {
+		t.Fatalf("5 requests with one API key made %d Backend API calls, want 1", n)
+	}
+	// Negative answers are cached too: a flood of one bad key costs one call.
+	for range 5 {
+		m.Authenticate(bearer("ak_bad"))
+	}
+	if n := api.calls.Load(); n != 2 {
+		t.Fatalf("5 requests with an unknown key made %d calls in all, want 2", n)
+	}
+	// Concurrent requests with a new token share one call.
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.Authenticate(bearer("ak_fresh"))
+		}()
+	}
+	wg.Wait()
+	if n := api.calls.Load(); n != 3 {
+		t.Fatalf("20 concurrent requests with one new token: %d calls in all, want 3", n)
+	}
+	// After the TTL the answer is asked for again: a revocation is seen.
+	time.Sleep(150 * time.Millisecond)
+	api.add("ak_good", map[string]any{"id": "ak_1", "subject": "user_1", "revoked": true})
+	if _, err := m.Authenticate(bearer("ak_good")); ReasonOf(err) != ReasonTokenInvalid {
+		t.Fatalf("revoked key after TTL: %v", err)
+	}
+
+	// Turned off: every request asks.
+	m2 := machineMiddleware(t, api, func(o *Options) { o.MachineTokenCacheTTL = -1 })
+	before := api.calls.Load()
+	m2.Authenticate(bearer("ak_x"))
+	m2.Authenticate(bearer("ak_x"))
+	if n := api.calls.Load() - before; n != 2 {
+		t.Fatalf("cache off: %d calls, want 2", n)
+	}
+}
+
+func TestMachineBackendFailures(t *testing.T) {
+	api := newMachineAPI(t)
+	api.add("ak_good", map[string]any{"id": "ak_1", "subject": "user_1"})
+	m := machineMiddleware(t, api, nil)
+	h := m.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Error("handler ran") }))
+
+	cases := []struct {
+		name   string
+		status int
+		delay  time.Duration
+		opts   func(*Options)
+		code   int
+		reason string
+	}{
+		{name: "500", status: 500, code: 503, reason: ReasonBackendAPIUnavailable},
+		{name: "slow", delay: 2 * time.Second, code: 503, reason: ReasonBackendAPIUnavailable},
+		{name: "bad secret", opts: func(o *Options) { o.SecretKey = "sk_test_wrong" }, code: 503, reason: ReasonSecretKeyInvalid},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			api.set(tc.status, tc.delay)
+			defer api.set(0, 0)
+			mw := m
+			if tc.opts != nil {
+				mw = machineMiddleware(t, api, tc.opts)
+				h = mw.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Error("handler ran") }))
+			}
+			rec := httptest.NewRecorder()
+			start := time.Now()
+			h.ServeHTTP(rec, bearer("ak_good_"+tc.name))
+			if rec.Code != tc.code || rec.Header().Get("X-Clerk-Auth-Reason") != tc.reason {
+				t.Fatalf("got %d %q, want %d %s", rec.Code, rec.Header().Get("X-Clerk-Auth-Reason"), tc.code, tc.reason)
+			}
+			if d := time.Since(start); d > time.Second {
+				t.Fatalf("request took %v", d)
+			}
+			if strings.Contains(rec.Body.String(), "ak_good") {
+				t.Fatal("response echoes the token")
+			}
+		})
+	}
+}
+
+// machineJWT signs a JWT-format machine token with the instance key.
+func machineJWT(t *testing.T, header, claims map[string]any) string {
+	h := map[string]any{"alg": "RS256", "kid": "ins_1", "typ": "JWT"}
+	for k, v := range header {
+		h[k] = v
+	}
+	c := map[string]any{"iat": testNow.Unix() - 5, "exp": testNow.Unix() + 3600, "iss": testIssuer}
+	for k, v := range claims {
+		c[k] = v
+	}
+	return signRS256(t, testKey(t, 0), mustJSON(t, h), mustJSON(t, c))
+}
+
+func TestJWTMachineTokens(t *testing.T) {
+	api := newMachineAPI(t)
+	m := machineMiddleware(t, api, nil)
+	m2m := machineJWT(t, map[string]any{"cat": catM2MToken}, map[string]any{"sub": "mch_worker", "jti": "mt_j1",
+		"scopes": "mch_a mch_b", "region": "eu"})
+	m2mNoCat := machineJWT(t, nil, map[string]any{"sub": "mch_worker2", "jti": "mt_j2", "aud": []string{"mch_c"}})
+	oauth := machineJWT(t, map[string]any{"typ": "at+jwt"}, map[string]any{"sub": "user_5", "jti": "oat_j1",
+		"client_id": "cli_1", "scope": "profile email"})
+	expired := machineJWT(t, map[string]any{"typ": "application/at+jwt"}, map[string]any{"sub": "user_5", "exp": testNow.Unix() - 60})
+	forged := signRS256(t, testKey(t, 1), []byte(`{"alg":"RS256","typ":"at+jwt"}`), []byte(`{"sub":"user_5","exp":9999999999}`))
+
+	a, err := m.Authenticate(bearer(m2m))
+	if err != nil || a.TokenType != TokenTypeM2M || a.Machine.MachineID != "mch_worker" || a.Machine.ID != "mt_j1" ||
+		!a.Has(Check{Scope: "mch_b"}) || string(a.Machine.Claims) != `{"region":"eu"}` {
+		t.Fatalf("m2m jwt: %+v %+v %v", a, a.Machine, err)
+	}
+	a, err = m.Authenticate(bearer(m2mNoCat))
+	if err != nil || a.TokenType != TokenTypeM2M || !a.Has(Check{Scope: "mch_c"}) {
+		t.Fatalf("m2m jwt without cat: %+v %v", a, err)
+	}
+	a, err = m.Authenticate(bearer(oauth))
+	if err != nil || a.TokenType != TokenTypeOAuth || a.UserID != "user_5" || a.Machine.ClientID != "cli_1" ||
+		!a.Has(Check{Scope: "email"}) {
+		t.Fatalf("oauth jwt: %+v %v", a, err)
+	}
+	if _, err := m.Authenticate(bearer(expired)); ReasonOf(err) != ReasonTokenExpired {
+		t.Fatalf("expired oauth jwt: %v", err)
+	}
+	if _, err := m.Authenticate(bearer(forged)); ReasonOf(err) != ReasonTokenInvalidSignature {
+		t.Fatalf("forged oauth jwt: %v", err)
+	}
+	if api.calls.Load() != 0 {
+		t.Fatal("JWT-format machine tokens must be verified locally")
+	}
+}
+
+func TestTokenTypeNarrowing(t *testing.T) {
+	api := newMachineAPI(t)
+	api.add("mt_ok", map[string]any{"id": "mt_1", "subject": "mch_1", "scopes": []string{}})
+	api.add("ak_ok", map[string]any{"id": "ak_1", "subject": "user_1"})
+	sessionOnly := machineMiddleware(t, api, func(o *Options) { o.AcceptsToken = nil }) // the default
+	all := machineMiddleware(t, api, nil)
+	m2mOnly := all.Accept(TokenTypeM2M)
+	typo := all.Accept("m2m")
+	session := makeToken(t, testNow, tokenSpec{})
+	m2mJWT := machineJWT(t, map[string]any{"cat": catM2MToken}, map[string]any{"sub": "mch_worker"})
+	uat := &http.Cookie{Name: "__client_uat", Value: "1"}
+
+	cases := []struct {
+		name   string
+		mw     *Middleware
+		req    *http.Request
+		reason string
+	}{
+		{"session on default", sessionOnly, bearer(session), ""},
+		{"api key on default", sessionOnly, bearer("ak_ok"), ReasonTokenTypeMismatch},
+		{"m2m jwt on default", sessionOnly, bearer(m2mJWT), ReasonTokenTypeMismatch},
+		{"m2m on m2m route", m2mOnly, bearer("mt_ok"), ""},
+		{"m2m jwt on m2m route", m2mOnly, bearer(m2mJWT), ""},
+		{"session on m2m route", m2mOnly, bearer(session), ReasonTokenTypeMismatch},
+		{"api key on m2m route", m2mOnly, bearer("ak_ok"), ReasonTokenTypeMismatch},
+		{"cookie on m2m route", m2mOnly, cookieRequest(&http.Cookie{Name: "__session", Value: session}, uat), ReasonTokenTypeMismatch},
+		{"machine token in cookie", all, cookieRequest(&http.Cookie{Name: "__session", Value: "ak_ok"}, uat), ReasonTokenInvalid},
+		{"m2m jwt in cookie", all, cookieRequest(&http.Cookie{Name: "__session", Value: m2mJWT}, uat), ReasonTokenTypeMismatch},
+		{"misspelt type fails closed", typo, bearer("mt_ok"), ReasonTokenTypeMismatch},
+		{"any accepts session", all, bearer(session), ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := tc.mw.Authenticate(tc.req)
+			if ReasonOf(err) != tc.reason || (tc.reason == "") != a.IsSignedIn() {
+				t.Fatalf("got %v (signed in %v), want %q", err, a.IsSignedIn(), tc.reason)
+			}
+		})
+	}
+
+	// An outer Handler accepting everything, an inner route for machines
+	// only: the inner route decides for itself.
+	var got *Auth
+	inner := m2mOnly.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = GetAuth(r) }))
+	rec := httptest.NewRecorder()
+	all.Handler(inner).ServeHTTP(rec, bearer(session))
+	if rec.Code != 401 || rec.Header().Get("X-Clerk-Auth-Reason") != ReasonTokenTypeMismatch {
+		t.Fatalf("session token through an outer any-Handler to an m2m route: %d", rec.Code)
+	}
+	rec = httptest.NewRecorder()
+	sessionOnly.Handler(inner).ServeHTTP(rec, bearer("mt_ok"))
+	if rec.Code != 200 || got == nil || got.TokenType != TokenTypeM2M {
+		t.Fatalf("m2m token through an outer session-only Handler to an m2m route: %d", rec.Code)
+	}
+}
+
+func TestAcceptsTokenValidation(t *testing.T) {
+	t.Setenv("CLERK_SECRET_KEY", "")
+	t.Setenv("CLERK_MACHINE_SECRET_KEY", "")
+	pemKey := pemOf(t, &testKey(t, 0).PublicKey)
+	if _, err := New(Options{JWTKey: pemKey, AcceptsToken: []string{"m2m"}}); err == nil {
+		t.Fatal("unknown token type accepted")
+	}
+	if _, err := New(Options{JWTKey: pemKey, AcceptsToken: []string{TokenTypeAPIKey}}); err == nil ||
+		!strings.Contains(err.Error(), "CLERK_SECRET_KEY") {
+		t.Fatalf("API keys without a secret key: %v", err)
+	}
+	m, err := New(Options{JWTKey: pemKey, MachineSecretKey: "ak_x", AcceptsToken: []string{TokenTypeM2M}, Logger: discardLogger()})
+	if err != nil {
+		t.Fatalf("M2M with a machine secret only: %v", err)
+	}
+	m.Close()
+}
+
+func TestMachineErrorsKeepTokenOut(t *testing.T) {
+	api := newMachineAPI(t)
+	api.set(500, 0)
+	m := machineMiddleware(t, api, nil)
+	_, err := m.Authenticate(bearer("ak_supersecret_value"))
+	if err == nil || strings.Contains(err.Error(), "ak_supersecret_value") || strings.Contains(err.Error(), testSecret) {
+		t.Fatalf("error leaks: %v", err)
+	}
+	if !errors.Is(err, ErrKeysUnavailable) {
+		t.Fatalf("Backend API down must be ErrKeysUnavailable (503): %v", err)
+	}
+}
