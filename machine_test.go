@@ -261,10 +261,8 @@ func TestMachineBackendFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			api.set(tc.status, tc.delay)
 			defer api.set(0, 0)
-			mw := m
 			if tc.opts != nil {
-				mw = machineMiddleware(t, api, tc.opts)
-				h = mw.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Error("handler ran") }))
+				h = machineMiddleware(t, api, tc.opts).RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Error("handler ran") }))
 			}
 			rec := httptest.NewRecorder()
 			start := time.Now()
