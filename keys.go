@@ -130,9 +130,12 @@ func (r *remoteKeys) loop() {
 	defer r.wg.Done()
 	t := time.NewTicker(r.interval)
 	defer t.Stop()
-	for {
+	for first := true; ; first = false {
+		var d *download
 		r.mu.Lock()
-		d := r.startLocked()
+		if !first || r.snap.Load() == nil { // a request may have loaded the keys already
+			d = r.startLocked()
+		}
 		r.mu.Unlock()
 		if d != nil {
 			select {
