@@ -53,7 +53,7 @@ func splitToken(tok string) (dot1, dot2 int, err *AuthError) {
 	for i := 0; i < len(tok); i++ {
 		c := tok[i]
 		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+		case b64Values[c] <= 63:
 		case c == '.':
 			switch {
 			case dot1 < 0:
