@@ -199,6 +199,39 @@ func BenchmarkClerkauthWarmParallel(b *testing.B) {
 	})
 }
 
+// BenchmarkClerkauthHitParallel is the cache read path alone
+// (AuthenticateToken on a cached token, no allocation) from GOMAXPROCS
+// goroutines: with no lock it scales with the cores, while the Handler
+// benchmark above also pays the garbage collector for its two
+// allocations per request.
+func BenchmarkClerkauthHitParallel(b *testing.B) {
+	in, tok := setup(b)
+	mw, err := clerkauth.New(clerkauth.Options{
+		SecretKey:         fixture.SecretKey,
+		APIURL:            in.APIURL(),
+		PublishableKey:    fixture.PublishableKey,
+		AuthorizedParties: []string{fixture.AuthorizedParty},
+		HTTPClient:        in.Server.Client(),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { mw.Close() })
+	ctx := context.Background()
+	if _, err := mw.AuthenticateToken(ctx, tok); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if a, _ := mw.AuthenticateToken(ctx, tok); !a.IsSignedIn() {
+				panic("bench: cache hit not signed in")
+			}
+		}
+	})
+}
+
 // BenchmarkClerkSDK is Clerk's Go SDK middleware,
 // clerkhttp.RequireHeaderAuthorization, with its key cached (fetched from
 // the same JWKS endpoint before the timed loop). It has no token cache:
