@@ -171,10 +171,37 @@ func (a *Auth) rawClaims() ([]byte, error) {
 
 type ctxKey struct{}
 
-// NewContext returns a copy of ctx carrying a. It is what the middleware
-// does; use it to build contexts in tests of your own handlers.
+// NewContext returns a copy of ctx carrying a copy of a. It is what the
+// middleware does; use it to build contexts in tests of your own handlers.
+// A nil a stores a signed-out Auth.
 func NewContext(ctx context.Context, a *Auth) context.Context {
-	return context.WithValue(ctx, ctxKey{}, a)
+	if a == nil {
+		a = signedOut(errNoMiddleware)
+	}
+	return newAuthContext(ctx, a, a.mask)
+}
+
+// authContext is a context node holding an Auth by value: one allocation
+// carries both the context value and the request's own copy of an Auth
+// that the verified-token cache shares between requests, so a handler
+// that changes its Auth changes nobody else's.
+type authContext struct {
+	context.Context
+	auth Auth
+}
+
+func newAuthContext(parent context.Context, a *Auth, mask tokenMask) *authContext {
+	c := &authContext{Context: parent, auth: *a}
+	c.auth.mask = mask
+	return c
+}
+
+// Value implements context.Context.
+func (c *authContext) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return &c.auth
+	}
+	return c.Context.Value(key)
 }
 
 // FromContext returns the Auth that a [Middleware] put in ctx; ok is false

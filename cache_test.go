@@ -28,7 +28,7 @@ func TestTokenCacheDropsExpiredFirst(t *testing.T) {
 	// Find another token in the same shard as "old".
 	other := ""
 	for i := 0; other == ""; i++ {
-		if s := fmt.Sprint("t", i); c.shard(s) == c.shard("old") {
+		if s := fmt.Sprint("t", i); shardOf(c, s) == shardOf(c, "old") {
 			other = s
 		}
 	}
@@ -73,4 +73,9 @@ func TestCachedAuthIsCopied(t *testing.T) {
 	if b.UserID != "user_2abc" {
 		t.Fatalf("cached Auth was modified through a request's copy: %q", b.UserID)
 	}
+}
+
+func shardOf(c *tokenCache, tok string) *cacheShard {
+	s, _ := c.locate(tok)
+	return s
 }

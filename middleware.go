@@ -73,8 +73,8 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		a, _ := m.Authenticate(r)
-		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), a)))
+		a, _ := m.authenticateShared(r)
+		next.ServeHTTP(w, r.WithContext(newAuthContext(r.Context(), a, m.accept)))
 	})
 }
 
@@ -88,8 +88,9 @@ func (m *Middleware) RequireAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, ok := FromContext(r.Context())
 		if !ok || !m.reusable(a) {
-			a, _ = m.Authenticate(r)
-			r = r.WithContext(NewContext(r.Context(), a))
+			shared, _ := m.authenticateShared(r)
+			ac := newAuthContext(r.Context(), shared, m.accept)
+			r, a = r.WithContext(ac), &ac.auth
 		}
 		if !a.IsSignedIn() {
 			m.reject(w, r, a.Err())
@@ -110,11 +111,23 @@ func (m *Middleware) reusable(a *Auth) bool {
 // always returns a non-nil Auth; when err is non-nil (an [*AuthError]) the
 // Auth is signed out.
 func (m *Middleware) Authenticate(r *http.Request) (*Auth, error) {
+	a, err := m.authenticateShared(r)
+	if err != nil {
+		return a, err // signed out: a fresh Auth already
+	}
+	own := *a
+	own.mask = m.accept
+	return &own, nil
+}
+
+// authenticateShared is Authenticate without the copy: a signed-in Auth
+// may be shared with other requests (the verified-token cache) and must
+// not be changed.
+func (m *Middleware) authenticateShared(r *http.Request) (*Auth, *AuthError) {
 	tok, uat, aerr := m.c.extract(r)
 	if aerr == nil {
 		var a *Auth
 		if a, aerr = m.c.authenticate(r.Context(), tok, uat, m.accept); aerr == nil {
-			a.mask = m.accept
 			return a, nil
 		}
 	}
@@ -129,8 +142,9 @@ func (m *Middleware) AuthenticateToken(ctx context.Context, token string) (*Auth
 	if aerr != nil {
 		return m.signedOut(aerr), aerr
 	}
-	a.mask = m.accept
-	return a, nil
+	own := *a
+	own.mask = m.accept
+	return &own, nil
 }
 
 func (m *Middleware) signedOut(err *AuthError) *Auth {
@@ -174,6 +188,10 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 			return nil, aerr
 		}
 		if c.cache != nil && v.exp*1e9 > now.UnixNano()-int64(c.cfg.skew) {
+			// tok is a substring of a header (maybe a whole Cookie line):
+			// keep only the token alive for the entry's life.
+			tok = strings.Clone(tok)
+			v.auth.token = tok
 			c.cache.put(tok, v, now)
 		}
 	}
@@ -189,8 +207,9 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 	if v.auth.SessionStatus == "pending" && !c.cfg.acceptPending {
 		return nil, errPending
 	}
-	a := *v.auth
-	return &a, nil
+	// Shared by every request with this token: callers copy it (Handler
+	// into its context node, Authenticate into a new Auth).
+	return v.auth, nil
 }
 
 // extract finds the session token: the Authorization bearer token first

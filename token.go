@@ -2,7 +2,6 @@ package clerkauth
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -31,8 +30,6 @@ const (
 	classM2M                          // cat cl_B7d4PD333AAA
 	classOAuth                        // typ at+jwt
 )
-
-var strictB64 = base64.RawURLEncoding.Strict()
 
 // header is the JOSE header. jku, x5u, jwk and x5c are deliberately absent:
 // keys come only from the configured source.
@@ -67,7 +64,7 @@ func splitToken(tok string) (dot1, dot2 int, err *AuthError) {
 	for i := 0; i < len(tok); i++ {
 		c := tok[i]
 		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+		case b64Values[c] <= 63:
 		case c == '.':
 			switch {
 			case dot1 < 0:
@@ -87,27 +84,77 @@ func splitToken(tok string) (dot1, dot2 int, err *AuthError) {
 	return dot1, dot2, nil
 }
 
+// decodedLen is the length of the bytes a base64url segment without
+// padding decodes to.
+func decodedLen(seg string) int {
+	return len(seg)/4*3 + len(seg)%4*3/4
+}
+
 // decodeSegment decodes strict base64url (no padding, canonical trailing
-// bits) into buf when it fits.
+// bits) into buf when it fits. It reads seg in place: converting it to
+// []byte for encoding/base64 would copy every segment of every token.
 func decodeSegment(seg string, buf []byte) ([]byte, bool) {
-	n := strictB64.DecodedLen(len(seg))
+	if len(seg)%4 == 1 {
+		return nil, false
+	}
+	n := decodedLen(seg)
 	if n > len(buf) {
 		buf = make([]byte, n)
 	}
-	n, err := strictB64.Decode(buf, []byte(seg))
-	if err != nil {
-		return nil, false
+	buf = buf[:n]
+	j := 0
+	i := 0
+	for ; i+4 <= len(seg); i += 4 {
+		a, b, c, d := b64val(seg[i]), b64val(seg[i+1]), b64val(seg[i+2]), b64val(seg[i+3])
+		if a|b|c|d > 63 {
+			return nil, false
+		}
+		w := uint(a)<<18 | uint(b)<<12 | uint(c)<<6 | uint(d)
+		buf[j], buf[j+1], buf[j+2] = byte(w>>16), byte(w>>8), byte(w)
+		j += 3
 	}
-	return buf[:n], true
+	switch len(seg) - i {
+	case 2:
+		a, b := b64val(seg[i]), b64val(seg[i+1])
+		if a|b > 63 || b&0x0f != 0 {
+			return nil, false
+		}
+		buf[j] = a<<2 | b>>4
+	case 3:
+		a, b, c := b64val(seg[i]), b64val(seg[i+1]), b64val(seg[i+2])
+		if a|b|c > 63 || c&0x03 != 0 {
+			return nil, false
+		}
+		buf[j], buf[j+1] = a<<2|b>>4, b<<4|c>>2
+	}
+	return buf, true
 }
+
+// b64val is the value of a base64url character, or 0xff.
+func b64val(c byte) byte {
+	return b64Values[c]
+}
+
+// b64Values maps every byte to its base64url value, 0xff when it is not
+// in the alphabet. It is never written after initialization.
+var b64Values = func() (t [256]byte) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i := range len(alphabet) {
+		t[alphabet[i]] = byte(i)
+	}
+	return t
+}()
 
 // parseHeader decodes and checks the JOSE header, in Clerk's order: JSON
 // object, typ, cat, crit. The algorithm is checked against the key later.
 func parseHeader(seg string) (header, jwtClass, *AuthError) {
 	var h header
 	class := classSessionOrM2M
-	var buf [512]byte
-	raw, ok := decodeSegment(seg, buf[:])
+	// Exactly sized: json.Unmarshal makes any buffer escape to the heap.
+	raw, ok := decodeSegment(seg, nil)
 	if !ok || !isJSONObject(raw) {
 		return h, class, errBadHeader
 	}
@@ -191,8 +238,7 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 	}
 
 	// The signature holds: the payload is the instance's own.
-	var payBuf [2048]byte
-	raw, ok := decodeSegment(tok[dot1+1:dot2], payBuf[:])
+	raw, ok := decodeSegment(tok[dot1+1:dot2], nil) // escapes: exactly sized
 	if !ok || !isJSONObject(raw) {
 		return nil, errBadPayload
 	}

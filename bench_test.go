@@ -1,0 +1,281 @@
+package clerkauth
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// benchFixture is a middleware verifying with a PEM key, and a Clerk v2
+// session token signed by that key, shaped like a real one (about 700
+// bytes of signing input). The token lives an hour so that it outlasts a
+// long benchmark run; a real one lives 60 s.
+type benchFixture struct {
+	key   *rsa.PrivateKey
+	token string
+	now   time.Time
+}
+
+func newBenchFixture(tb testing.TB) *benchFixture {
+	tb.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f := &benchFixture{key: key, now: time.Now()}
+	f.token = f.sign(tb, "sess_2pYbGZ7WbH6JdVjY4nCrS9xU1aB")
+	return f
+}
+
+// sign returns a session token for session sid.
+func (f *benchFixture) sign(tb testing.TB, sid string) string {
+	tb.Helper()
+	now := f.now.Unix()
+	header := map[string]any{"alg": "RS256", "cat": catSessionToken, "kid": "ins_2pYbGZ7WbH6JdVjY4nCrS9xU1aB", "typ": "JWT"}
+	claims := map[string]any{
+		"azp": "https://app.example.com",
+		"exp": now + 3600,
+		"fea": "o:reports,o:invoices,u:pro",
+		"fva": []int{12, -1},
+		"iat": now - 1,
+		"iss": "https://clerk.example.com",
+		"jti": "7f1c0a9e1b2d3c4e5f60",
+		"nbf": now - 11,
+		"o":   map[string]any{"fpm": "3,1", "id": "org_2pYbH1ZfTn9YqN4rB7mKc3xLw8A", "per": "read,manage", "rol": "admin", "slg": "acme"},
+		"pla": "u:pro",
+		"sid": sid,
+		"sts": "active",
+		"sub": "user_2pYbFw8Q0nS1yXe4LkT7hVd3MzR",
+		"v":   2,
+	}
+	enc := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	input := enc(header) + "." + enc(claims)
+	sum := sha256.Sum256([]byte(input))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, f.key, crypto.SHA256, sum[:])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// middleware returns a Middleware with the fixture's PEM key and the given
+// token cache size (negative: off).
+func (f *benchFixture) middleware(tb testing.TB, cacheSize int) *Middleware {
+	tb.Helper()
+	der, err := x509.MarshalPKIXPublicKey(&f.key.PublicKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mw, err := New(Options{
+		JWTKey:            string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
+		PublishableKey:    "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k", // issuer https://clerk.example.com
+		AuthorizedParties: []string{"https://app.example.com"},
+		TokenCacheSize:    cacheSize,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { mw.Close() })
+	return mw
+}
+
+// request returns a prebuilt request carrying the fixture's token.
+func (f *benchFixture) request() *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/api/private", nil)
+	r.Header.Set("Authorization", "Bearer "+f.token)
+	return r
+}
+
+// noopWriter is a ResponseWriter that does nothing, so that the benchmarks
+// measure the middleware and not the recording of a response.
+type noopWriter struct{ h http.Header }
+
+func (w *noopWriter) Header() http.Header         { return w.h }
+func (w *noopWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *noopWriter) WriteHeader(int)             {}
+
+// signedInHandler is the no-op handler behind the middleware; it panics
+// if the request did not come out signed in, so a benchmark cannot
+// measure a failure path by mistake.
+var signedInHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	if !GetAuth(r).IsSignedIn() {
+		panic("clerkauth benchmark: request not signed in: " + GetAuth(r).Reason())
+	}
+})
+
+// BenchmarkColdPath compares verifying a token never seen before (cache
+// off, key already loaded) with the raw RSA floor it cannot go below:
+// SHA-256 of the signing input and an RSA-2048 PKCS #1 v1.5 verification.
+func BenchmarkColdPath(b *testing.B) {
+	f := newBenchFixture(b)
+	b.Run("RSAFloor", func(b *testing.B) {
+		dot2 := strings.LastIndexByte(f.token, '.')
+		sig, err := base64.RawURLEncoding.DecodeString(f.token[dot2+1:])
+		if err != nil {
+			b.Fatal(err)
+		}
+		input := []byte(f.token[:dot2])
+		pub := &f.key.PublicKey
+		b.ReportAllocs()
+		for b.Loop() {
+			sum := sha256.Sum256(input)
+			if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("AuthenticateToken", func(b *testing.B) {
+		mw := f.middleware(b, -1)
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := mw.AuthenticateToken(ctx, f.token); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Interleaved", func(b *testing.B) {
+		// Each iteration times one floor verification and one cold
+		// AuthenticateToken back to back, so that the ratio reported
+		// survives the load of a shared machine better than two
+		// separate benchmarks do.
+		mw := f.middleware(b, -1)
+		ctx := context.Background()
+		dot2 := strings.LastIndexByte(f.token, '.')
+		sig, err := base64.RawURLEncoding.DecodeString(f.token[dot2+1:])
+		if err != nil {
+			b.Fatal(err)
+		}
+		input := []byte(f.token[:dot2])
+		var floor, cold time.Duration
+		b.ReportAllocs()
+		for b.Loop() {
+			t0 := time.Now()
+			sum := sha256.Sum256(input)
+			if err := rsa.VerifyPKCS1v15(&f.key.PublicKey, crypto.SHA256, sum[:], sig); err != nil {
+				b.Fatal(err)
+			}
+			t1 := time.Now()
+			if _, err := mw.AuthenticateToken(ctx, f.token); err != nil {
+				b.Fatal(err)
+			}
+			floor += t1.Sub(t0)
+			cold += time.Since(t1)
+		}
+		b.ReportMetric(float64(cold)/float64(floor), "cold/floor")
+	})
+	b.Run("Handler", func(b *testing.B) {
+		h := f.middleware(b, -1).Handler(signedInHandler)
+		w, r := &noopWriter{h: http.Header{}}, f.request()
+		b.ReportAllocs()
+		for b.Loop() {
+			h.ServeHTTP(w, r)
+		}
+	})
+}
+
+// BenchmarkWarmHandler measures the whole Handler on a cache hit, the
+// common case: a browser sends the same token for its whole life.
+func BenchmarkWarmHandler(b *testing.B) {
+	f := newBenchFixture(b)
+	h := f.middleware(b, 0).Handler(signedInHandler)
+	w, r := &noopWriter{h: http.Header{}}, f.request()
+	h.ServeHTTP(w, r) // verify once: every request below is a hit
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(w, r)
+	}
+}
+
+// BenchmarkWarmHandlerParallel hammers the warm path from GOMAXPROCS
+// goroutines (run it with -cpu 1,2,8): with no lock on the read path the
+// time per request falls with the cores. Each goroutine sends its own
+// token, as distinct users do, so that they hit different cache shards
+// as well as the same one.
+func BenchmarkWarmHandlerParallel(b *testing.B) {
+	f := newBenchFixture(b)
+	h := f.middleware(b, 0).Handler(signedInHandler)
+	reqs := make(chan *http.Request, 64)
+	for i := range cap(reqs) {
+		tok := f.sign(b, fmt.Sprintf("sess_bench%03d", i))
+		r := httptest.NewRequest(http.MethodGet, "/api/private", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		h.ServeHTTP(&noopWriter{h: http.Header{}}, r)
+		reqs <- r
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var r *http.Request
+		select {
+		case r = <-reqs:
+		default:
+			r = f.request()
+		}
+		w := &noopWriter{h: http.Header{}}
+		for pb.Next() {
+			h.ServeHTTP(w, r)
+		}
+	})
+}
+
+// BenchmarkCachePut measures storing a newly verified token in a full
+// cache of the default size: the part of a cold request that is not
+// verification. The keys are as long as real tokens, since hashing them
+// is part of the cost.
+func BenchmarkCachePut(b *testing.B) {
+	c := newTokenCache(DefaultTokenCacheSize)
+	now := time.Now()
+	v := &verified{exp: now.Add(time.Hour).Unix()}
+	pad := strings.Repeat("x", 1000)
+	toks := make([]string, 4*DefaultTokenCacheSize)
+	for i := range toks {
+		toks[i] = fmt.Sprintf("%s%08d", pad, i)
+	}
+	for _, t := range toks[:DefaultTokenCacheSize] {
+		c.put(t, v, now)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		c.put(toks[i%len(toks)], v, now)
+		i++
+	}
+}
+
+// TestWarmHandlerAllocs checks the allocation budget of a cache hit
+// through Handler: the budget is 3; today it is 2, the context
+// node (which holds the request's own copy of the shared Auth) and the
+// request copy. Allocation counts are deterministic, unlike timings.
+func TestWarmHandlerAllocs(t *testing.T) {
+	f := newBenchFixture(t)
+	mw := f.middleware(t, 0)
+	h := mw.Handler(signedInHandler)
+	w, r := &noopWriter{h: http.Header{}}, f.request()
+	h.ServeHTTP(w, r)
+	if n := mw.c.cache.len(); n != 1 {
+		t.Fatalf("cache holds %d entries after one request, want 1", n)
+	}
+	const budget = 2
+	if allocs := testing.AllocsPerRun(100, func() { h.ServeHTTP(w, r) }); allocs > budget {
+		t.Errorf("warm Handler allocates %v times per request, want at most %d", allocs, budget)
+	}
+}
