@@ -1,7 +1,7 @@
 package clerkauth
 
 import (
-	"encoding/json"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -9,7 +9,7 @@ import (
 )
 
 // sessionClaims are the claims of a Clerk session token (v1 and v2).
-// Registered times are decoded as json.Number so that their type can be
+// Registered times are decoded as numericDate so that their type can be
 // checked and floats, huge and negative values handled explicitly.
 type sessionClaims struct {
 	Sub *string      `json:"sub"`
@@ -17,9 +17,9 @@ type sessionClaims struct {
 	Sts string       `json:"sts"`
 	Azp string       `json:"azp"`
 	Iss string       `json:"iss"`
-	Exp *json.Number `json:"exp"`
-	Nbf *json.Number `json:"nbf"`
-	Iat *json.Number `json:"iat"`
+	Exp *numericDate `json:"exp"`
+	Nbf *numericDate `json:"nbf"`
+	Iat *numericDate `json:"iat"`
 	Act *Actor       `json:"act"`
 	Fva []int        `json:"fva"`
 	V   int          `json:"v"`
@@ -44,9 +44,23 @@ type orgClaimsV2 struct {
 	Fpm string `json:"fpm"`
 }
 
+// numericDate is a NumericDate claim kept as its JSON number text. Unlike
+// json.Number it refuses a JSON string ("exp":"1700000000"), which
+// RFC 7519 does not allow and Clerk's SDKs reject.
+type numericDate string
+
+// UnmarshalJSON accepts a JSON number only.
+func (n *numericDate) UnmarshalJSON(b []byte) error {
+	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
+		return errors.New("clerkauth: NumericDate claim is not a number")
+	}
+	*n = numericDate(b)
+	return nil
+}
+
 // unixClaim converts a NumericDate claim to Unix seconds, rounding
 // fractions down. ok is false when the value is not a number.
-func unixClaim(n *json.Number) (sec int64, ok bool) {
+func unixClaim(n *numericDate) (sec int64, ok bool) {
 	f, err := strconv.ParseFloat(string(*n), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, false
