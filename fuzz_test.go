@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"runtime"
@@ -204,6 +205,18 @@ func FuzzVerify(f *testing.F) {
 		sum := sha256.Sum256([]byte(tok[:last]))
 		if derr != nil || rsa.VerifyPKCS1v15(&k.priv.PublicKey, crypto.SHA256, sum[:], sig) != nil {
 			t.Fatalf("accepted a token not signed by the test key: %q", tok)
+		}
+		// And what it says must agree with a plain, case-sensitive decode
+		// of the payload (no parser differential on exp or sub).
+		first := strings.IndexByte(tok, '.')
+		raw, _ := base64.RawURLEncoding.DecodeString(tok[first+1 : last])
+		var plain map[string]any
+		if err := json.Unmarshal(raw, &plain); err != nil {
+			t.Fatalf("accepted a payload that is not a JSON object: %q", raw)
+		}
+		exp, ok := plain["exp"].(float64)
+		if !ok || plain["sub"] != a.UserID || (exp < 1<<33 && int64(math.Floor(exp)) != a.Expiry.Unix()) {
+			t.Fatalf("accepted %q as sub=%q exp=%v", raw, a.UserID, a.Expiry.Unix())
 		}
 	})
 }
