@@ -262,3 +262,31 @@ func TestSecretsNeverLeak(t *testing.T) {
 		lc.check(fmt.Sprintf("log line %d", i+1), line)
 	}
 }
+
+// TestAuthPrintsNoToken logs and prints a signed-in Auth every usual way
+// and checks that its token never appears.
+func TestAuthPrintsNoToken(t *testing.T) {
+	k := hkeyN(0, "ins_good")
+	now := time.Now()
+	m := newTestMW(t, Options{JWTKey: pemOf(k), Now: fixedClock(now)})
+	tok := goodToken(t, k, now)
+	a, err := m.AuthenticateToken(t.Context(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc := &leakChecker{t: t}
+	lc.addToken(tok)
+	var text, js strings.Builder
+	slog.New(slog.NewTextHandler(&text, nil)).Info("request", "auth", a, "value", *a)
+	slog.New(slog.NewJSONHandler(&js, nil)).Info("request", "auth", a, "value", *a)
+	for verb, out := range map[string]string{
+		"%v": fmt.Sprintf("%v", a), "%+v": fmt.Sprintf("%+v", a), "%#v": fmt.Sprintf("%#v", a),
+		"%v value": fmt.Sprintf("%v", *a), "%+v value": fmt.Sprintf("%+v", *a),
+		"slog text": text.String(), "slog JSON": js.String(),
+	} {
+		lc.check(verb, out)
+		if !strings.Contains(out, "user_123") {
+			t.Errorf("%s: %q does not name the user", verb, out)
+		}
+	}
+}
