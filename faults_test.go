@@ -33,9 +33,9 @@ const (
 
 const faultSecret = "sk_test_faultsecret"
 
-// faultMW builds a middleware that gets its keys from url's /v1/jwks with
+// hFaultMW builds a middleware that gets its keys from url's /v1/jwks with
 // the secret key, as against Clerk's Backend API.
-func faultMW(t *testing.T, url string, client *http.Client, o Options) *Middleware {
+func hFaultMW(t *testing.T, url string, client *http.Client, o Options) *Middleware {
 	t.Helper()
 	o.SecretKey = faultSecret
 	o.APIURL = url
@@ -46,15 +46,15 @@ func faultMW(t *testing.T, url string, client *http.Client, o Options) *Middlewa
 	if o.JWKSCooldown == 0 {
 		o.JWKSCooldown = faultCooldown
 	}
-	return newTestMW(t, o)
+	return hNewTestMW(t, o)
 }
 
-// timedServe is serve that also fails when the request took longer than
+// hTimedServe is serve that also fails when the request took longer than
 // bound plus hangSlack.
-func timedServe(t *testing.T, m *Middleware, r *http.Request, bound time.Duration) handlerResult {
+func hTimedServe(t *testing.T, m *Middleware, r *http.Request, bound time.Duration) hHandlerResult {
 	t.Helper()
 	start := time.Now()
-	res := serve(m, r)
+	res := hServe(m, r)
 	if d := time.Since(start); d > bound+hangSlack {
 		t.Errorf("request took %v; its bound is %v", d, bound)
 	}
@@ -63,29 +63,29 @@ func timedServe(t *testing.T, m *Middleware, r *http.Request, bound time.Duratio
 
 // want checks a result's status and reason, and that the handler ran only
 // for a 200.
-func (res handlerResult) want(t *testing.T, what string, status int, reason string) {
+func (res hHandlerResult) want(t *testing.T, what string, status int, reason string) {
 	t.Helper()
 	if res.status != status || res.reason != reason || res.ran != (status == http.StatusOK) {
 		t.Errorf("%s: got %d %q ran=%v, want %d %q", what, res.status, res.reason, res.ran, status, reason)
 	}
 }
 
-// leakCheck records the goroutine count and returns a func that, after
+// hLeakCheck records the goroutine count and returns a func that, after
 // the middleware is closed, fails when goroutines remain (polling briefly,
 // since closed connections take a moment to wind down).
-func leakCheck(t *testing.T, client *http.Client) func(m *Middleware) {
+func hLeakCheck(t *testing.T, client *http.Client) func(m *Middleware) {
 	t.Helper()
 	base := runtime.NumGoroutine()
 	return func(m *Middleware) {
 		t.Helper()
 		m.Close()
 		client.CloseIdleConnections()
-		waitGoroutines(t, base)
+		hWaitGoroutines(t, base)
 	}
 }
 
-// clerkShape wraps h with a check that the request is Clerk's JWKS call.
-func clerkShape(t *testing.T, h http.HandlerFunc) http.HandlerFunc {
+// hClerkShape wraps h with a check that the request is Clerk's JWKS call.
+func hClerkShape(t *testing.T, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet || r.URL.Path != "/v1/jwks" || r.Header.Get("Authorization") != "Bearer "+faultSecret {
 			t.Errorf("JWKS request %s %s with Authorization set=%v", r.Method, r.URL.Path, r.Header.Get("Authorization") != "")
@@ -94,7 +94,7 @@ func clerkShape(t *testing.T, h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-func clerkError(w http.ResponseWriter, status int, code, msg string) {
+func hClerkError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Clerk-Trace-Id", "trace_123")
 	w.WriteHeader(status)
@@ -122,12 +122,12 @@ func TestJWKSFaults(t *testing.T) {
 	scenarios := []scenario{
 		{"500", func(<-chan struct{}) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) {
-				clerkError(w, 500, "internal_clerk_error", "Oops, something went wrong")
+				hClerkError(w, 500, "internal_clerk_error", "Oops, something went wrong")
 			}
 		}, faultHTTP, 503, unavailable},
 		{"401 clerk_key_invalid", func(<-chan struct{}) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) {
-				clerkError(w, 401, "clerk_key_invalid", "The provided Clerk Secret Key is invalid")
+				hClerkError(w, 401, "clerk_key_invalid", "The provided Clerk Secret Key is invalid")
 			}
 		}, faultHTTP, 503, ReasonSecretKeyInvalid},
 		{"slower than the HTTP timeout", func(release <-chan struct{}) http.HandlerFunc {
@@ -137,7 +137,7 @@ func TestJWKSFaults(t *testing.T) {
 				case <-r.Context().Done():
 				case <-release:
 				}
-				w.Write(jwksOf(good))
+				w.Write(hJwksOf(good))
 			}
 		}, faultHTTP, 503, unavailable},
 		{"hangs forever, no HTTP timeout", func(release <-chan struct{}) http.HandlerFunc {
@@ -158,7 +158,7 @@ func TestJWKSFaults(t *testing.T) {
 						return
 					}
 				}
-				w.Write(jwksOf(good)[len(`{"keys":[`):])
+				w.Write(hJwksOf(good)[len(`{"keys":[`):])
 			}
 		}, 0, 503, unavailable},
 		{"invalid JSON", func(<-chan struct{}) http.HandlerFunc {
@@ -172,7 +172,7 @@ func TestJWKSFaults(t *testing.T) {
 		}, faultHTTP, 503, unavailable},
 		{"only unusable keys", func(<-chan struct{}) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) {
-				w.Write([]byte(`{"keys":[` + jwkJSON(good, "RS256", "enc") + `]}`))
+				w.Write([]byte(`{"keys":[` + hJwkJSON(good, "RS256", "enc") + `]}`))
 			}
 		}, faultHTTP, 503, unavailable},
 	}
@@ -180,18 +180,18 @@ func TestJWKSFaults(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			release := make(chan struct{})
 			var releaseOnce sync.Once
-			srv := newJWKSServer(t, nil)
-			srv.setHandler(clerkShape(t, sc.handler(release)))
+			srv := hNewJWKSServer(t, nil)
+			srv.setHandler(hClerkShape(t, sc.handler(release)))
 			t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
 			client := &http.Client{Timeout: sc.timeout}
-			check := leakCheck(t, client)
-			m := faultMW(t, srv.URL, client, Options{})
+			check := hLeakCheck(t, client)
+			m := hFaultMW(t, srv.URL, client, Options{})
 
 			bound := faultKeyWait
 			now := time.Now()
 			start := time.Now()
-			timedServe(t, m, bearer(goodToken(t, good, now)), bound).want(t, "valid", sc.status, sc.reason)
-			timedServe(t, m, bearer(goodToken(t, forger, now)), bound).want(t, "forged", sc.status, sc.reason)
+			hTimedServe(t, m, hBearer(hGoodToken(t, good, now)), bound).want(t, "valid", sc.status, sc.reason)
+			hTimedServe(t, m, hBearer(hGoodToken(t, forger, now)), bound).want(t, "forged", sc.status, sc.reason)
 
 			// A burst of concurrent requests shares downloads.
 			var wg sync.WaitGroup
@@ -203,7 +203,7 @@ func TestJWKSFaults(t *testing.T) {
 					if i%2 == 1 {
 						k = forger
 					}
-					timedServe(t, m, bearer(goodToken(t, k, now)), bound).want(t, "burst", sc.status, sc.reason)
+					hTimedServe(t, m, hBearer(hGoodToken(t, k, now)), bound).want(t, "burst", sc.status, sc.reason)
 				}()
 			}
 			wg.Wait()
@@ -233,11 +233,11 @@ func TestJWKSDownAtStartThenUp(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	client := &http.Client{Timeout: faultHTTP}
-	check := leakCheck(t, client)
-	m := faultMW(t, "http://"+addr, client, Options{})
+	check := hLeakCheck(t, client)
+	m := hFaultMW(t, "http://"+addr, client, Options{})
 
 	for i := range 20 {
-		timedServe(t, m, bearer(goodToken(t, good, time.Now())), faultKeyWait).
+		hTimedServe(t, m, hBearer(hGoodToken(t, good, time.Now())), faultKeyWait).
 			want(t, fmt.Sprintf("down #%d", i), 503, ReasonJWKRemoteFailedToLoad)
 	}
 
@@ -247,11 +247,11 @@ func TestJWKSDownAtStartThenUp(t *testing.T) {
 	}
 	var fetches int
 	var mu sync.Mutex
-	srv := httptest.NewUnstartedServer(clerkShape(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(hClerkShape(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		fetches++
 		mu.Unlock()
-		w.Write(jwksOf(good))
+		w.Write(hJwksOf(good))
 	}))
 	srv.Listener.Close()
 	srv.Listener = ln
@@ -259,17 +259,17 @@ func TestJWKSDownAtStartThenUp(t *testing.T) {
 
 	// Within one backoff period the last error may still be served; after
 	// it, the next request downloads the keys.
-	var res handlerResult
+	var res hHandlerResult
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if res = timedServe(t, m, bearer(goodToken(t, good, time.Now())), faultKeyWait); res.status == 200 {
+		if res = hTimedServe(t, m, hBearer(hGoodToken(t, good, time.Now())), faultKeyWait); res.status == 200 {
 			break
 		}
 		res.want(t, "coming up", 503, ReasonJWKRemoteFailedToLoad)
 		time.Sleep(faultCooldown / 2)
 	}
 	res.want(t, "up", 200, "")
-	timedServe(t, m, bearer(goodToken(t, hkeyN(1, "ins_good"), time.Now())), faultKeyWait).want(t, "forged when up", 401, ReasonTokenInvalidSignature)
+	hTimedServe(t, m, hBearer(hGoodToken(t, hkeyN(1, "ins_good"), time.Now())), faultKeyWait).want(t, "forged when up", 401, ReasonTokenInvalidSignature)
 	mu.Lock()
 	if fetches != 1 {
 		t.Errorf("%d downloads once up, want 1", fetches)
@@ -294,29 +294,29 @@ func TestJWKSMixedKeys(t *testing.T) {
 	dup := hkeyN(2, "ins_good")
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ecJWK := fmt.Sprintf(`{"kty":"EC","crv":"P-256","kid":"ins_ec","use":"sig","alg":"ES256","x":"%s","y":"%s"}`,
-		b64.EncodeToString(ec.X.FillBytes(make([]byte, 32))), b64.EncodeToString(ec.Y.FillBytes(make([]byte, 32))))
+		hB64.EncodeToString(ec.X.FillBytes(make([]byte, 32))), hB64.EncodeToString(ec.Y.FillBytes(make([]byte, 32))))
 	body := `{"keys":[` + strings.Join([]string{
-		jwkJSON(enc, "RS256", "enc"),
+		hJwkJSON(enc, "RS256", "enc"),
 		ecJWK,
 		`{"kty":"oct","kid":"ins_hmac","k":"c2VjcmV0","alg":"HS256"}`,
-		jwkJSON(weak, "RS256", "sig"),
-		jwkJSON(good, "RS256", "sig"),
-		jwkJSON(dup, "RS256", "sig"),
+		hJwkJSON(weak, "RS256", "sig"),
+		hJwkJSON(good, "RS256", "sig"),
+		hJwkJSON(dup, "RS256", "sig"),
 	}, ",") + `]}`
-	srv := newJWKSServer(t, []byte(body))
-	srv.setHandler(clerkShape(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body)) }))
+	srv := hNewJWKSServer(t, []byte(body))
+	srv.setHandler(hClerkShape(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body)) }))
 	client := &http.Client{Timeout: faultHTTP}
-	check := leakCheck(t, client)
-	m := faultMW(t, srv.URL, client, Options{})
+	check := hLeakCheck(t, client)
+	m := hFaultMW(t, srv.URL, client, Options{})
 	now := time.Now()
 
-	timedServe(t, m, bearer(goodToken(t, good, now)), faultKeyWait).want(t, "good key", 200, "")
-	timedServe(t, m, bearer(goodToken(t, enc, now)), faultKeyWait).want(t, "use enc", 401, ReasonJWKKidMismatch)
-	timedServe(t, m, bearer(goodToken(t, weak, now)), faultKeyWait).want(t, "1024-bit", 401, ReasonJWKKidMismatch)
-	timedServe(t, m, bearer(goodToken(t, dup, now)), faultKeyWait).want(t, "second key under the same kid", 401, ReasonTokenInvalidSignature)
-	timedServe(t, m, bearer(signRaw(t, good, "HS256", []byte(`{"alg":"HS256","kid":"ins_hmac"}`), claimsAt(now, ""), []byte("secret"))), faultKeyWait).
+	hTimedServe(t, m, hBearer(hGoodToken(t, good, now)), faultKeyWait).want(t, "good key", 200, "")
+	hTimedServe(t, m, hBearer(hGoodToken(t, enc, now)), faultKeyWait).want(t, "use enc", 401, ReasonJWKKidMismatch)
+	hTimedServe(t, m, hBearer(hGoodToken(t, weak, now)), faultKeyWait).want(t, "1024-bit", 401, ReasonJWKKidMismatch)
+	hTimedServe(t, m, hBearer(hGoodToken(t, dup, now)), faultKeyWait).want(t, "second key under the same kid", 401, ReasonTokenInvalidSignature)
+	hTimedServe(t, m, hBearer(hSignRaw(t, good, "HS256", []byte(`{"alg":"HS256","kid":"ins_hmac"}`), hClaimsAt(now, ""), []byte("secret"))), faultKeyWait).
 		want(t, "HMAC key", 401, ReasonTokenInvalidAlgorithm)
-	timedServe(t, m, bearer(signRaw(t, good, "ES256", []byte(`{"alg":"ES256","kid":"ins_ec"}`), claimsAt(now, ""), nil)), faultKeyWait).
+	hTimedServe(t, m, hBearer(hSignRaw(t, good, "ES256", []byte(`{"alg":"ES256","kid":"ins_ec"}`), hClaimsAt(now, ""), nil)), faultKeyWait).
 		want(t, "EC key", 401, ReasonTokenInvalidAlgorithm)
 	if s := m.c.keys.snapshot(); s == nil || len(s.byKid) != 1 || s.byKid["ins_good"] == nil {
 		t.Errorf("key set %v, want only ins_good", s)
@@ -330,44 +330,44 @@ func TestJWKSMixedKeys(t *testing.T) {
 func TestJWKSRotation(t *testing.T) {
 	oldKey := hkeyN(0, "ins_old")
 	newKey := hkeyN(1, "ins_new")
-	srv := newJWKSServer(t, jwksOf(oldKey))
+	srv := hNewJWKSServer(t, hJwksOf(oldKey))
 	client := &http.Client{Timeout: faultHTTP}
-	check := leakCheck(t, client)
-	m := faultMW(t, srv.URL, client, Options{})
+	check := hLeakCheck(t, client)
+	m := hFaultMW(t, srv.URL, client, Options{})
 	now := time.Now()
-	oldTok := goodToken(t, oldKey, now)
-	newTok := goodToken(t, newKey, now)
+	oldTok := hGoodToken(t, oldKey, now)
+	newTok := hGoodToken(t, newKey, now)
 
-	timedServe(t, m, bearer(oldTok), faultKeyWait).want(t, "old key", 200, "")
+	hTimedServe(t, m, hBearer(oldTok), faultKeyWait).want(t, "old key", 200, "")
 	if m.c.cache.get(oldTok) == nil {
 		t.Fatal("the old token is not in the verified-token cache")
 	}
-	timedServe(t, m, bearer(newTok), faultKeyWait).want(t, "new kid before rotation", 401, ReasonJWKKidMismatch)
+	hTimedServe(t, m, hBearer(newTok), faultKeyWait).want(t, "new kid before rotation", 401, ReasonJWKKidMismatch)
 
-	srv.setBody(jwksOf(oldKey, newKey))
+	srv.setBody(hJwksOf(oldKey, newKey))
 	time.Sleep(faultCooldown + 10*time.Millisecond)
 	before := srv.fetches.Load()
-	timedServe(t, m, bearer(newTok), faultKeyWait).want(t, "new kid after rotation", 200, "")
+	hTimedServe(t, m, hBearer(newTok), faultKeyWait).want(t, "new kid after rotation", 200, "")
 	if n := srv.fetches.Load() - before; n != 1 {
 		t.Errorf("%d downloads for the new kid, want 1", n)
 	}
-	timedServe(t, m, bearer(oldTok), faultKeyWait).want(t, "old key during overlap", 200, "")
+	hTimedServe(t, m, hBearer(oldTok), faultKeyWait).want(t, "old key during overlap", 200, "")
 
 	// Remove the old key; an unknown kid after the cooldown refreshes.
-	srv.setBody(jwksOf(newKey))
+	srv.setBody(hJwksOf(newKey))
 	time.Sleep(faultCooldown + 10*time.Millisecond)
-	timedServe(t, m, bearer(goodToken(t, hkeyN(2, "ins_random"), now)), faultKeyWait).want(t, "random kid", 401, ReasonJWKKidMismatch)
+	hTimedServe(t, m, hBearer(hGoodToken(t, hkeyN(2, "ins_random"), now)), faultKeyWait).want(t, "random kid", 401, ReasonJWKKidMismatch)
 	if s := m.c.keys.snapshot(); s.byKid["ins_old"] != nil {
 		t.Fatal("the old key is still in the key set after a refresh")
 	}
-	timedServe(t, m, bearer(oldTok), faultKeyWait).want(t, "cached token of the removed key", 401, ReasonJWKKidMismatch)
-	timedServe(t, m, bearer(goodToken(t, oldKey, now)), faultKeyWait).want(t, "fresh token of the removed key", 401, ReasonJWKKidMismatch)
-	timedServe(t, m, bearer(newTok), faultKeyWait).want(t, "new key", 200, "")
+	hTimedServe(t, m, hBearer(oldTok), faultKeyWait).want(t, "cached token of the removed key", 401, ReasonJWKKidMismatch)
+	hTimedServe(t, m, hBearer(hGoodToken(t, oldKey, now)), faultKeyWait).want(t, "fresh token of the removed key", 401, ReasonJWKKidMismatch)
+	hTimedServe(t, m, hBearer(newTok), faultKeyWait).want(t, "new key", 200, "")
 
 	// Unknown kids inside the cooldown never fetch.
 	before = srv.fetches.Load()
 	for i := range 50 {
-		timedServe(t, m, bearer(goodToken(t, hkeyN(2, fmt.Sprintf("ins_r%d", i)), now)), faultKeyWait).
+		hTimedServe(t, m, hBearer(hGoodToken(t, hkeyN(2, fmt.Sprintf("ins_r%d", i)), now)), faultKeyWait).
 			want(t, "random kid flood", 401, ReasonJWKKidMismatch)
 	}
 	if n := srv.fetches.Load() - before; n > 2 {
@@ -381,16 +381,16 @@ func TestJWKSRotation(t *testing.T) {
 // valid tokens stay signed in and forged ones stay out.
 func TestJWKSFlapping(t *testing.T) {
 	good := hkeyN(0, "ins_good")
-	srv := newJWKSServer(t, nil)
+	srv := hNewJWKSServer(t, nil)
 	// Up and down in turns of 60 ms, from the first download on.
 	const turn = 60 * time.Millisecond
 	var once sync.Once
 	var first time.Time
 	var downs atomic.Int64
-	srv.setHandler(clerkShape(t, func(w http.ResponseWriter, r *http.Request) {
+	srv.setHandler(hClerkShape(t, func(w http.ResponseWriter, r *http.Request) {
 		once.Do(func() { first = time.Now() })
 		if (time.Since(first)/turn)%2 == 0 {
-			w.Write(jwksOf(good))
+			w.Write(hJwksOf(good))
 			return
 		}
 		downs.Add(1)
@@ -404,15 +404,15 @@ func TestJWKSFlapping(t *testing.T) {
 		w.WriteHeader(502)
 	}))
 	client := &http.Client{Timeout: faultHTTP}
-	check := leakCheck(t, client)
+	check := hLeakCheck(t, client)
 	const interval = 20 * time.Millisecond
-	m := faultMW(t, srv.URL, client, Options{JWKSRefreshInterval: interval})
+	m := hFaultMW(t, srv.URL, client, Options{JWKSRefreshInterval: interval})
 
 	start := time.Now()
 	for time.Since(start) < 500*time.Millisecond {
 		now := time.Now()
-		timedServe(t, m, bearer(goodToken(t, good, now)), faultKeyWait).want(t, "valid", 200, "")
-		timedServe(t, m, bearer(goodToken(t, hkeyN(1, "ins_good"), now)), faultKeyWait).want(t, "forged", 401, ReasonTokenInvalidSignature)
+		hTimedServe(t, m, hBearer(hGoodToken(t, good, now)), faultKeyWait).want(t, "valid", 200, "")
+		hTimedServe(t, m, hBearer(hGoodToken(t, hkeyN(1, "ins_good"), now)), faultKeyWait).want(t, "forged", 401, ReasonTokenInvalidSignature)
 		time.Sleep(5 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
@@ -433,7 +433,7 @@ func TestJWKSFlapping(t *testing.T) {
 // a hanging download: they end promptly with 503 and nothing leaks.
 func TestJWKSCloseWhileWaiting(t *testing.T) {
 	release := make(chan struct{})
-	srv := newJWKSServer(t, nil)
+	srv := hNewJWKSServer(t, nil)
 	srv.setHandler(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
@@ -442,19 +442,19 @@ func TestJWKSCloseWhileWaiting(t *testing.T) {
 	})
 	defer close(release)
 	client := &http.Client{}
-	check := leakCheck(t, client)
-	m := faultMW(t, srv.URL, client, Options{KeyWaitTimeout: 10 * time.Second})
-	tok := goodToken(t, hkeyN(0, "ins_good"), time.Now())
+	check := hLeakCheck(t, client)
+	m := hFaultMW(t, srv.URL, client, Options{KeyWaitTimeout: 10 * time.Second})
+	tok := hGoodToken(t, hkeyN(0, "ins_good"), time.Now())
 	var wg sync.WaitGroup
 	for range 5 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := bearer(tok)
+			r := hBearer(tok)
 			ctx, cancel := context.WithTimeout(r.Context(), 200*time.Millisecond)
 			defer cancel()
 			start := time.Now()
-			res := serve(m, r.WithContext(ctx))
+			res := hServe(m, r.WithContext(ctx))
 			if d := time.Since(start); d > 200*time.Millisecond+hangSlack {
 				t.Errorf("request took %v; its context ended after 200ms", d)
 			}
@@ -463,7 +463,7 @@ func TestJWKSCloseWhileWaiting(t *testing.T) {
 	}
 	wg.Wait()
 	m.Close()
-	res := timedServe(t, m, bearer(tok), 0)
+	res := hTimedServe(t, m, hBearer(tok), 0)
 	if res.status != 503 || res.ran {
 		t.Errorf("after Close: %d ran=%v, want 503", res.status, res.ran)
 	}

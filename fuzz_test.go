@@ -56,7 +56,7 @@ func seedTokens(tb testing.TB, k hkey) []string {
 	tb.Helper()
 	u := fuzzNow.Unix()
 	headers := []string{
-		string(stdHeader(k.kid)),
+		string(hStdHeader(k.kid)),
 		`{"alg":"RS256","kid":"` + k.kid + `"}`,
 		`{"alg":"none","kid":"` + k.kid + `"}`,
 		`{"alg":"HS256","kid":"` + k.kid + `","typ":"JWT"}`,
@@ -68,9 +68,9 @@ func seedTokens(tb testing.TB, k hkey) []string {
 		`[1,2]`,
 	}
 	payloads := []string{
-		string(claimsAt(fuzzNow, "")),
-		string(claimsAt(fuzzNow, `,"o":{"id":"org_1","slg":"acme","rol":"admin","per":"read,create,update,delete,revoke","fpm":"7,21"},"fea":"o:repositories,uo:projects,u:pro","pla":"u:free"`)),
-		string(claimsAt(fuzzNow, `,"org_id":"org_1","org_role":"org:admin","org_permissions":["org:a:b"],"act":{"sub":"user_admin"}`)),
+		string(hClaimsAt(fuzzNow, "")),
+		string(hClaimsAt(fuzzNow, `,"o":{"id":"org_1","slg":"acme","rol":"admin","per":"read,create,update,delete,revoke","fpm":"7,21"},"fea":"o:repositories,uo:projects,u:pro","pla":"u:free"`)),
+		string(hClaimsAt(fuzzNow, `,"org_id":"org_1","org_role":"org:admin","org_permissions":["org:a:b"],"act":{"sub":"user_admin"}`)),
 		fmt.Sprintf(`{"sub":"user_1","exp":%d}`, u+60),
 		fmt.Sprintf(`{"sub":"user_1","exp":"%d"}`, u+60),
 		fmt.Sprintf(`{"sub":"user_1","exp":%d.5,"nbf":%d,"iat":%d}`, u+60, u+6, u+6),
@@ -85,19 +85,19 @@ func seedTokens(tb testing.TB, k hkey) []string {
 	var out []string
 	for _, h := range headers {
 		for _, p := range payloads {
-			out = append(out, signRaw(tb, k, "RS256", []byte(h), []byte(p), nil))
+			out = append(out, hSignRaw(tb, k, "RS256", []byte(h), []byte(p), nil))
 		}
 	}
 	good := out[0]
-	gh, gp, gs := segments(good)
+	gh, gp, gs := hSegments(good)
 	out = append(out,
 		gh+"."+gp+".",
 		gh+"."+gp,
 		good+"."+gs,
 		good+"==",
 		gh+" ."+gp+"."+gs,
-		gh+"."+gp+"."+flipBit(gs, 7),
-		gh+"."+b64.EncodeToString([]byte(`{"sub":"user_admin","exp":9999999999}`))+"."+gs,
+		gh+"."+gp+"."+hFlipBit(gs, 7),
+		gh+"."+hB64.EncodeToString([]byte(`{"sub":"user_admin","exp":9999999999}`))+"."+gs,
 		"..",
 		"",
 		strings.Repeat(".", 100),
@@ -107,7 +107,7 @@ func seedTokens(tb testing.TB, k hkey) []string {
 }
 
 // allocated returns the bytes f allocated.
-func allocated(f func()) uint64 {
+func hAllocated(f func()) uint64 {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	f()
@@ -115,10 +115,10 @@ func allocated(f func()) uint64 {
 	return after.TotalAlloc - before.TotalAlloc
 }
 
-// allocBound is the allocation allowed for an input of n bytes: a fixed
+// hAllocBound is the allocation allowed for an input of n bytes: a fixed
 // allowance (an RSA verification, a JSON decoder) plus a small multiple of
 // the input.
-func allocBound(n int) uint64 { return 256<<10 + 16*uint64(n) }
+func hAllocBound(n int) uint64 { return 256<<10 + 16*uint64(n) }
 
 // FuzzTokenPrechecks fuzzes the shape check and header decoding that run
 // before any key is looked up.
@@ -130,13 +130,13 @@ func FuzzTokenPrechecks(f *testing.F) {
 		var dot1, dot2 int
 		var serr, herr *AuthError
 		var h header
-		n := allocated(func() {
+		n := hAllocated(func() {
 			dot1, dot2, serr = splitToken(tok)
 			if serr == nil {
 				h, herr = parseHeader(tok[:dot1])
 			}
 		})
-		if n > allocBound(len(tok)) {
+		if n > hAllocBound(len(tok)) {
 			t.Fatalf("%d bytes allocated for a %d-byte token", n, len(tok))
 		}
 		if serr != nil {
@@ -173,7 +173,7 @@ func FuzzVerify(f *testing.F) {
 	for _, tok := range seedTokens(f, k) {
 		f.Add(tok)
 	}
-	m, err := New(Options{JWTKey: pemOf(k), Now: fixedClock(fuzzNow), Logger: quietLogger()})
+	m, err := New(Options{JWTKey: hPemOf(k), Now: hFixedClock(fuzzNow), Logger: hQuietLogger()})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -181,8 +181,8 @@ func FuzzVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tok string) {
 		var a *Auth
 		var err error
-		n := allocated(func() { a, err = m.AuthenticateToken(t.Context(), tok) })
-		if n > allocBound(len(tok)) {
+		n := hAllocated(func() { a, err = m.AuthenticateToken(t.Context(), tok) })
+		if n > hAllocBound(len(tok)) {
 			t.Fatalf("%d bytes allocated for a %d-byte token", n, len(tok))
 		}
 		if err != nil {
@@ -224,7 +224,7 @@ func FuzzVerify(f *testing.F) {
 // cookies, with a publishable key so that suffixed cookies are read too.
 func FuzzExtract(f *testing.F) {
 	k := fuzzKey(f)
-	good := goodToken(f, k, fuzzNow)
+	good := hGoodToken(f, k, fuzzNow)
 	const pk = "pk_live_Y2xlcmsuZXhhbXBsZS5jb20k" // suffix naoXFJnI
 	f.Add("Bearer "+good, "", uint8(1), "")
 	f.Add("bearer "+good, "", uint8(1), "__session=x")
@@ -238,7 +238,7 @@ func FuzzExtract(f *testing.F) {
 	f.Add("", "", uint8(0), "__session_naoXFJnI="+good+"; __client_uat_naoXFJnI=1700000000; __session=old; __client_uat=0")
 	f.Add("", "", uint8(0), "__session_naoXFJnI=; __client_uat_naoXFJnI=; __session=x; __client_uat=9")
 	f.Add("", "", uint8(0), ";;;=;__=;__session;__client_uat=99999999999999999999")
-	m, err := New(Options{JWTKey: pemOf(k), PublishableKey: pk, Logger: quietLogger()})
+	m, err := New(Options{JWTKey: hPemOf(k), PublishableKey: pk, Logger: hQuietLogger()})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -257,8 +257,8 @@ func FuzzExtract(f *testing.F) {
 		var tok string
 		var uat int64
 		var aerr *AuthError
-		n := allocated(func() { tok, uat, aerr = m.c.extract(r) })
-		if n > allocBound(len(authz1)+len(authz2)+len(cookie)) {
+		n := hAllocated(func() { tok, uat, aerr = m.c.extract(r) })
+		if n > hAllocBound(len(authz1)+len(authz2)+len(cookie)) {
 			t.Fatalf("%d bytes allocated", n)
 		}
 		if aerr != nil {
@@ -298,14 +298,14 @@ func FuzzClaimsV2(f *testing.F) {
 	f.Add(",,,:,o:,:o", ",,", "1,,2,", "r", 1)
 	f.Add("o:a,o:a", strings.Repeat("p,", 70), "18446744073709551615,18446744073709551616", "r", 2)
 	f.Add("o:a", "p", "1e3", "r", 0)
-	m, err := New(Options{JWTKey: pemOf(fuzzKey(f)), Logger: quietLogger()})
+	m, err := New(Options{JWTKey: hPemOf(fuzzKey(f)), Logger: hQuietLogger()})
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { m.Close() })
 	f.Fuzz(func(t *testing.T, fea, per, fpm, rol string, v int) {
 		var perms []string
-		n := allocated(func() { perms = orgPermissionsV2(fea, per, fpm) })
+		n := hAllocated(func() { perms = orgPermissionsV2(fea, per, fpm) })
 		// Output is at most one entry per (organization feature, permission)
 		// pair, and each entry is built from input substrings.
 		nFeat := strings.Count(fea, ",") + 1
@@ -313,7 +313,7 @@ func FuzzClaimsV2(f *testing.F) {
 		if len(perms) > nFeat*nPer {
 			t.Fatalf("%d permissions from %d features and %d permissions", len(perms), nFeat, nPer)
 		}
-		if n > allocBound(len(fea)+len(per)+len(fpm))+uint64(len(perms))*uint64(len(fea)+len(per)+16) {
+		if n > hAllocBound(len(fea)+len(per)+len(fpm))+uint64(len(perms))*uint64(len(fea)+len(per)+16) {
 			t.Fatalf("%d bytes allocated", n)
 		}
 		orgFeatures := map[string]bool{}
@@ -392,7 +392,7 @@ func FuzzParsePublishableKey(f *testing.F) {
 // FuzzParseJWTKey fuzzes PEM public key parsing.
 func FuzzParseJWTKey(f *testing.F) {
 	k := fuzzKey(f)
-	p := pemOf(k)
+	p := hPemOf(k)
 	der, _ := x509.MarshalPKIXPublicKey(&k.priv.PublicKey)
 	pk1 := pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&k.priv.PublicKey)})
 	body := strings.Join(strings.Split(strings.TrimSpace(p), "\n")[1:len(strings.Split(strings.TrimSpace(p), "\n"))-1], "\n")
@@ -405,8 +405,8 @@ func FuzzParseJWTKey(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		var key *rsa.PublicKey
 		var err error
-		n := allocated(func() { key, err = ParseJWTKey(text) })
-		if n > allocBound(len(text)) {
+		n := hAllocated(func() { key, err = ParseJWTKey(text) })
+		if n > hAllocBound(len(text)) {
 			t.Fatalf("%d bytes allocated for %d bytes of input", n, len(text))
 		}
 		if err != nil {
@@ -425,13 +425,13 @@ func FuzzParseJWTKey(f *testing.F) {
 // answer).
 func FuzzParseJWKS(f *testing.F) {
 	k := fuzzKey(f)
-	good := jwkJSON(k, "RS256", "sig")
+	good := hJwkJSON(k, "RS256", "sig")
 	// A 1024-bit modulus (parsing needs no private key).
-	small := fmt.Sprintf(`{"kty":"RSA","kid":"small","use":"sig","alg":"RS256","n":"%s","e":"AQAB"}`, b64.EncodeToString(k.priv.N.Bytes()[:128]))
-	f.Add(string(jwksOf(k)))
+	small := fmt.Sprintf(`{"kty":"RSA","kid":"small","use":"sig","alg":"RS256","n":"%s","e":"AQAB"}`, hB64.EncodeToString(k.priv.N.Bytes()[:128]))
+	f.Add(string(hJwksOf(k)))
 	f.Add(`{"keys":[` + good + `,` + small + `]}`)
-	f.Add(`{"keys":[` + jwkJSON(k, "RS256", "enc") + `]}`)
-	f.Add(`{"keys":[` + jwkJSON(k, "PS256", "") + `,` + good + `,` + good + `]}`)
+	f.Add(`{"keys":[` + hJwkJSON(k, "RS256", "enc") + `]}`)
+	f.Add(`{"keys":[` + hJwkJSON(k, "PS256", "") + `,` + good + `,` + good + `]}`)
 	f.Add(`{"keys":[{"kty":"EC","crv":"P-256","kid":"ec","x":"AA","y":"AA"},{"kty":"oct","k":"c2VjcmV0","kid":"hs"}]}`)
 	f.Add(`{"keys":[]}`)
 	f.Add(`{"keys":null}`)
@@ -440,8 +440,8 @@ func FuzzParseJWKS(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		var set *keySet
 		var err error
-		n := allocated(func() { set, _, err = parseJWKS([]byte(body)) })
-		if n > allocBound(len(body))*4 {
+		n := hAllocated(func() { set, _, err = parseJWKS([]byte(body)) })
+		if n > hAllocBound(len(body))*4 {
 			t.Fatalf("%d bytes allocated for %d bytes of JWKS", n, len(body))
 		}
 		if err != nil {

@@ -38,9 +38,9 @@ type hkey struct {
 	priv *rsa.PrivateKey
 }
 
-// testKeys generates RSA keys once per test binary: key generation costs
+// hTestKeys generates RSA keys once per test binary: key generation costs
 // about 100 ms each. They are never modified after generation.
-var testKeys = sync.OnceValue(func() []*rsa.PrivateKey {
+var hTestKeys = sync.OnceValue(func() []*rsa.PrivateKey {
 	keys := make([]*rsa.PrivateKey, 4)
 	for i := range keys {
 		k, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -54,17 +54,17 @@ var testKeys = sync.OnceValue(func() []*rsa.PrivateKey {
 
 // hkeyN returns test key n (0..3) under the given kid.
 func hkeyN(n int, kid string) hkey {
-	return hkey{kid: kid, priv: testKeys()[n]}
+	return hkey{kid: kid, priv: hTestKeys()[n]}
 }
 
-var b64 = base64.RawURLEncoding
+var hB64 = base64.RawURLEncoding
 
-// signRaw builds a compact JWS from raw header and payload JSON, signed with
+// hSignRaw builds a compact JWS from raw header and payload JSON, signed with
 // alg: RS256/384/512 and PS256 with k, HS256 with hmacKey, ES256 with a
 // fresh EC key, "none" with an empty signature.
-func signRaw(t testing.TB, k hkey, alg string, header, payload []byte, hmacKey []byte) string {
+func hSignRaw(t testing.TB, k hkey, alg string, header, payload []byte, hmacKey []byte) string {
 	t.Helper()
-	input := b64.EncodeToString(header) + "." + b64.EncodeToString(payload)
+	input := hB64.EncodeToString(header) + "." + hB64.EncodeToString(payload)
 	var sig []byte
 	var err error
 	switch alg {
@@ -97,41 +97,41 @@ func signRaw(t testing.TB, k hkey, alg string, header, payload []byte, hmacKey [
 		sig = append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...)
 	case "none":
 	default:
-		t.Fatalf("signRaw: unknown alg %q", alg)
+		t.Fatalf("hSignRaw: unknown alg %q", alg)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	return input + "." + b64.EncodeToString(sig)
+	return input + "." + hB64.EncodeToString(sig)
 }
 
-// stdHeader is the header Clerk puts on session tokens.
-func stdHeader(kid string) []byte {
+// hStdHeader is the header Clerk puts on session tokens.
+func hStdHeader(kid string) []byte {
 	return []byte(`{"alg":"RS256","cat":"cl_B7d4PD111AAA","kid":"` + kid + `","typ":"JWT"}`)
 }
 
-// claimsAt returns a Clerk-like session payload valid around now, with
+// hClaimsAt returns a Clerk-like session payload valid around now, with
 // extra raw members appended (extra must start with a comma or be empty).
-func claimsAt(now time.Time, extra string) []byte {
+func hClaimsAt(now time.Time, extra string) []byte {
 	u := now.Unix()
 	return fmt.Appendf(nil, `{"azp":"https://app.example.com","exp":%d,"fva":[5,-1],"iat":%d,"iss":"https://clerk.example.com","nbf":%d,"sid":"sess_123","sts":"active","sub":"user_123","v":2%s}`,
 		u+60, u-1, u-11, extra)
 }
 
-// goodToken signs a standard session token with k.
-func goodToken(t testing.TB, k hkey, now time.Time) string {
+// hGoodToken signs a standard session token with k.
+func hGoodToken(t testing.TB, k hkey, now time.Time) string {
 	t.Helper()
-	return signRaw(t, k, "RS256", stdHeader(k.kid), claimsAt(now, ""), nil)
+	return hSignRaw(t, k, "RS256", hStdHeader(k.kid), hClaimsAt(now, ""), nil)
 }
 
-// jwkJSON renders k's public key as a Clerk JWK.
-func jwkJSON(k hkey, alg, use string) string {
+// hJwkJSON renders k's public key as a Clerk JWK.
+func hJwkJSON(k hkey, alg, use string) string {
 	pub := &k.priv.PublicKey
 	m := map[string]string{
 		"kty": "RSA",
 		"kid": k.kid,
-		"n":   b64.EncodeToString(pub.N.Bytes()),
-		"e":   b64.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
+		"n":   hB64.EncodeToString(pub.N.Bytes()),
+		"e":   hB64.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
 	}
 	if alg != "" {
 		m["alg"] = alg
@@ -143,17 +143,17 @@ func jwkJSON(k hkey, alg, use string) string {
 	return string(b)
 }
 
-// jwksOf renders a JWKS of Clerk-shaped RS256 signing keys.
-func jwksOf(keys ...hkey) []byte {
+// hJwksOf renders a JWKS of Clerk-shaped RS256 signing keys.
+func hJwksOf(keys ...hkey) []byte {
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = jwkJSON(k, "RS256", "sig")
+		parts[i] = hJwkJSON(k, "RS256", "sig")
 	}
 	return []byte(`{"keys":[` + strings.Join(parts, ",") + `]}`)
 }
 
-// pemOf renders k's public key as PKIX PEM, as Clerk's dashboard shows it.
-func pemOf(k hkey) string {
+// hPemOf renders k's public key as PKIX PEM, as Clerk's dashboard shows it.
+func hPemOf(k hkey) string {
 	der, err := x509.MarshalPKIXPublicKey(&k.priv.PublicKey)
 	if err != nil {
 		panic(err)
@@ -161,19 +161,19 @@ func pemOf(k hkey) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 }
 
-// jwksServer is a real JWKS endpoint whose behaviour a test changes at any
+// hJwksServer is a real JWKS endpoint whose behaviour a test changes at any
 // time. It counts requests and checks Clerk's request shape.
-type jwksServer struct {
+type hJwksServer struct {
 	*httptest.Server
 	fetches atomic.Int64
 	handler atomic.Pointer[http.HandlerFunc]
 	body    atomic.Pointer[[]byte]
 }
 
-// newJWKSServer starts a server that serves body as the JWKS (on any path).
-func newJWKSServer(t testing.TB, body []byte) *jwksServer {
+// hNewJWKSServer starts a server that serves body as the JWKS (on any path).
+func hNewJWKSServer(t testing.TB, body []byte) *hJwksServer {
 	t.Helper()
-	s := &jwksServer{}
+	s := &hJwksServer{}
 	s.setBody(body)
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fetches.Add(1)
@@ -188,10 +188,10 @@ func newJWKSServer(t testing.TB, body []byte) *jwksServer {
 	return s
 }
 
-func (s *jwksServer) setBody(b []byte) { s.body.Store(&b) }
+func (s *hJwksServer) setBody(b []byte) { s.body.Store(&b) }
 
 // setHandler replaces the default JWKS answer; nil restores it.
-func (s *jwksServer) setHandler(h http.HandlerFunc) {
+func (s *hJwksServer) setHandler(h http.HandlerFunc) {
 	if h == nil {
 		s.handler.Store(nil)
 		return
@@ -199,17 +199,17 @@ func (s *jwksServer) setHandler(h http.HandlerFunc) {
 	s.handler.Store(&h)
 }
 
-// fixedClock returns a Now func fixed at t.
-func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
+// hFixedClock returns a Now func fixed at t.
+func hFixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
 
-// quietLogger discards everything.
-func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+// hQuietLogger discards everything.
+func hQuietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// newTestMW builds a Middleware and closes it at the end of the test.
-func newTestMW(t testing.TB, o Options) *Middleware {
+// hNewTestMW builds a Middleware and closes it at the end of the test.
+func hNewTestMW(t testing.TB, o Options) *Middleware {
 	t.Helper()
 	if o.Logger == nil {
-		o.Logger = quietLogger()
+		o.Logger = hQuietLogger()
 	}
 	m, err := New(o)
 	if err != nil {
@@ -219,8 +219,8 @@ func newTestMW(t testing.TB, o Options) *Middleware {
 	return m
 }
 
-// handlerResult is what one request through RequireAuth produced.
-type handlerResult struct {
+// hHandlerResult is what one request through RequireAuth produced.
+type hHandlerResult struct {
 	status int
 	reason string // X-Clerk-Auth-Reason
 	ran    bool   // the protected handler ran
@@ -230,8 +230,8 @@ type handlerResult struct {
 
 // serve runs r through m.RequireAuth around a handler that records that it
 // ran.
-func serve(m *Middleware, r *http.Request) handlerResult {
-	var res handlerResult
+func hServe(m *Middleware, r *http.Request) hHandlerResult {
+	var res hHandlerResult
 	h := m.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res.ran = true
 		res.user = GetAuth(r).UserID
@@ -246,15 +246,15 @@ func serve(m *Middleware, r *http.Request) handlerResult {
 }
 
 // bearer returns a request carrying tok in the Authorization header.
-func bearer(tok string) *http.Request {
+func hBearer(tok string) *http.Request {
 	r := httptest.NewRequest(http.MethodGet, "/private", nil)
 	r.Header.Set("Authorization", "Bearer "+tok)
 	return r
 }
 
-// waitGoroutines polls until the number of goroutines is at most n, and
+// hWaitGoroutines polls until the number of goroutines is at most n, and
 // fails with the stacks of clerkauth goroutines when it does not get there.
-func waitGoroutines(t testing.TB, n int) {
+func hWaitGoroutines(t testing.TB, n int) {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
@@ -275,18 +275,18 @@ func waitGoroutines(t testing.TB, n int) {
 		runtime.NumGoroutine(), n, strings.Join(leaked, "\n\n"))
 }
 
-// flipBit flips bit i of the decoded segment seg and re-encodes it.
-func flipBit(seg string, i int) string {
-	b, err := b64.DecodeString(seg)
+// hFlipBit flips bit i of the decoded segment seg and re-encodes it.
+func hFlipBit(seg string, i int) string {
+	b, err := hB64.DecodeString(seg)
 	if err != nil {
 		panic(err)
 	}
 	b[i/8] ^= 1 << (i % 8)
-	return b64.EncodeToString(b)
+	return hB64.EncodeToString(b)
 }
 
 // segments splits a compact token into its three parts.
-func segments(tok string) (h, p, s string) {
+func hSegments(tok string) (h, p, s string) {
 	parts := strings.SplitN(tok, ".", 3)
 	return parts[0], parts[1], parts[2]
 }

@@ -29,14 +29,14 @@ func TestHostileCorpus(t *testing.T) {
 	u := now.Unix()
 	good := hkeyN(0, "ins_good")
 	other := hkeyN(1, "ins_good") // same kid, another key: an attacker's
-	evil := newJWKSServer(t, jwksOf(other))
-	jwks := newJWKSServer(t, jwksOf(good))
-	mw := newTestMW(t, Options{
+	evil := hNewJWKSServer(t, hJwksOf(other))
+	jwks := hNewJWKSServer(t, hJwksOf(good))
+	mw := hNewTestMW(t, Options{
 		SecretKey:         "sk_test_corpus",
 		APIURL:            jwks.URL,
 		Issuer:            "https://clerk.example.com",
 		AuthorizedParties: []string{"https://app.example.com"},
-		Now:               fixedClock(now),
+		Now:               hFixedClock(now),
 		KeyWaitTimeout:    2 * time.Second,
 	})
 
@@ -44,7 +44,7 @@ func TestHostileCorpus(t *testing.T) {
 		return []byte(`{"alg":"RS256","kid":"ins_good","typ":"JWT","cat":"cl_B7d4PD111AAA"` + extra + `}`)
 	}
 	// signed signs raw header and payload with the good key.
-	signed := func(header, payload []byte) string { return signRaw(t, good, "RS256", header, payload, nil) }
+	signed := func(header, payload []byte) string { return hSignRaw(t, good, "RS256", header, payload, nil) }
 	// claims builds a payload from raw members.
 	claims := func(members string) []byte { return []byte("{" + members + "}") }
 	base := fmt.Sprintf(`"sub":"user_123","sid":"sess_1","iss":"https://clerk.example.com","azp":"https://app.example.com","iat":%d,"nbf":%d`, u-1, u-10)
@@ -52,7 +52,7 @@ func TestHostileCorpus(t *testing.T) {
 	validPayload := withExp(fmt.Sprint(u + 60))
 	goodTok := signed(hdr(""), validPayload)
 	expiredTok := signed(hdr(""), withExp(fmt.Sprint(u-60)))
-	gh, gp, gs := segments(goodTok)
+	gh, gp, gs := hSegments(goodTok)
 
 	// payloadWithout builds a valid payload but for one member replaced.
 	payload := func(sub, iss, azp, rest string) []byte {
@@ -66,7 +66,7 @@ func TestHostileCorpus(t *testing.T) {
 	}
 	const sub, iss, azp = `"sub":"user_123"`, `"iss":"https://clerk.example.com"`, `"azp":"https://app.example.com"`
 
-	req := func(tok string) func() *http.Request { return func() *http.Request { return bearer(tok) } }
+	req := func(tok string) func() *http.Request { return func() *http.Request { return hBearer(tok) } }
 	raw := func(authz ...string) func() *http.Request {
 		return func() *http.Request {
 			r := httptest.NewRequest(http.MethodGet, "/private", nil)
@@ -88,7 +88,7 @@ func TestHostileCorpus(t *testing.T) {
 	}
 	uat := fmt.Sprintf("__client_uat=%d", u-100)
 
-	pemBytes := []byte(pemOf(good))
+	pemBytes := []byte(hPemOf(good))
 	hugeKid := strings.Repeat("k", 4000)
 	flipLast := func(seg string) string { // non-canonical trailing bits
 		last := seg[len(seg)-1]
@@ -112,7 +112,7 @@ func TestHostileCorpus(t *testing.T) {
 		{"control/lowercase bearer scheme", raw("bearer " + goodTok), 200, ""},
 
 		// alg none, any case; with no signature and with a real one.
-		{"alg/none no signature", req(signRaw(t, good, "none", []byte(`{"alg":"none","kid":"ins_good","typ":"JWT"}`), validPayload, nil)), 401, inv},
+		{"alg/none no signature", req(hSignRaw(t, good, "none", []byte(`{"alg":"none","kid":"ins_good","typ":"JWT"}`), validPayload, nil)), 401, inv},
 		{"alg/none with signature", req(signed([]byte(`{"alg":"none","kid":"ins_good"}`), validPayload)), 401, alg},
 		{"alg/None", req(signed([]byte(`{"alg":"None","kid":"ins_good"}`), validPayload)), 401, alg},
 		{"alg/NONE", req(signed([]byte(`{"alg":"NONE","kid":"ins_good"}`), validPayload)), 401, alg},
@@ -123,15 +123,15 @@ func TestHostileCorpus(t *testing.T) {
 		{"alg/RS256 with trailing space", req(signed([]byte(`{"alg":"RS256 ","kid":"ins_good"}`), validPayload)), 401, alg},
 		{"alg/not a string", req(signed([]byte(`{"alg":256,"kid":"ins_good"}`), validPayload)), 401, inv},
 		// Key confusion: HMAC keyed with the public key's PEM or DER bytes.
-		{"alg/HS256 keyed with public PEM", req(signRaw(t, good, "HS256", []byte(`{"alg":"HS256","kid":"ins_good","typ":"JWT"}`), validPayload, pemBytes)), 401, alg},
-		{"alg/HS256 keyed with modulus", req(signRaw(t, good, "HS256", []byte(`{"alg":"HS256","kid":"ins_good"}`), validPayload, good.priv.N.Bytes())), 401, alg},
-		{"alg/HS512 header", req(signRaw(t, good, "HS256", []byte(`{"alg":"HS512","kid":"ins_good"}`), validPayload, pemBytes)), 401, alg},
+		{"alg/HS256 keyed with public PEM", req(hSignRaw(t, good, "HS256", []byte(`{"alg":"HS256","kid":"ins_good","typ":"JWT"}`), validPayload, pemBytes)), 401, alg},
+		{"alg/HS256 keyed with modulus", req(hSignRaw(t, good, "HS256", []byte(`{"alg":"HS256","kid":"ins_good"}`), validPayload, good.priv.N.Bytes())), 401, alg},
+		{"alg/HS512 header", req(hSignRaw(t, good, "HS256", []byte(`{"alg":"HS512","kid":"ins_good"}`), validPayload, pemBytes)), 401, alg},
 		// Other algorithms against an RS256 key, really signed with it.
-		{"alg/RS384 against RS256 key", req(signRaw(t, good, "RS384", []byte(`{"alg":"RS384","kid":"ins_good"}`), validPayload, nil)), 401, alg},
-		{"alg/RS512 against RS256 key", req(signRaw(t, good, "RS512", []byte(`{"alg":"RS512","kid":"ins_good"}`), validPayload, nil)), 401, alg},
-		{"alg/PS256 against RS256 key", req(signRaw(t, good, "PS256", []byte(`{"alg":"PS256","kid":"ins_good"}`), validPayload, nil)), 401, alg},
-		{"alg/ES256", req(signRaw(t, good, "ES256", []byte(`{"alg":"ES256","kid":"ins_good"}`), validPayload, nil)), 401, alg},
-		{"alg/RS256 header over RS512 signature", req(signRaw(t, good, "RS512", []byte(`{"alg":"RS256","kid":"ins_good"}`), validPayload, nil)), 401, sig},
+		{"alg/RS384 against RS256 key", req(hSignRaw(t, good, "RS384", []byte(`{"alg":"RS384","kid":"ins_good"}`), validPayload, nil)), 401, alg},
+		{"alg/RS512 against RS256 key", req(hSignRaw(t, good, "RS512", []byte(`{"alg":"RS512","kid":"ins_good"}`), validPayload, nil)), 401, alg},
+		{"alg/PS256 against RS256 key", req(hSignRaw(t, good, "PS256", []byte(`{"alg":"PS256","kid":"ins_good"}`), validPayload, nil)), 401, alg},
+		{"alg/ES256", req(hSignRaw(t, good, "ES256", []byte(`{"alg":"ES256","kid":"ins_good"}`), validPayload, nil)), 401, alg},
+		{"alg/RS256 header over RS512 signature", req(hSignRaw(t, good, "RS512", []byte(`{"alg":"RS256","kid":"ins_good"}`), validPayload, nil)), 401, sig},
 
 		// kid.
 		{"kid/missing", req(signed([]byte(`{"alg":"RS256","typ":"JWT"}`), validPayload)), 401, kid},
@@ -142,13 +142,13 @@ func TestHostileCorpus(t *testing.T) {
 		{"kid/NUL byte", req(signed([]byte(`{"alg":"RS256","kid":"ins_good\u0000"}`), validPayload)), 401, kid},
 		{"kid/SQL injection", req(signed([]byte(`{"alg":"RS256","kid":"' OR '1'='1"}`), validPayload)), 401, kid},
 		{"kid/not a string", req(signed([]byte(`{"alg":"RS256","kid":1}`), validPayload)), 401, inv},
-		{"kid/other instance's key", req(signRaw(t, hkeyN(2, "ins_other"), "RS256", []byte(`{"alg":"RS256","kid":"ins_other"}`), validPayload, nil)), 401, kid},
+		{"kid/other instance's key", req(hSignRaw(t, hkeyN(2, "ins_other"), "RS256", []byte(`{"alg":"RS256","kid":"ins_other"}`), validPayload, nil)), 401, kid},
 
 		// Key location headers are ignored: the attacker's key never used.
-		{"jku/attacker key via jku", req(signRaw(t, other, "RS256", hdr(`,"jku":"`+evil.URL+`/jwks.json"`), validPayload, nil)), 401, sig},
-		{"x5u/attacker key via x5u", req(signRaw(t, other, "RS256", hdr(`,"x5u":"`+evil.URL+`/cert.pem"`), validPayload, nil)), 401, sig},
-		{"jwk/attacker key embedded", req(signRaw(t, other, "RS256", hdr(`,"jwk":`+jwkJSON(other, "RS256", "sig")), validPayload, nil)), 401, sig},
-		{"x5c/attacker chain embedded", req(signRaw(t, other, "RS256", hdr(`,"x5c":["MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"]`), validPayload, nil)), 401, sig},
+		{"jku/attacker key via jku", req(hSignRaw(t, other, "RS256", hdr(`,"jku":"`+evil.URL+`/jwks.json"`), validPayload, nil)), 401, sig},
+		{"x5u/attacker key via x5u", req(hSignRaw(t, other, "RS256", hdr(`,"x5u":"`+evil.URL+`/cert.pem"`), validPayload, nil)), 401, sig},
+		{"jwk/attacker key embedded", req(hSignRaw(t, other, "RS256", hdr(`,"jwk":`+hJwkJSON(other, "RS256", "sig")), validPayload, nil)), 401, sig},
+		{"x5c/attacker chain embedded", req(hSignRaw(t, other, "RS256", hdr(`,"x5c":["MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"]`), validPayload, nil)), 401, sig},
 		{"jku/good key, jku ignored", req(signed(hdr(`,"jku":"`+evil.URL+`/jwks.json"`), validPayload)), 200, ""},
 
 		// Header content.
@@ -161,24 +161,24 @@ func TestHostileCorpus(t *testing.T) {
 		{"header/duplicate alg", req(signed([]byte(`{"alg":"none","alg":"RS256","kid":"ins_good"}`), validPayload)), 401, inv},
 		{"header/duplicate alg escaped", req(signed([]byte(`{"alg":"RS256","\u0061lg":"none","kid":"ins_good"}`), validPayload)), 401, inv},
 		{"header/duplicate alg other case", req(signed([]byte(`{"alg":"RS256","ALG":"none","kid":"ins_good"}`), validPayload)), 401, inv},
-		{"header/not JSON", req(b64.EncodeToString([]byte("hello")) + "." + gp + "." + gs), 401, inv},
+		{"header/not JSON", req(hB64.EncodeToString([]byte("hello")) + "." + gp + "." + gs), 401, inv},
 		{"header/JSON array", req(signed([]byte(`[{"alg":"RS256","kid":"ins_good"}]`), validPayload)), 401, inv},
 		{"header/trailing garbage", req(signed([]byte(`{"alg":"RS256","kid":"ins_good"}x`), validPayload)), 401, inv},
 		{"header/UTF-8 BOM", req(signed(append([]byte("\xef\xbb\xbf"), hdr("")...), validPayload)), 401, inv},
 		{"header/deep nesting", req(signed([]byte(`{"alg":"RS256","kid":"ins_good","x":`+strings.Repeat("[", 3000)+`}`), validPayload)), 401, inv},
 
 		// Tampering after signing.
-		{"sig/signed by another key", req(signRaw(t, other, "RS256", hdr(""), validPayload, nil)), 401, sig},
-		{"tamper/payload changed", req(gh + "." + b64.EncodeToString(payload(`"sub":"user_admin"`, iss, azp, "")) + "." + gs), 401, sig},
-		{"tamper/header changed", req(b64.EncodeToString(hdr(`,"x":1`)) + "." + gp + "." + gs), 401, sig},
+		{"sig/signed by another key", req(hSignRaw(t, other, "RS256", hdr(""), validPayload, nil)), 401, sig},
+		{"tamper/payload changed", req(gh + "." + hB64.EncodeToString(payload(`"sub":"user_admin"`, iss, azp, "")) + "." + gs), 401, sig},
+		{"tamper/header changed", req(hB64.EncodeToString(hdr(`,"x":1`)) + "." + gp + "." + gs), 401, sig},
 		{"sig/truncated", req(gh + "." + gp + "." + gs[:len(gs)-10]), 401, sig},
 		{"sig/truncated one char", req(gh + "." + gp + "." + gs[:len(gs)-1]), 401, sig},
 		{"sig/empty", req(gh + "." + gp + "."), 401, inv},
-		{"sig/one bit flipped", req(gh + "." + gp + "." + flipBit(gs, 1000)), 401, sig},
+		{"sig/one bit flipped", req(gh + "." + gp + "." + hFlipBit(gs, 1000)), 401, sig},
 		{"sig/non-canonical trailing bits", req(gh + "." + gp + "." + flipLast(gs)), 401, sig},
-		{"sig/all zeros", req(gh + "." + gp + "." + b64.EncodeToString(make([]byte, 256))), 401, sig},
+		{"sig/all zeros", req(gh + "." + gp + "." + hB64.EncodeToString(make([]byte, 256))), 401, sig},
 		{"sig/twice as long", req(gh + "." + gp + "." + gs + gs[:len(gs)-2]), 401, sig},
-		{"sig/modulus", req(gh + "." + gp + "." + b64.EncodeToString(good.priv.N.Bytes())), 401, sig},
+		{"sig/modulus", req(gh + "." + gp + "." + hB64.EncodeToString(good.priv.N.Bytes())), 401, sig},
 		{"header/non-canonical trailing bits", req(flipLast(gh) + "." + gp + "." + gs), 401, inv},
 
 		// Shape and encoding.
@@ -262,13 +262,13 @@ func TestHostileCorpus(t *testing.T) {
 		{"cookie/uat not a number", cookie("", "__session="+goodTok+"; __client_uat=abc"), 401, ReasonTokenButNoClientUAT},
 		{"cookie/uat but no session", cookie("", uat), 401, ReasonClientUATButNoToken},
 		{"cookie/iat older than uat", cookie("", fmt.Sprintf("__session=%s; __client_uat=%d", goodTok, u)), 401, ReasonTokenIATBeforeClientUAT},
-		{"cookie/forged token", cookie("", "__session="+signRaw(t, other, "RS256", hdr(""), validPayload, nil)+"; "+uat), 401, sig},
+		{"cookie/forged token", cookie("", "__session="+hSignRaw(t, other, "RS256", hdr(""), validPayload, nil)+"; "+uat), 401, sig},
 	}
 
 	rejected := 0
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res := serve(mw, tc.req())
+			res := hServe(mw, tc.req())
 			if res.status != tc.status || res.reason != tc.reason {
 				t.Fatalf("got %d %q, want %d %q", res.status, res.reason, tc.status, tc.reason)
 			}
@@ -302,25 +302,25 @@ func TestHostileCorpus(t *testing.T) {
 func TestHostilePEMKey(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	good := hkeyN(0, "whatever")
-	mw := newTestMW(t, Options{JWTKey: pemOf(good), Now: fixedClock(now)})
-	pemBytes := []byte(pemOf(good))
-	payload := claimsAt(now, "")
+	mw := hNewTestMW(t, Options{JWTKey: hPemOf(good), Now: hFixedClock(now)})
+	pemBytes := []byte(hPemOf(good))
+	payload := hClaimsAt(now, "")
 	cases := []hostileCase{
-		{"control/good, any kid", func() *http.Request { return bearer(goodToken(t, hkey{kid: "any", priv: good.priv}, now)) }, 200, ""},
+		{"control/good, any kid", func() *http.Request { return hBearer(hGoodToken(t, hkey{kid: "any", priv: good.priv}, now)) }, 200, ""},
 		{"HS256 keyed with the PEM", func() *http.Request {
-			return bearer(signRaw(t, good, "HS256", []byte(`{"alg":"HS256","typ":"JWT"}`), payload, pemBytes))
+			return hBearer(hSignRaw(t, good, "HS256", []byte(`{"alg":"HS256","typ":"JWT"}`), payload, pemBytes))
 		}, 401, ReasonTokenInvalidAlgorithm},
 		{"RS512 with the right key", func() *http.Request {
-			return bearer(signRaw(t, good, "RS512", []byte(`{"alg":"RS512"}`), payload, nil))
+			return hBearer(hSignRaw(t, good, "RS512", []byte(`{"alg":"RS512"}`), payload, nil))
 		}, 401, ReasonTokenInvalidAlgorithm},
 		{"none", func() *http.Request {
-			return bearer(signRaw(t, good, "RS256", []byte(`{"alg":"none"}`), payload, nil))
+			return hBearer(hSignRaw(t, good, "RS256", []byte(`{"alg":"none"}`), payload, nil))
 		}, 401, ReasonTokenInvalidAlgorithm},
-		{"another key", func() *http.Request { return bearer(goodToken(t, hkeyN(1, "whatever"), now)) }, 401, ReasonTokenInvalidSignature},
+		{"another key", func() *http.Request { return hBearer(hGoodToken(t, hkeyN(1, "whatever"), now)) }, 401, ReasonTokenInvalidSignature},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res := serve(mw, tc.req())
+			res := hServe(mw, tc.req())
 			if res.status != tc.status || res.reason != tc.reason || res.ran != (tc.status == 200) {
 				t.Fatalf("got %d %q ran=%v, want %d %q", res.status, res.reason, res.ran, tc.status, tc.reason)
 			}

@@ -20,32 +20,32 @@ const (
 	leakUser   = "user_TOKENMARKER"
 )
 
-// lockedBuffer is a bytes.Buffer safe for the concurrent writes of slog.
-type lockedBuffer struct {
+// hLockedBuffer is a bytes.Buffer safe for the concurrent writes of slog.
+type hLockedBuffer struct {
 	mu sync.Mutex // guards b
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *hLockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *hLockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
 }
 
-// leakChecker collects every text the library produced and checks that
+// hLeakChecker collects every text the library produced and checks that
 // none holds the secret key or a token.
-type leakChecker struct {
+type hLeakChecker struct {
 	t       *testing.T
 	secrets []string // the secret key and its marker; tokens are added
 }
 
-func (lc *leakChecker) addToken(tok string) {
+func (lc *hLeakChecker) addToken(tok string) {
 	lc.secrets = append(lc.secrets, tok)
 	// Each segment long enough to be recognizable is a secret too: a
 	// signature or a payload alone is as bad as the whole token.
@@ -56,7 +56,7 @@ func (lc *leakChecker) addToken(tok string) {
 	}
 }
 
-func (lc *leakChecker) check(where, text string) {
+func (lc *hLeakChecker) check(where, text string) {
 	lc.t.Helper()
 	for _, s := range lc.secrets {
 		if s != "" && strings.Contains(text, s) {
@@ -67,7 +67,7 @@ func (lc *leakChecker) check(where, text string) {
 
 // checkRequest runs r through Authenticate and RequireAuth and checks the
 // error string and the whole response.
-func (lc *leakChecker) checkRequest(name string, m *Middleware, r *http.Request) {
+func (lc *hLeakChecker) checkRequest(name string, m *Middleware, r *http.Request) {
 	lc.t.Helper()
 	_, err := m.Authenticate(r)
 	if err == nil {
@@ -90,22 +90,22 @@ func (lc *leakChecker) checkRequest(name string, m *Middleware, r *http.Request)
 // key and token and checks that neither appears in an error string, a log
 // line (slog at Debug level) or a response.
 func TestSecretsNeverLeak(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &hLockedBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	lc := &leakChecker{t: t, secrets: []string{leakSecret, leakMarker}}
+	lc := &hLeakChecker{t: t, secrets: []string{leakSecret, leakMarker}}
 	good := hkeyN(0, "ins_good")
 	now := time.Now()
 	user := `"sub":"` + leakUser + `"`
 	tok := func(k hkey, alg, header, payload string) string {
-		s := signRaw(t, k, alg, []byte(header), []byte(payload), nil)
+		s := hSignRaw(t, k, alg, []byte(header), []byte(payload), nil)
 		lc.addToken(s)
 		return s
 	}
 	payload := func(extra string) string {
 		return fmt.Sprintf(`{%s,"exp":%d,"iat":%d%s}`, user, now.Unix()+60, now.Unix()-1, extra)
 	}
-	validTok := tok(good, "RS256", string(stdHeader(good.kid)), payload(""))
-	withTok := func(tk string) *http.Request { return bearer(tk) }
+	validTok := tok(good, "RS256", string(hStdHeader(good.kid)), payload(""))
+	withTok := func(tk string) *http.Request { return hBearer(tk) }
 
 	t.Run("key server failures", func(t *testing.T) {
 		lc.t = t
@@ -117,7 +117,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 				fmt.Fprintf(w, `{"errors":[{"code":"clerk_key_invalid","message":"bad key %s"}]}`, r.Header.Get("Authorization"))
 			}
 		}
-		noAuth := newJWKSServer(t, nil)
+		noAuth := hNewJWKSServer(t, nil)
 		noAuth.setHandler(func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get("Authorization") != "" {
 				t.Error("the secret key was sent to another host after a redirect")
@@ -152,11 +152,11 @@ func TestSecretsNeverLeak(t *testing.T) {
 				lc.t = t
 				url := tc.url
 				if url == "" {
-					srv := newJWKSServer(t, nil)
+					srv := hNewJWKSServer(t, nil)
 					srv.setHandler(tc.handler)
 					url = srv.URL
 				}
-				m := newTestMW(t, Options{
+				m := hNewTestMW(t, Options{
 					SecretKey: leakSecret, APIURL: url, Logger: logger,
 					KeyWaitTimeout: 300 * time.Millisecond, JWKSCooldown: 20 * time.Millisecond,
 					HTTPClient: &http.Client{Timeout: 200 * time.Millisecond},
@@ -171,17 +171,17 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	t.Run("token failures", func(t *testing.T) {
 		lc.t = t
-		jwks := newJWKSServer(t, jwksOf(good))
-		m := newTestMW(t, Options{
+		jwks := hNewJWKSServer(t, hJwksOf(good))
+		m := hNewTestMW(t, Options{
 			SecretKey: leakSecret, APIURL: jwks.URL, Logger: logger,
 			Issuer: "https://clerk.example.com", AuthorizedParties: []string{"https://app.example.com"},
 			KeyWaitTimeout: time.Second, JWKSCooldown: 20 * time.Millisecond,
 		})
-		h := string(stdHeader(good.kid))
+		h := string(hStdHeader(good.kid))
 		iss := `,"iss":"https://clerk.example.com"`
 		azp := `,"azp":"https://app.example.com"`
 		forger := hkeyN(1, good.kid)
-		gh, gp, gs := segments(tok(good, "RS256", h, payload(iss+azp)))
+		gh, gp, gs := hSegments(tok(good, "RS256", h, payload(iss+azp)))
 		bad := map[string]string{
 			"expired":        tok(good, "RS256", h, fmt.Sprintf(`{%s,"exp":%d%s%s}`, user, now.Unix()-60, iss, azp)),
 			"forged":         tok(forger, "RS256", h, payload(iss+azp)),
@@ -196,8 +196,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 			"machine":        tok(good, "RS256", h, strings.Replace(payload(iss+azp), leakUser, "mch_"+leakMarker, 1)),
 			"duplicate exp":  tok(good, "RS256", h, payload(iss+azp+`,"exp":1`)),
 			"bad payload":    tok(good, "RS256", h, `["`+leakMarker+`"]`),
-			"tampered":       gh + "." + b64.EncodeToString([]byte(payload(`,"admin":true`))) + "." + gs,
-			"bit flipped":    gh + "." + gp + "." + flipBit(gs, 9),
+			"tampered":       gh + "." + hB64.EncodeToString([]byte(payload(`,"admin":true`))) + "." + gs,
+			"bit flipped":    gh + "." + gp + "." + hFlipBit(gs, 9),
 			"four segments":  gh + "." + gp + "." + gs + "." + gs,
 			"whitespace":     gh + "." + gp + " " + gs,
 			"huge":           gh + "." + strings.Repeat(gp, 30) + "." + gs,
@@ -268,13 +268,13 @@ func TestSecretsNeverLeak(t *testing.T) {
 func TestAuthPrintsNoToken(t *testing.T) {
 	k := hkeyN(0, "ins_good")
 	now := time.Now()
-	m := newTestMW(t, Options{JWTKey: pemOf(k), Now: fixedClock(now)})
-	tok := goodToken(t, k, now)
+	m := hNewTestMW(t, Options{JWTKey: hPemOf(k), Now: hFixedClock(now)})
+	tok := hGoodToken(t, k, now)
 	a, err := m.AuthenticateToken(t.Context(), tok)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lc := &leakChecker{t: t}
+	lc := &hLeakChecker{t: t}
 	lc.addToken(tok)
 	var text, js strings.Builder
 	slog.New(slog.NewTextHandler(&text, nil)).Info("request", "auth", a, "value", *a)

@@ -31,12 +31,12 @@ func TestConcurrentSoak(t *testing.T) {
 		duration = time.Second
 	}
 	const workers = 12
-	attacker := testKeys()[3]
-	kidKey := func(i int) hkey { return hkey{kid: "k" + strconv.Itoa(i), priv: testKeys()[i%3]} }
-	setOf := func(p int) []byte { return jwksOf(kidKey(p), kidKey(p+1)) }
+	attacker := hTestKeys()[3]
+	kidKey := func(i int) hkey { return hkey{kid: "k" + strconv.Itoa(i), priv: hTestKeys()[i%3]} }
+	setOf := func(p int) []byte { return hJwksOf(kidKey(p), kidKey(p+1)) }
 
-	jwks := newJWKSServer(t, setOf(0))
-	m := newTestMW(t, Options{
+	jwks := hNewJWKSServer(t, setOf(0))
+	m := hNewTestMW(t, Options{
 		JWKSURL:             jwks.URL + "/.well-known/jwks.json",
 		JWKSRefreshInterval: 20 * time.Millisecond,
 		JWKSCooldown:        20 * time.Millisecond,
@@ -140,7 +140,7 @@ func TestConcurrentSoak(t *testing.T) {
 				case valid, validCookie:
 					tok = tokens[st.kid]
 					if tok == "" || rng.IntN(10) == 0 {
-						tok = signRaw(t, st, "RS256", stdHeader(st.kid), payload(now.Unix()+60), nil)
+						tok = hSignRaw(t, st, "RS256", hStdHeader(st.kid), payload(now.Unix()+60), nil)
 						tokens[st.kid] = tok
 					}
 					wantStatus = http.StatusOK
@@ -148,14 +148,14 @@ func TestConcurrentSoak(t *testing.T) {
 						cookie, tok = "__session="+tok+"; __client_uat="+strconv.FormatInt(now.Unix()-100, 10), ""
 					}
 				case expired:
-					tok = signRaw(t, st, "RS256", stdHeader(st.kid), payload(now.Unix()-60), nil)
+					tok = hSignRaw(t, st, "RS256", hStdHeader(st.kid), payload(now.Unix()-60), nil)
 					wantReason = ReasonTokenExpired
 				case forged:
-					tok = signRaw(t, hkey{kid: st.kid, priv: attacker}, "RS256", stdHeader(st.kid), payload(now.Unix()+60), nil)
+					tok = hSignRaw(t, hkey{kid: st.kid, priv: attacker}, "RS256", hStdHeader(st.kid), payload(now.Unix()+60), nil)
 					wantReason = ReasonTokenInvalidSignature
 				case randomKid:
 					kid := fmt.Sprintf("rnd_%d", rng.Uint64())
-					tok = signRaw(t, hkey{kid: kid, priv: attacker}, "RS256", stdHeader(kid), payload(now.Unix()+60), nil)
+					tok = hSignRaw(t, hkey{kid: kid, priv: attacker}, "RS256", hStdHeader(kid), payload(now.Unix()+60), nil)
 					wantReason = ReasonJWKKidMismatch
 				case retiredKey:
 					r := retired.Load()
@@ -166,7 +166,7 @@ func TestConcurrentSoak(t *testing.T) {
 					old := kidKey(int(r))
 					// A token that was valid (and may sit in the cache).
 					if tok = tokens[old.kid]; tok == "" {
-						tok = signRaw(t, old, "RS256", stdHeader(old.kid), payload(now.Unix()+60), nil)
+						tok = hSignRaw(t, old, "RS256", hStdHeader(old.kid), payload(now.Unix()+60), nil)
 					}
 					wantReason = ReasonJWKKidMismatch
 				case noToken:
