@@ -25,6 +25,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -142,6 +143,20 @@ func (a *Auth) Err() error {
 func (a *Auth) Reason() string {
 	return ReasonOf(a.Err())
 }
+
+// String describes a without its token (user, session, organization, or
+// why it is signed out). fmt and slog's text output use it, so logging an
+// Auth never logs the session token it holds.
+func (a Auth) String() string {
+	if !a.IsSignedIn() {
+		return fmt.Sprintf("clerkauth.Auth{signed out: %s}", a.Reason())
+	}
+	return fmt.Sprintf("clerkauth.Auth{TokenType: %q, UserID: %q, SessionID: %q, SessionStatus: %q, OrgID: %q, OrgRole: %q, Expiry: %s}",
+		a.TokenType, a.UserID, a.SessionID, a.SessionStatus, a.OrgID, a.OrgRole, a.Expiry.UTC().Format(time.RFC3339))
+}
+
+// GoString is String, for the %#v verb.
+func (a Auth) GoString() string { return a.String() }
 
 // Claims decodes the verified token's claims into v, which may be a
 // map[string]any or a struct of the caller's own custom claims. It returns

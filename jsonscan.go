@@ -6,8 +6,8 @@ import (
 )
 
 // hasDuplicateKeys reports whether the top-level JSON object in b names a
-// member twice (RFC 7515 §4 and RFC 8725 §3.x: such a token is ambiguous
-// between parsers). b must already be known to be valid JSON; anything
+// member twice, or two names that differ only in case (RFC 7515 §4 and
+// RFC 8725 §3.x: such a token is ambiguous between parsers). b must already be known to be valid JSON; anything
 // unexpected is reported as a duplicate, so the check fails closed.
 func hasDuplicateKeys(b []byte) bool {
 	var small [32][]byte
@@ -37,7 +37,9 @@ func hasDuplicateKeys(b []byte) bool {
 			key = []byte(s)
 		}
 		for _, k := range seen {
-			if bytes.Equal(k, key) {
+			// encoding/json matches member names case-insensitively
+			// ("EXP" fills Exp): a case variant is a duplicate too.
+			if bytes.EqualFold(k, key) {
 				return true
 			}
 		}

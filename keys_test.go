@@ -311,3 +311,11 @@ func TestKeyfuncForGolangJWT(t *testing.T) {
 		t.Fatal("Keyfunc accepted a token from another key")
 	}
 }
+
+// snapshot returns the current JWKS key set (nil in PEM mode), for tests.
+func (k *keys) snapshot() *keySet {
+	if k.static != nil {
+		return nil
+	}
+	return k.remote.snap.Load()
+}

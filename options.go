@@ -314,11 +314,16 @@ func durationOr(d, def time.Duration) time.Duration {
 	return d
 }
 
-// checkURL accepts https URLs, and http only for loopback hosts.
+// checkURL accepts https URLs, and http only for loopback hosts. Its
+// errors name the URL by scheme and host only: a rejected URL may carry a
+// secret in its credentials or query.
 func checkURL(field, raw string) error {
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("clerkauth: %s %q is not an absolute URL without query or credentials", field, raw)
+	if err != nil {
+		return fmt.Errorf("clerkauth: %s is not a valid URL", field)
+	}
+	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return fmt.Errorf("clerkauth: %s %q must be an absolute URL without query or credentials", field, u.Scheme+"://"+u.Host)
 	}
 	switch u.Scheme {
 	case "https":
@@ -328,7 +333,7 @@ func checkURL(field, raw string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("clerkauth: %s %q must use https (http is allowed only for loopback addresses)", field, raw)
+	return fmt.Errorf("clerkauth: %s %q must use https (http is allowed only for loopback addresses)", field, u.Scheme+"://"+u.Host)
 }
 
 func isLoopback(host string) bool {

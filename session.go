@@ -64,7 +64,7 @@ func (n *numericDate) UnmarshalJSON(b []byte) error {
 		return errNotNumber
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
+	if err != nil { // not a number, or beyond float64 (1e400)
 		return errNotNumber
 	}
 	const limit = 1 << 33
