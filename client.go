@@ -431,22 +431,35 @@ func (c *Client) apiError(secret, method, path string, resp *http.Response, raw 
 		TraceID:    resp.Header.Get("Clerk-Trace-Id"),
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
 	}
+	// A server that echoes the request must not leak the key: redact it
+	// from everything the answer put in the error.
+	redact := func(v string) string {
+		v = strings.ReplaceAll(v, secret, "[secret key]")
+		if c.secret != "" {
+			v = strings.ReplaceAll(v, c.secret, "[secret key]")
+		}
+		return v
+	}
+	e.TraceID = redact(e.TraceID)
 	var doc struct {
 		Errors  []APIErrorDetail `json:"errors"`
 		TraceID string           `json:"clerk_trace_id"`
 	}
 	if json.Unmarshal(raw, &doc) == nil && len(doc.Errors) > 0 {
+		for i := range doc.Errors {
+			d := &doc.Errors[i]
+			d.Code, d.Message, d.LongMessage = redact(d.Code), redact(d.Message), redact(d.LongMessage)
+			if d.Meta != nil {
+				d.Meta = json.RawMessage(redact(string(d.Meta)))
+			}
+		}
 		e.Errors = doc.Errors
 		if doc.TraceID != "" {
-			e.TraceID = doc.TraceID
+			e.TraceID = redact(doc.TraceID)
 		}
 		return e
 	}
-	// A server that echoes the request must not leak the key.
-	body := strings.ReplaceAll(string(raw), secret, "[secret key]")
-	if c.secret != "" {
-		body = strings.ReplaceAll(body, c.secret, "[secret key]")
-	}
+	body := redact(string(raw))
 	if len(body) > maxErrorBodyInMessage {
 		body = body[:maxErrorBodyInMessage]
 	}
