@@ -158,9 +158,9 @@ func FuzzTokenPrechecks(f *testing.F) {
 		if err != nil || !json.Valid(raw) || bytes.TrimSpace(raw)[0] != '{' {
 			t.Fatalf("parseHeader accepted a header that is not a base64url JSON object: %q", raw)
 		}
-		oauth := h.Typ != nil && (*h.Typ == "at+jwt" || *h.Typ == "application/at+jwt")
-		if h.Crit != nil || (h.Typ != nil && *h.Typ != "JWT" && !oauth) ||
-			(!oauth && h.Cat != nil && *h.Cat != catSessionToken && *h.Cat != catIgnore && *h.Cat != catM2MToken) {
+		oauth := h.hasTyp && (h.Typ == "at+jwt" || h.Typ == "application/at+jwt")
+		if h.hasCrit || (h.hasTyp && h.Typ != "JWT" && !oauth) ||
+			(!oauth && h.hasCat && h.Cat != catSessionToken && h.Cat != catIgnore && h.Cat != catM2MToken) {
 			t.Fatalf("parseHeader accepted %q", raw)
 		}
 	})

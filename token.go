@@ -34,11 +34,13 @@ const (
 // header is the JOSE header. jku, x5u, jwk and x5c are deliberately absent:
 // keys come only from the configured source.
 type header struct {
-	Alg  string          `json:"alg"`
-	Kid  string          `json:"kid"`
-	Typ  *string         `json:"typ"`
-	Cat  *string         `json:"cat"`
-	Crit json.RawMessage `json:"crit"`
+	Alg     string
+	Kid     string
+	Typ     string
+	Cat     string
+	hasTyp  bool
+	hasCat  bool
+	hasCrit bool
 }
 
 // verified is what verifying a token produced: everything the hot path
@@ -153,19 +155,24 @@ var b64Values = func() (t [256]byte) {
 func parseHeader(seg string) (header, jwtClass, *AuthError) {
 	var h header
 	class := classSessionOrM2M
-	// Exactly sized: json.Unmarshal makes any buffer escape to the heap.
-	raw, ok := decodeSegment(seg, nil)
-	if !ok || !isJSONObject(raw) {
+	var buf [256]byte
+	raw, ok := decodeSegment(seg, buf[:])
+	if !ok {
 		return h, class, errBadHeader
 	}
-	if err := json.Unmarshal(raw, &h); err != nil {
+	var mbuf [16]member
+	members, ok := objectMembers(raw, mbuf[:])
+	if !ok {
+		if isJSONObject(raw) && json.Valid(raw) {
+			return h, class, errDuplicateKey
+		}
 		return h, class, errBadHeader
 	}
-	if hasDuplicateKeys(raw) {
-		return h, class, errDuplicateKey
+	if !parseHeaderJSON(members, &h) {
+		return h, class, errBadHeader
 	}
-	if h.Typ != nil {
-		switch *h.Typ {
+	if h.hasTyp {
+		switch h.Typ {
 		case "JWT":
 		case "at+jwt", "application/at+jwt":
 			class = classOAuth
@@ -173,8 +180,8 @@ func parseHeader(seg string) (header, jwtClass, *AuthError) {
 			return h, class, errTyp
 		}
 	}
-	if h.Cat != nil && class != classOAuth {
-		switch *h.Cat {
+	if h.hasCat && class != classOAuth {
+		switch h.Cat {
 		case catSessionToken, catIgnore:
 		case catM2MToken:
 			class = classM2M
@@ -182,7 +189,7 @@ func parseHeader(seg string) (header, jwtClass, *AuthError) {
 			return h, class, errCat
 		}
 	}
-	if h.Crit != nil {
+	if h.hasCrit {
 		return h, class, errCrit
 	}
 	return h, class, nil
@@ -243,8 +250,16 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 		return nil, errBadPayload
 	}
 	var claims sessionClaims
-	if err := decodeClaims(raw, &claims); err != nil {
-		return nil, err
+	var mbuf [32]member
+	members, ok := objectMembers(raw, mbuf[:])
+	if !ok {
+		if isJSONObject(raw) && json.Valid(raw) {
+			return nil, errDuplicateKey // or too many members or too deep
+		}
+		return nil, errBadPayload
+	}
+	if aerr := parseSessionClaims(members, &claims); aerr != nil {
+		return nil, aerr
 	}
 	var v *verified
 	if class == classSessionOrM2M && (claims.Sub == nil || !strings.HasPrefix(*claims.Sub, "mch_")) {
