@@ -97,7 +97,7 @@ func FuzzSessionClaims(f *testing.F) {
 			}
 		}
 		var got, want sessionClaims
-		gotErr := parseSessionClaims(members, &got)
+		gotErr := parseSessionClaims(members, string(raw), &got)
 		wantErr := json.Unmarshal(raw, &want)
 		var se *json.SyntaxError
 		if errors.As(wantErr, &se) || errors.Is(wantErr, io.ErrUnexpectedEOF) {

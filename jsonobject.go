@@ -19,6 +19,7 @@ import (
 type member struct {
 	name []byte // unescaped
 	val  []byte // the raw JSON value
+	off  int    // where val starts in the object's bytes
 }
 
 // maxMembers bounds the members of a token object; Clerk's have about 15.
@@ -72,7 +73,7 @@ func objectMembers(raw []byte, buf []member) (members []member, ok bool) {
 		if !ok {
 			return nil, false
 		}
-		members = append(members, member{name: name, val: raw[start:end]})
+		members = append(members, member{name: name, val: raw[start:end], off: start})
 		i = skipWS(raw, end)
 		if i >= len(raw) {
 			return nil, false
@@ -249,9 +250,11 @@ func plainASCII(b []byte) bool {
 	return true
 }
 
-// jsonString decodes a JSON string value; null gives "" and ok. ok is false
-// for any other type.
-func jsonString(val []byte) (s string, isNull, ok bool) {
+// jsonString decodes the JSON string value m.val; null gives "" and ok; ok
+// is false for any other type. src is the object's bytes as a string: a
+// plain string is a substring of it, so decoding it allocates nothing.
+func jsonString(m member, src string) (s string, isNull, ok bool) {
+	val := m.val
 	if len(val) == 0 {
 		return "", false, false
 	}
@@ -260,7 +263,7 @@ func jsonString(val []byte) (s string, isNull, ok bool) {
 		return "", true, true
 	case '"':
 		if body := val[1 : len(val)-1]; plainASCII(body) {
-			return string(body), false, true
+			return src[m.off+1 : m.off+len(val)-1], false, true
 		}
 		if json.Unmarshal(val, &s) != nil {
 			return "", false, false
@@ -272,11 +275,11 @@ func jsonString(val []byte) (s string, isNull, ok bool) {
 
 // parseHeaderJSON reads the JOSE header members into h. ok is false when a
 // member Clerk's header defines has the wrong type.
-func parseHeaderJSON(members []member, h *header) (ok bool) {
+func parseHeaderJSON(members []member, src string, h *header) (ok bool) {
 	for _, m := range members {
 		switch string(m.name) {
 		case "alg", "kid", "typ", "cat":
-			s, isNull, ok := jsonString(m.val)
+			s, isNull, ok := jsonString(m, src)
 			if !ok {
 				return false
 			}
@@ -300,21 +303,23 @@ func parseHeaderJSON(members []member, h *header) (ok bool) {
 	return true
 }
 
-// parseSessionClaims reads the claims members into c. It returns
-// errClaimType when a claim has the wrong type.
-func parseSessionClaims(members []member, c *sessionClaims) *AuthError {
+// parseSessionClaims reads the claims members into c; src is the claims
+// object as a string (see jsonString). It returns errClaimType when a claim
+// has the wrong type.
+func parseSessionClaims(members []member, src string, c *sessionClaims) *AuthError {
 	for _, m := range members {
 		var err error
 		switch name := string(m.name); name {
 		case "sub", "sid", "sts", "azp", "iss", "org_id", "org_slug", "org_role", "fea", "pla":
-			s, isNull, ok := jsonString(m.val)
+			s, isNull, ok := jsonString(m, src)
 			if !ok {
 				return errClaimType
 			}
 			switch name {
 			case "sub":
 				if !isNull {
-					c.Sub = &s
+					c.Sub = new(string)
+					*c.Sub = s
 				}
 			case "sid":
 				c.Sid = s
@@ -348,15 +353,103 @@ func parseSessionClaims(members []member, c *sessionClaims) *AuthError {
 		case "act":
 			err = json.Unmarshal(m.val, &c.Act)
 		case "fva":
-			err = json.Unmarshal(m.val, &c.Fva)
+			var ok bool
+			if c.Fva, ok = intArray(m.val); !ok {
+				err = json.Unmarshal(m.val, &c.Fva)
+			}
 		case "org_permissions":
 			err = json.Unmarshal(m.val, &c.OrgPermissions)
 		case "o":
-			err = json.Unmarshal(m.val, &c.O)
+			var ok bool
+			if c.O, ok = orgObject(m.val); !ok {
+				err = json.Unmarshal(m.val, &c.O)
+			}
 		}
 		if err != nil {
 			return errClaimType
 		}
 	}
 	return nil
+}
+
+// intArray reads a plain array of small integers, such as fva's [3,-1].
+// ok is false for anything else (null, floats, other types), which the
+// caller leaves to encoding/json.
+func intArray(val []byte) (out []int, ok bool) {
+	if len(val) < 2 || val[0] != '[' {
+		return nil, false
+	}
+	out = make([]int, 0, 2)
+	i := skipWS(val, 1)
+	if i < len(val) && val[i] == ']' {
+		return out, i == len(val)-1
+	}
+	for i < len(val) {
+		start := i
+		if val[i] == '-' {
+			i++
+		}
+		for i < len(val) && val[i] >= '0' && val[i] <= '9' {
+			i++
+		}
+		n, err := strconv.Atoi(string(val[start:i]))
+		if err != nil || len(val[start:i]) > 1 && val[start] == '0' {
+			return nil, false
+		}
+		out = append(out, n)
+		i = skipWS(val, i)
+		if i >= len(val) {
+			return nil, false
+		}
+		switch val[i] {
+		case ',':
+			i = skipWS(val, i+1)
+		case ']':
+			return out, i == len(val)-1
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// orgFieldNames are the members of the v2 "o" claim.
+var orgFieldNames = [...]string{"id", "slg", "rol", "per", "fpm"}
+
+// orgObject reads the v2 "o" claim when it is a flat object of plain
+// strings named exactly as Clerk names them. ok is false for anything
+// else (null, nesting, other types, names in another case, duplicates),
+// which the caller leaves to encoding/json so that the result is the same.
+func orgObject(val []byte) (o *orgClaimsV2, ok bool) {
+	var buf [8]member
+	members, ok := objectMembers(val, buf[:])
+	if !ok {
+		return nil, false
+	}
+	o = new(orgClaimsV2)
+	for _, m := range members {
+		if len(m.val) < 2 || m.val[0] != '"' || !plainASCII(m.val[1:len(m.val)-1]) {
+			return nil, false
+		}
+		s := string(m.val[1 : len(m.val)-1])
+		switch string(m.name) {
+		case "id":
+			o.ID = s
+		case "slg":
+			o.Slg = s
+		case "rol":
+			o.Rol = s
+		case "per":
+			o.Per = s
+		case "fpm":
+			o.Fpm = s
+		default:
+			for _, f := range orgFieldNames {
+				if bytes.EqualFold(m.name, []byte(f)) {
+					return nil, false
+				}
+			}
+		}
+	}
+	return o, true
 }

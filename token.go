@@ -168,7 +168,7 @@ func parseHeader(seg string) (header, jwtClass, *AuthError) {
 		}
 		return h, class, errBadHeader
 	}
-	if !parseHeaderJSON(members, &h) {
+	if !parseHeaderJSON(members, string(raw), &h) {
 		return h, class, errBadHeader
 	}
 	if h.hasTyp {
@@ -258,7 +258,7 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 		}
 		return nil, errBadPayload
 	}
-	if aerr := parseSessionClaims(members, &claims); aerr != nil {
+	if aerr := parseSessionClaims(members, string(raw), &claims); aerr != nil {
 		return nil, aerr
 	}
 	var v *verified
