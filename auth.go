@@ -44,8 +44,9 @@ const (
 // returns. A signed-out Auth has every field empty; [Auth.IsSignedIn]
 // reports which it is and [Auth.Reason] why it is signed out.
 //
-// An Auth may be shared by concurrent requests carrying the same token:
-// treat it, and the slices it holds, as read-only.
+// Each request gets its own copy of the Auth struct, but the slices it
+// holds (OrgPermissions, Plans, ...) are shared with every request that
+// carries the same token: treat them as read-only.
 type Auth struct {
 	// TokenType is the kind of token the request was authenticated with
 	// (TokenTypeSession for a user's session token); "" when signed out.
