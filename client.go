@@ -225,6 +225,27 @@ func (u *User) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// MarshalJSON writes the user in Clerk's own shape (times as Unix
+// milliseconds, null for a zero LastSignInAt), so that a User survives a
+// round trip through JSON, for example when a handler returns it.
+func (u User) MarshalJSON() ([]byte, error) {
+	type plain User // no methods: no recursion
+	return json.Marshal(struct {
+		plain
+		CreatedAt    *int64 `json:"created_at"`
+		UpdatedAt    *int64 `json:"updated_at"`
+		LastSignInAt *int64 `json:"last_sign_in_at"`
+	}{plain(u), toMillis(u.CreatedAt), toMillis(u.UpdatedAt), toMillis(u.LastSignInAt)})
+}
+
+func toMillis(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	ms := t.UnixMilli()
+	return &ms
+}
+
 func fromMillis(ms *int64) time.Time {
 	if ms == nil || *ms == 0 {
 		return time.Time{}

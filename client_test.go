@@ -583,3 +583,24 @@ func clientTestPEM(t testing.TB, pub *rsa.PublicKey) string {
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 }
+
+func TestUserJSONRoundTrip(t *testing.T) {
+	in := User{ID: "user_1", FirstName: "Ada", CreatedAt: time.UnixMilli(1_700_000_000_123),
+		UpdatedAt: time.UnixMilli(1_700_000_500_000), PublicMetadata: json.RawMessage(`{"plan":"pro"}`),
+		EmailAddresses: []EmailAddress{{ID: "idn_1", EmailAddress: "ada@example.com"}}, PrimaryEmailAddressID: "idn_1"}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"created_at":1700000000123`) || !strings.Contains(string(b), `"last_sign_in_at":null`) {
+		t.Fatalf("not Clerk's shape: %s", b)
+	}
+	var out User
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !out.CreatedAt.Equal(in.CreatedAt) || !out.UpdatedAt.Equal(in.UpdatedAt) || !out.LastSignInAt.IsZero() ||
+		out.PrimaryEmail() != "ada@example.com" || string(out.PublicMetadata) != `{"plan":"pro"}` {
+		t.Fatalf("round trip: %+v", out)
+	}
+}
