@@ -77,6 +77,7 @@ type Server struct {
 	templates  map[string]map[string]any
 	jwksStatus int
 	requests   map[string]int // path -> count
+	machines   map[string]machineEntry
 }
 
 // signingKey is one RSA key of the instance.
@@ -282,6 +283,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/users/{id}", s.backend(s.serveUser))
 	mux.HandleFunc("POST /v1/sessions/{sid}/tokens", s.backend(s.serveToken))
 	mux.HandleFunc("POST /v1/sessions/{sid}/tokens/{template}", s.backend(s.serveToken))
+	s.machineRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "resource_not_found", "not found", "The requested resource was not found.")
 	})
