@@ -26,6 +26,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clerkauth/clerkauth/internal/claims"
 )
 
 // fuzzNow is the fixed clock of the fuzz targets: seed tokens are valid at
@@ -306,7 +308,7 @@ func FuzzClaimsV2(f *testing.F) {
 	f.Cleanup(func() { m.Close() })
 	f.Fuzz(func(t *testing.T, fea, per, fpm, rol string, v int) {
 		var perms []string
-		n := hAllocated(func() { perms = orgPermissionsV2(fea, per, fpm) })
+		n := hAllocated(func() { perms = claims.OrgPermissions(fea, per, fpm) })
 		// Output is at most one entry per (organization feature, permission)
 		// pair, and each entry is built from input substrings.
 		nFeat := strings.Count(fea, ",") + 1

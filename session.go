@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/clerkauth/clerkauth/internal/claims"
 )
 
 // sessionClaims are the claims of a Clerk session token (v1 and v2).
@@ -114,7 +116,7 @@ func buildAuth(c *sessionClaims, exp, iat int64) *Auth {
 			if c.O.Rol != "" {
 				a.OrgRole = "org:" + strings.TrimPrefix(c.O.Rol, "org:")
 			}
-			a.OrgPermissions = orgPermissionsV2(c.Fea, c.O.Per, c.O.Fpm)
+			a.OrgPermissions = claims.OrgPermissions(c.Fea, c.O.Per, c.O.Fpm)
 		}
 	} else if c.OrgID != "" {
 		a.OrgID = c.OrgID
@@ -138,43 +140,6 @@ func splitList(s string) []string {
 	}
 	if len(out) == 0 {
 		return nil
-	}
-	return out
-}
-
-// orgPermissionsV2 decodes the v2 permission encoding: fea lists features
-// as "scope:name"; the ones whose scope includes "o" are the organization's
-// features, in order. per lists permission names. fpm holds one integer per
-// organization feature; bit i of item j grants "org:<feature j>:<per[i]>".
-func orgPermissionsV2(fea, per, fpm string) []string {
-	if fea == "" || per == "" || fpm == "" {
-		return nil
-	}
-	perms := strings.Split(per, ",")
-	masks := strings.Split(fpm, ",")
-	var out []string
-	j := 0
-	for f := range strings.SplitSeq(fea, ",") {
-		scope, name, ok := strings.Cut(strings.TrimSpace(f), ":")
-		if !ok || !strings.Contains(scope, "o") {
-			continue
-		}
-		if j >= len(masks) {
-			break
-		}
-		mask, err := strconv.ParseUint(strings.TrimSpace(masks[j]), 10, 64)
-		j++
-		if err != nil {
-			continue
-		}
-		for i, p := range perms {
-			if i >= 64 {
-				break
-			}
-			if p = strings.TrimSpace(p); p != "" && mask&(1<<uint(i)) != 0 {
-				out = append(out, "org:"+name+":"+p)
-			}
-		}
 	}
 	return out
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	clerkclaims "github.com/clerkauth/clerkauth/internal/claims"
 )
 
 // Header cat values of Clerk's tokens.
@@ -266,7 +268,7 @@ func orgOf(claims map[string]any) orgInfo {
 		if r := str(o, "rol"); r != "" {
 			info.role = "org:" + strings.TrimPrefix(r, "org:")
 		}
-		info.perms = orgPermissionsV2(str(claims, "fea"), str(o, "per"), str(o, "fpm"))
+		info.perms = clerkclaims.OrgPermissions(str(claims, "fea"), str(o, "per"), str(o, "fpm"))
 		return info
 	}
 	info := orgInfo{id: str(claims, "org_id"), slug: str(claims, "org_slug"), role: str(claims, "org_role")}
@@ -278,41 +280,4 @@ func orgOf(claims map[string]any) orgInfo {
 		}
 	}
 	return info
-}
-
-// orgPermissionsV2 decodes Clerk's v2 permission encoding: the features of
-// fea whose scope contains "o", in order; per, the permission names; fpm,
-// one integer per such feature, bit i granting org:<feature>:<per[i]>.
-// It is the same rule as the middleware's.
-func orgPermissionsV2(fea, per, fpm string) []string {
-	if fea == "" || per == "" || fpm == "" {
-		return nil
-	}
-	perms := strings.Split(per, ",")
-	masks := strings.Split(fpm, ",")
-	var out []string
-	j := 0
-	for _, f := range strings.Split(fea, ",") {
-		scope, name, ok := strings.Cut(strings.TrimSpace(f), ":")
-		if !ok || !strings.Contains(scope, "o") {
-			continue
-		}
-		if j >= len(masks) {
-			break
-		}
-		mask, err := strconv.ParseUint(strings.TrimSpace(masks[j]), 10, 64)
-		j++
-		if err != nil {
-			continue
-		}
-		for i, p := range perms {
-			if i >= 64 {
-				break
-			}
-			if p = strings.TrimSpace(p); p != "" && mask&(1<<uint(i)) != 0 {
-				out = append(out, "org:"+name+":"+p)
-			}
-		}
-	}
-	return out
 }
