@@ -279,3 +279,65 @@ func TestWarmHandlerAllocs(t *testing.T) {
 		t.Errorf("warm Handler allocates %v times per request, want at most %d", allocs, budget)
 	}
 }
+
+// BenchmarkColdStages times the stages of a cold verification apart, to
+// show where the time beyond the RSA floor goes.
+func BenchmarkColdStages(b *testing.B) {
+	f := newBenchFixture(b)
+	tok := f.token
+	mw := f.middleware(b, -1)
+	c := mw.c
+	dot1, dot2, _ := splitToken(tok)
+	b.Run("split", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			splitToken(tok)
+		}
+	})
+	b.Run("header", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			parseHeader(tok[:dot1])
+		}
+	})
+	b.Run("lookup", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			c.keys.lookup(context.Background(), "ins_2pYbGZ7WbH6JdVjY4nCrS9xU1aB")
+		}
+	})
+	b.Run("payload+claims", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			raw, _ := decodeSegment(tok[dot1+1:dot2], nil)
+			var claims sessionClaims
+			var mbuf [32]member
+			members, _ := objectMembers(raw, mbuf[:])
+			parseSessionClaims(members, string(raw), &claims)
+		}
+	})
+	b.Run("sigdecode", func(b *testing.B) {
+		b.ReportAllocs()
+		var sigBuf [512]byte
+		for b.Loop() {
+			decodeSegment(tok[dot2+1:], sigBuf[:])
+		}
+	})
+	b.Run("checkClaims", func(b *testing.B) {
+		raw, _ := decodeSegment(tok[dot1+1:dot2], nil)
+		var claims sessionClaims
+		var mbuf [32]member
+		members, _ := objectMembers(raw, mbuf[:])
+		parseSessionClaims(members, string(raw), &claims)
+		b.ReportAllocs()
+		for b.Loop() {
+			c.checkClaims(&claims, nil)
+		}
+	})
+	b.Run("authenticate-total", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			c.authenticate(context.Background(), tok, 0, maskSession)
+		}
+	})
+}

@@ -17,7 +17,7 @@ var jsonObjectSeeds = []string{
 	`{"a":1,"a":2}`, `{"exp":1,"EXP":2}`, `{"\u0065xp":1,"exp":2}`, `[1]`, `{"a":01}`, `{"a":1.}`, `{"a":.5}`,
 	`{"a":"` + "\x01" + `"}`, `{"a":"\x"}`, `{"a":tru}`, `{"a":1,}`, `{"a" 1}`, `{"a":1}}`, `{"a":1} x`,
 	`{"a":` + strings.Repeat("[", 20) + strings.Repeat("]", 20) + `}`, `{"sub":null,"exp":null,"v":null}`,
-	`{"sub":5}`, `{"exp":"1"}`, `{"v":2.5}`, `{"o":[]}`, `{"fva":"x"}`,
+	`{"sub":5}`, `{"exp":"1"}`, `{"k":1,"\u212a":2}`, `{"\u212a":1,"k":2}`, `{"v":2.5}`, `{"o":[]}`, `{"fva":"x"}`,
 }
 
 // jsonDepth is the deepest nesting of arrays and objects in valid JSON.

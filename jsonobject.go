@@ -17,9 +17,10 @@ import (
 
 // member is one name/value pair of a JSON object, both as raw bytes.
 type member struct {
-	name []byte // unescaped
-	val  []byte // the raw JSON value
-	off  int    // where val starts in the object's bytes
+	name  []byte // unescaped
+	val   []byte // the raw JSON value
+	off   int    // where val starts in the object's bytes
+	ascii bool   // name is plain ASCII
 }
 
 // maxMembers bounds the members of a token object; Clerk's have about 15.
@@ -59,8 +60,11 @@ func objectMembers(raw []byte, buf []member) (members []member, ok bool) {
 			}
 			name = []byte(s)
 		}
+		ascii := plainASCII(name)
 		for _, m := range members {
-			if bytes.EqualFold(m.name, name) {
+			// Two ASCII names can only fold together at the same length
+			// (non-ASCII ones can: "k" and the Kelvin sign).
+			if (len(m.name) == len(name) || !ascii || !m.ascii) && bytes.EqualFold(m.name, name) {
 				return nil, false
 			}
 		}
@@ -73,7 +77,7 @@ func objectMembers(raw []byte, buf []member) (members []member, ok bool) {
 		if !ok {
 			return nil, false
 		}
-		members = append(members, member{name: name, val: raw[start:end], off: start})
+		members = append(members, member{name: name, val: raw[start:end], off: start, ascii: ascii})
 		i = skipWS(raw, end)
 		if i >= len(raw) {
 			return nil, false

@@ -82,9 +82,9 @@ func (n *numericDate) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// buildAuth maps verified claims to an Auth.
-func buildAuth(c *sessionClaims, exp, iat int64) *Auth {
-	a := &Auth{
+// fillAuth maps verified claims into a.
+func fillAuth(a *Auth, c *sessionClaims, exp, iat int64) {
+	*a = Auth{
 		TokenType:             TokenTypeSession,
 		UserID:                *c.Sub,
 		SessionID:             c.Sid,
@@ -124,7 +124,6 @@ func buildAuth(c *sessionClaims, exp, iat int64) *Auth {
 		a.OrgRole = c.OrgRole
 		a.OrgPermissions = c.OrgPermissions
 	}
-	return a
 }
 
 func splitList(s string) []string {

@@ -62,28 +62,33 @@ func splitToken(tok string) (dot1, dot2 int, err *AuthError) {
 	if len(tok) > MaxTokenSize {
 		return 0, 0, errTooLarge
 	}
-	dot1, dot2 = -1, -1
-	for i := 0; i < len(tok); i++ {
-		c := tok[i]
-		switch {
-		case b64Values[c] <= 63:
-		case c == '.':
-			switch {
-			case dot1 < 0:
-				dot1 = i
-			case dot2 < 0:
-				dot2 = i
-			default:
-				return 0, 0, errMalformed
-			}
-		default:
-			return 0, 0, errMalformed
-		}
+	dot1 = strings.IndexByte(tok, '.')
+	if dot1 <= 0 {
+		return 0, 0, errMalformed
 	}
-	if dot1 <= 0 || dot2 <= dot1+1 || dot2 == len(tok)-1 {
+	n := strings.IndexByte(tok[dot1+1:], '.')
+	if n <= 0 {
+		return 0, 0, errMalformed
+	}
+	dot2 = dot1 + 1 + n
+	if dot2 == len(tok)-1 || strings.IndexByte(tok[dot2+1:], '.') >= 0 {
+		return 0, 0, errMalformed
+	}
+	if !isBase64URL(tok[:dot1]) || !isBase64URL(tok[dot1+1:dot2]) || !isBase64URL(tok[dot2+1:]) {
 		return 0, 0, errMalformed
 	}
 	return dot1, dot2, nil
+}
+
+// isBase64URL reports whether s holds base64url characters only. The
+// values of valid characters fit in 6 bits and invalid ones are 0xff, so
+// OR-ing them all tells without a branch per byte.
+func isBase64URL(s string) bool {
+	var acc byte
+	for i := 0; i < len(s); i++ {
+		acc |= b64Values[s[i]]
+	}
+	return acc <= 63
 }
 
 // decodedLen is the length of the bytes a base64url segment without
@@ -303,19 +308,25 @@ func (c *core) checkClaims(claims *sessionClaims, key *verifyKey) (*verified, *A
 	if !claims.Exp.set {
 		return nil, errExpMissing
 	}
-	v := &verified{
+	// One allocation for the record and its Auth.
+	both := &struct {
+		v verified
+		a Auth
+	}{v: verified{
 		key: key,
 		exp: claims.Exp.sec,
 		nbf: claims.Nbf.sec, hasNbf: claims.Nbf.set,
 		iat: claims.Iat.sec, hasIat: claims.Iat.set,
-	}
+	}}
+	v := &both.v
 	if len(c.cfg.authorizedParties) > 0 && (claims.Azp == "" || !contains(c.cfg.authorizedParties, claims.Azp)) {
 		return nil, errAzp
 	}
 	if c.cfg.issuer != "" && claims.Iss != c.cfg.issuer {
 		return nil, errIss
 	}
-	v.auth = buildAuth(claims, v.exp, v.iat)
+	fillAuth(&both.a, claims, v.exp, v.iat)
+	v.auth = &both.a
 	v.auth.origin = c
 	return v, nil
 }

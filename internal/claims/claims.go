@@ -16,8 +16,21 @@ func OrgPermissions(fea, per, fpm string) []string {
 		return nil
 	}
 	perms := strings.Split(per, ",")
+	for i := range perms {
+		perms[i] = strings.TrimSpace(perms[i])
+	}
+	perms = perms[:min(len(perms), 64)]
 	masks := strings.Split(fpm, ",")
-	var out []string
+
+	// First the grants and the total size, then every permission written
+	// into one string and sliced out of it: one allocation for all.
+	type grant struct {
+		name string
+		mask uint64
+	}
+	var small [16]grant
+	grants := small[:0]
+	size, count := 0, 0
 	j := 0
 	for f := range strings.SplitSeq(fea, ",") {
 		scope, name, ok := strings.Cut(strings.TrimSpace(f), ":")
@@ -32,12 +45,37 @@ func OrgPermissions(fea, per, fpm string) []string {
 		if err != nil {
 			continue
 		}
+		grants = append(grants, grant{name, mask})
 		for i, p := range perms {
-			if i >= 64 {
-				break
+			if p != "" && mask&(1<<uint(i)) != 0 {
+				size += len("org:") + len(name) + len(":") + len(p)
+				count++
 			}
-			if p = strings.TrimSpace(p); p != "" && mask&(1<<uint(i)) != 0 {
-				out = append(out, "org:"+name+":"+p)
+		}
+	}
+	if count == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for _, g := range grants {
+		for i, p := range perms {
+			if p != "" && g.mask&(1<<uint(i)) != 0 {
+				b.WriteString("org:")
+				b.WriteString(g.name)
+				b.WriteByte(':')
+				b.WriteString(p)
+			}
+		}
+	}
+	all, off := b.String(), 0
+	out := make([]string, 0, count)
+	for _, g := range grants {
+		for i, p := range perms {
+			if p != "" && g.mask&(1<<uint(i)) != 0 {
+				n := len("org:") + len(g.name) + len(":") + len(p)
+				out = append(out, all[off:off+n])
+				off += n
 			}
 		}
 	}
