@@ -330,9 +330,17 @@ func FuzzClaimsV2(f *testing.F) {
 			permNames[strings.TrimSpace(p)] = true
 		}
 		for _, p := range perms {
-			rest, ok := strings.CutPrefix(p, "org:")
-			i := strings.LastIndexByte(rest, ':')
-			if !ok || i < 0 || !orgFeatures[rest[:i]] || !permNames[rest[i+1:]] || rest[i+1:] == "" {
+			// Names may themselves hold ':' (a regression seed has per ":"),
+			// so try every (feature, permission) pair rather than a split.
+			made := false
+			for name := range orgFeatures {
+				for perm := range permNames {
+					if perm != "" && p == "org:"+name+":"+perm {
+						made = true
+					}
+				}
+			}
+			if !made {
 				t.Fatalf("permission %q not made of fea %q and per %q", p, fea, per)
 			}
 		}
