@@ -125,6 +125,8 @@ type APIErrorDetail struct {
 	Meta json.RawMessage `json:"meta,omitempty"`
 }
 
+// Error implements error: method, path, status, Clerk's first error and
+// the trace id. It never contains the secret key.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "clerkauth: Backend API %s %s: HTTP %d", e.Method, e.Path, e.StatusCode)

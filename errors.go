@@ -68,6 +68,8 @@ type AuthError struct {
 	Err error
 }
 
+// Error implements error: the kind, Clerk's reason and the detail. It
+// never contains the token.
 func (e *AuthError) Error() string {
 	msg := e.Kind.Error() + " (" + e.Reason + ")"
 	if e.Detail != "" {
