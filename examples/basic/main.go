@@ -20,11 +20,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -44,56 +42,11 @@ func main() {
 	}
 }
 
-// run serves until ctx is done, then shuts down gracefully. Instructions go
-// to stdout, logs to stderr.
+// run serves until ctx is done, then shuts down gracefully (the program's
+// life is the same in every example: see demo.Serve). Instructions go to
+// stdout, logs to stderr.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("basic", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", demo.Addr(getenv), "listen address (default $ADDR, else :8080)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
-
-	cfg := demo.Configure(getenv)
-	defer cfg.Close()
-	opts := cfg.Options
-	opts.Logger = logger
-	mw, err := clerkauth.New(opts)
-	if err != nil {
-		return err
-	}
-	defer mw.Close()
-
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{
-		Handler:           newServer(mw, logger),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	logger.Info("listening", "addr", ln.Addr().String(), "embedded", cfg.Embedded != nil)
-	cfg.PrintCurl(stdout, demo.BaseURL(ln.Addr().String()))
-
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
-	}
-	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return demo.Serve(ctx, "basic", args, getenv, stdout, stderr, newServer)
 }
 
 // newServer returns the API: mw.Handler authenticates every request (and

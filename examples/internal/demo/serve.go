@@ -1,0 +1,70 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/clerkauth/clerkauth"
+)
+
+// Serve is the life of every example program: flags (-addr, default $ADDR
+// else :8080), configuration (Configure), a clerkauth Middleware, an HTTP
+// server on the handler newHandler builds, the curl instructions on stdout
+// and slog logs on stderr; it serves until ctx is done (SIGINT/SIGTERM in
+// main) and then shuts down gracefully.
+func Serve(ctx context.Context, name string, args []string, getenv func(string) string, stdout, stderr io.Writer,
+	newHandler func(*clerkauth.Middleware, *slog.Logger) http.Handler) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", Addr(getenv), "listen address (default $ADDR, else :8080)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+
+	cfg := Configure(getenv)
+	defer cfg.Close()
+	opts := cfg.Options
+	opts.Logger = logger
+	mw, err := clerkauth.New(opts)
+	if err != nil {
+		return err
+	}
+	defer mw.Close()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           newHandler(mw, logger),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	logger.Info("listening", "addr", ln.Addr().String(), "embedded", cfg.Embedded != nil)
+	cfg.PrintCurl(stdout, BaseURL(ln.Addr().String()))
+
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
