@@ -1,0 +1,5 @@
+module github.com/clerkauth/clerkauth/conformance
+
+go 1.25.0
+
+replace github.com/clerkauth/clerkauth => ../
