@@ -152,7 +152,7 @@ func (g *gen) cookieMatrix() {
 						}
 						id := fmt.Sprintf("cookie/%s/s=%s,u=%s,ss=%s,su=%s", inst, sn, un, ssn, sun)
 						if pk == pkTest {
-							withDB := append(parts, "__clerk_db_jwt=dvb_conformance")
+							withDB := append(parts, "__clerk_db_jwt=dvb_conformance", "__clerk_db_jwt_"+sfx+"=dvb_conformance")
 							g.add(tcase{ID: id, PK: pk, Cookie: strings.Join(withDB, "; ")})
 							if ssn == "none" && sun == "none" {
 								g.add(tcase{ID: id + ",nodb", PK: pk, Cookie: strings.Join(parts, "; ")})
