@@ -204,10 +204,11 @@ func TestTokenSources(t *testing.T) {
 			return cookieRequest(&http.Cookie{Name: "__session", Value: expired}, &http.Cookie{Name: "__client_uat", Value: uat},
 				&http.Cookie{Name: "__session_" + sfx, Value: good}, &http.Cookie{Name: "__client_uat_" + sfx, Value: uat})
 		}, ""},
-		{"suffixed uat 0 signs out", true, func() *http.Request {
+		// Clerk: suffixed uat 0 but unsuffixed uat set -> the unsuffixed pair.
+		{"suffixed uat 0, unsuffixed set", true, func() *http.Request {
 			return cookieRequest(&http.Cookie{Name: "__session", Value: good}, &http.Cookie{Name: "__client_uat", Value: uat},
 				&http.Cookie{Name: "__session_" + sfx, Value: good}, &http.Cookie{Name: "__client_uat_" + sfx, Value: "0"})
-		}, ReasonTokenButNoClientUAT},
+		}, ""},
 		{"unsuffixed when no suffixed", true, func() *http.Request {
 			return cookieRequest(&http.Cookie{Name: "__session", Value: good}, &http.Cookie{Name: "__client_uat", Value: uat})
 		}, ""},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -212,77 +211,6 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 	return v.auth, nil
 }
 
-// extract finds the session token: the Authorization bearer token first
-// (a present header token means cookies are not read), else the __session
-// cookie under Clerk's __client_uat rules. uat is 0 for a header token.
-func (c *core) extract(r *http.Request) (tok string, uat int64, err *AuthError) {
-	if h := r.Header["Authorization"]; len(h) > 0 {
-		if len(h) > 1 {
-			return "", 0, errTwoAuthorization
-		}
-		scheme, rest, _ := strings.Cut(strings.TrimSpace(h[0]), " ")
-		if strings.EqualFold(scheme, "bearer") {
-			tok = strings.TrimSpace(rest)
-			if tok == "" {
-				return "", 0, errBearerEmpty
-			}
-			return tok, 0, nil
-		}
-		// Another scheme (Basic ...) is not ours: try the cookies.
-	}
-	return c.fromCookies(r.Header["Cookie"])
-}
-
-func (c *core) fromCookies(lines []string) (tok string, uat int64, err *AuthError) {
-	var session, clientUAT, sfxSession, sfxUAT string
-	var haveUAT, haveSfx bool
-	sfx := c.cfg.cookieSuffix
-	for _, line := range lines {
-		for part := range strings.SplitSeq(line, ";") {
-			name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
-			if !ok || !strings.HasPrefix(name, "__") {
-				continue
-			}
-			val = strings.Trim(strings.TrimSpace(val), `"`)
-			switch {
-			case name == "__session":
-				if session == "" {
-					session = val
-				}
-			case name == "__client_uat":
-				if !haveUAT {
-					clientUAT, haveUAT = val, true
-				}
-			case sfx != "" && len(name) == len("__session_")+len(sfx) && name == "__session_"+sfx:
-				if sfxSession == "" {
-					sfxSession, haveSfx = val, true
-				}
-			case sfx != "" && len(name) == len("__client_uat_")+len(sfx) && name == "__client_uat_"+sfx:
-				if sfxUAT == "" {
-					sfxUAT, haveSfx = val, true
-				}
-			}
-		}
-	}
-	if haveSfx {
-		// The instance's own suffixed pair wins when present.
-		session, clientUAT = sfxSession, sfxUAT
-	}
-	uat, perr := strconv.ParseInt(clientUAT, 10, 64)
-	if perr != nil || uat < 0 {
-		uat = 0
-	}
-	switch {
-	case session == "" && uat == 0:
-		return "", 0, errNoToken
-	case session == "":
-		return "", 0, errUATButNoToken
-	case uat == 0:
-		return "", 0, errTokenButNoUAT
-	}
-	return session, uat, nil
-}
-
 var (
 	bodyNotAuthenticated = []byte(`{"error":"Not authenticated"}`)
 	bodyUnavailable      = []byte(`{"error":"Authentication unavailable"}`)
@@ -301,7 +229,8 @@ func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error) {
 // {"error":"Authentication unavailable"} with Retry-After when
 // errors.Is(err, ErrKeysUnavailable), else 401 {"error":"Not
 // authenticated"}; both with X-Clerk-Auth-Status: signed-out and
-// X-Clerk-Auth-Reason. An ErrorHandler can call it for the default
+// X-Clerk-Auth-Reason, and X-Clerk-Auth-Message where Clerk sends one (a
+// fixed text per reason, never any part of the token). An ErrorHandler can call it for the default
 // behaviour after doing its own logging.
 func WriteUnauthorized(w http.ResponseWriter, err error) {
 	h := w.Header()
@@ -310,6 +239,9 @@ func WriteUnauthorized(w http.ResponseWriter, err error) {
 	h.Set("X-Clerk-Auth-Status", "signed-out")
 	if reason := ReasonOf(err); reason != "" {
 		h.Set("X-Clerk-Auth-Reason", reason)
+		if msg := authMessage(reason); msg != "" {
+			h.Set("X-Clerk-Auth-Message", msg)
+		}
 	}
 	if errors.Is(err, ErrKeysUnavailable) {
 		h.Set("Retry-After", "5")
@@ -320,4 +252,42 @@ func WriteUnauthorized(w http.ResponseWriter, err error) {
 	h.Set("WWW-Authenticate", "Bearer")
 	w.WriteHeader(http.StatusUnauthorized)
 	w.Write(bodyNotAuthenticated)
+}
+
+// authMessage is the X-Clerk-Auth-Message of a signed-out response. Clerk
+// sends one for token verification failures (its text quotes claim values;
+// ours is fixed per reason, so nothing from the token is echoed) and none
+// for the cookie rules (no token, __client_uat), as here.
+func authMessage(reason string) string {
+	switch reason {
+	case ReasonTokenInvalid:
+		return "Invalid JWT form, header or claims."
+	case ReasonTokenTypeMismatch:
+		return "This route does not accept this type of token."
+	case ReasonTokenInvalidAlgorithm:
+		return "Invalid JWT algorithm. Supported: RS256."
+	case ReasonTokenInvalidSignature:
+		return "JWT signature is invalid."
+	case ReasonTokenVerificationFailed:
+		return "Invalid JWT claims: sub, exp, nbf or iat missing or of the wrong type."
+	case ReasonTokenExpired:
+		return "JWT is expired."
+	case ReasonTokenNotActiveYet:
+		return "JWT cannot be used prior to not before date claim (nbf)."
+	case ReasonTokenIATInTheFuture:
+		return "JWT issued at date claim (iat) is in the future."
+	case ReasonTokenInvalidAzp:
+		return "Invalid JWT Authorized party claim (azp)."
+	case ReasonTokenInvalidIssuer:
+		return "Invalid JWT issuer claim (iss)."
+	case ReasonJWKKidMismatch:
+		return "Unable to find a signing key in JWKS that matches the kid of the provided session token."
+	case ReasonJWKRemoteFailedToLoad:
+		return "Failed to load JWKS from Clerk Backend or Frontend API."
+	case ReasonSecretKeyInvalid:
+		return "The secret key is invalid."
+	case ReasonBackendAPIUnavailable:
+		return "Clerk Backend API unavailable."
+	}
+	return ""
 }

@@ -1,0 +1,333 @@
+package clerkauth
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+)
+
+// Where a session token comes from, read as Clerk's authenticateRequest
+// reads it (authenticateContext.ts): the Authorization header when it holds
+// a token, else the __session cookie under the __client_uat rules, choosing
+// between the suffixed and unsuffixed cookie pairs as usesSuffixedCookies
+// does. The common requests (a bearer token; cookies with the suffixed and
+// unsuffixed pairs equal, or only one pair) are decided without allocating.
+
+// extract finds the session token: the Authorization header first (a
+// header holding a token means cookies are not read), else the cookies.
+// uat is 0 for a header token and positive for a cookie token.
+func (c *core) extract(r *http.Request) (tok string, uat int64, err *AuthError) {
+	if h := r.Header["Authorization"]; len(h) > 0 {
+		if len(h) > 1 {
+			return "", 0, errTwoAuthorization
+		}
+		if tok, ok := headerToken(h[0]); ok {
+			if tok == "" {
+				return "", 0, errBearerEmpty
+			}
+			return tok, 0, nil
+		}
+		// Another scheme (Basic ...) is not a token: Clerk reads the cookies.
+	}
+	return c.fromCookies(r.Header["Cookie"])
+}
+
+// headerToken reads an Authorization value as Clerk's
+// parseAuthorizationHeader: split at single spaces, a value with no space is
+// the token itself (a bare token), "Bearer <tok>" gives the second piece,
+// any other scheme gives no token (ok false). One difference, kept on
+// purpose: the scheme "bearer" is matched case-insensitively (RFC 7235).
+// An empty second piece ("Bearer  x") makes the scheme word the token, as in
+// Clerk, which is then reported as an empty bearer token.
+func headerToken(v string) (tok string, ok bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", false
+	}
+	scheme, rest, found := strings.Cut(v, " ")
+	if !found {
+		if strings.EqualFold(v, "bearer") {
+			return "", true
+		}
+		return v, true // a bare token (Clerk's SEC-340 case)
+	}
+	tok, _, _ = strings.Cut(rest, " ")
+	if tok == "" {
+		if strings.EqualFold(scheme, "bearer") {
+			return "", true
+		}
+		return scheme, true
+	}
+	if strings.EqualFold(scheme, "bearer") {
+		return tok, true
+	}
+	return "", false
+}
+
+// cookieJar holds the cookies the cookie path reads. As in the cookie
+// package Clerk uses, the first occurrence of a name counts even when its
+// value is empty, and an empty value counts as absent afterwards.
+type cookieJar struct {
+	session, uat, sfxSession, sfxUAT         string
+	seenSession, seenUAT, seenSfxS, seenSfxU bool
+}
+
+func (c *core) fromCookies(lines []string) (tok string, uat int64, err *AuthError) {
+	var j cookieJar
+	sfx := c.cfg.cookieSuffix
+	for _, line := range lines {
+		for part := range strings.SplitSeq(line, ";") {
+			name, val, ok := strings.Cut(part, "=")
+			if !ok {
+				continue
+			}
+			name = trimSpaceTab(name)
+			if !strings.HasPrefix(name, "__") {
+				continue
+			}
+			switch {
+			case name == "__session":
+				if !j.seenSession {
+					j.session, j.seenSession = cookieValue(val), true
+				}
+			case name == "__client_uat":
+				if !j.seenUAT {
+					j.uat, j.seenUAT = cookieValue(val), true
+				}
+			case sfx != "" && len(name) == len("__session_")+len(sfx) && name == "__session_"+sfx:
+				if !j.seenSfxS {
+					j.sfxSession, j.seenSfxS = cookieValue(val), true
+				}
+			case sfx != "" && len(name) == len("__client_uat_")+len(sfx) && name == "__client_uat_"+sfx:
+				if !j.seenSfxU {
+					j.sfxUAT, j.seenSfxU = cookieValue(val), true
+				}
+			}
+		}
+	}
+	session, clientUAT := j.session, j.uat
+	if sfx != "" && c.usesSuffixedCookies(&j) {
+		session, clientUAT = j.sfxSession, j.sfxUAT
+	}
+	uat = parseIntJS(clientUAT)
+	switch {
+	case session == "" && uat == 0:
+		return "", 0, errNoToken
+	case session == "":
+		return "", 0, errUATButNoToken
+	case uat == 0:
+		return "", 0, errTokenButNoUAT
+	case uat < 0:
+		// Clerk counts any non-zero uat as a signed-in client; a negative
+		// one is older than every real token.
+		uat = 1
+	}
+	return session, uat, nil
+}
+
+// usesSuffixedCookies is Clerk's rule for choosing the instance's suffixed
+// pair (__session_<sfx>, __client_uat_<sfx>) over the unsuffixed one,
+// checked in Clerk's order. It decodes the unverified tokens' iss, iat and
+// exp only when the two pairs disagree; clerk-js writes the same values to
+// both, and then the choice does not matter.
+//
+// One shortcut differs from Clerk in its reason only: an unsuffixed token
+// from another instance with no suffixed cookies at all is verified (and
+// fails on its issuer or signature) where Clerk reads the absent suffixed
+// pair (session-token-and-uat-missing).
+func (c *core) usesSuffixedCookies(j *cookieJar) bool {
+	if j.sfxSession == "" && j.sfxUAT == "" {
+		return false
+	}
+	if j.session == j.sfxSession && j.uat == j.sfxUAT {
+		return false // the same pair either way
+	}
+	var un, sf unverifiedClaims
+	un.decode(j.session)
+	sf.decode(j.sfxSession)
+	if j.session != "" {
+		if !un.hasIss {
+			return false // malformed: the unsuffixed pair signs it out
+		}
+		if !c.belongsToInstance(un.iss) {
+			return true
+		}
+	}
+	if j.sfxUAT != "0" && j.uat != "0" && un.iat > sf.iat {
+		return false // an older clerk-js wrote only the unsuffixed pair
+	}
+	if j.sfxUAT == "0" && j.uat != "0" {
+		return false
+	}
+	if strings.HasPrefix(c.cfg.publishableKey, "pk_test_") && j.sfxUAT != "0" && j.uat == "0" &&
+		sf.hasExp && sf.exp <= float64(c.cfg.now().Unix()) {
+		return false // development: clerk-js may not update the suffixed uat
+	}
+	if j.sfxUAT == "" && j.sfxSession != "" {
+		return false
+	}
+	return true
+}
+
+// belongsToInstance is Clerk's tokenBelongsToInstance: iss, with every
+// http:// or https:// removed (any case), equals the Frontend API host.
+func (c *core) belongsToInstance(iss any) bool {
+	s, ok := iss.(string)
+	if !ok {
+		return false
+	}
+	host, err := ParsePublishableKey(c.cfg.publishableKey)
+	if err != nil {
+		return false
+	}
+	for _, p := range []string{"https://", "http://"} {
+		for {
+			i := indexFold(s, p)
+			if i < 0 {
+				break
+			}
+			s = s[:i] + s[i+len(p):]
+		}
+	}
+	return s == host
+}
+
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+// unverifiedClaims is what Clerk's decodeJwt reads from a token before any
+// verification, for choosing a cookie pair only; nothing here is trusted.
+type unverifiedClaims struct {
+	iss    any
+	hasIss bool    // iss is truthy in JavaScript's sense
+	iat    float64 // 0 when absent or not a number (Clerk: iat || 0)
+	exp    float64
+	hasExp bool
+}
+
+func (u *unverifiedClaims) decode(tok string) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return
+	}
+	var hdr, claims map[string]any
+	if json.Unmarshal(looseBase64(parts[0]), &hdr) != nil || hdr == nil ||
+		json.Unmarshal(looseBase64(parts[1]), &claims) != nil || claims == nil {
+		return
+	}
+	u.iss = claims["iss"]
+	switch v := u.iss.(type) {
+	case string:
+		u.hasIss = v != ""
+	case float64:
+		u.hasIss = v != 0
+	case bool:
+		u.hasIss = v
+	case nil:
+	default:
+		u.hasIss = true // objects and arrays are truthy
+	}
+	if v, ok := claims["iat"].(float64); ok {
+		u.iat = v
+	}
+	u.exp, u.hasExp = claims["exp"].(float64)
+}
+
+// looseBase64 decodes base64url with or without padding; nil on error.
+func looseBase64(s string) []byte {
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// trimSpaceTab trims spaces and tabs, as the cookie package does.
+func trimSpaceTab(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// cookieValue is a cookie value as Clerk reads it: trimmed of spaces and
+// tabs, quotes kept, percent-decoded as decodeURIComponent decodes (the raw
+// value when that fails). It allocates only when the value holds a '%'.
+func cookieValue(v string) string {
+	v = trimSpaceTab(v)
+	if strings.IndexByte(v, '%') < 0 {
+		return v
+	}
+	b := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		if v[i] != '%' {
+			b = append(b, v[i])
+			continue
+		}
+		if i+2 >= len(v) || unhex(v[i+1]) > 15 || unhex(v[i+2]) > 15 {
+			return v
+		}
+		b = append(b, unhex(v[i+1])<<4|unhex(v[i+2]))
+		i += 2
+	}
+	if !utf8.Valid(b) {
+		return v
+	}
+	return string(b)
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 0xff
+}
+
+// parseIntJS is JavaScript's Number.parseInt(s) || 0 for the values a
+// __client_uat can hold: leading whitespace, an optional sign, then decimal
+// digits (or hex after 0x) up to the first other character; 0 when there
+// are none. Values past int64 saturate.
+func parseIntJS(s string) int64 {
+	s = strings.TrimLeft(s, " \t\n\r\v\f")
+	neg := false
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	base := int64(10)
+	if len(s) >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		base, s = 16, s[2:]
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		d := int64(unhex(s[i]))
+		if d >= base {
+			break
+		}
+		if n > (1<<63-1-d)/base {
+			n = 1<<63 - 1
+			break
+		}
+		n = n*base + d
+	}
+	if neg {
+		return -n
+	}
+	return n
+}
