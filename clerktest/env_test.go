@@ -2,6 +2,7 @@ package clerktest_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 
 	"github.com/clerkauth/clerkauth"
@@ -54,7 +55,13 @@ func TestOptionsIgnoreEnvironment(t *testing.T) {
 	// other instance's CLERK_JWT_KEY and reject the token.
 	opts := srv.Options()
 	opts.Getenv = nil
-	_, err = authenticate(t, newMiddleware(t, opts), tok)
+	opts.Logger = slog.New(slog.DiscardHandler)
+	control, err := clerkauth.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer control.Close()
+	_, err = authenticate(t, control, tok)
 	if clerkauth.ReasonOf(err) != clerkauth.ReasonTokenInvalidSignature {
 		t.Fatalf("reading the environment: err %v, want %s (the control shows the variables are in effect)",
 			err, clerkauth.ReasonTokenInvalidSignature)

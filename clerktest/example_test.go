@@ -40,7 +40,7 @@ func Example() {
 	for _, tok := range []string{
 		srv.SessionToken("user_123", clerktest.WithOrg("org_1", "acme", "admin", "org:invoices:read")),
 		srv.SessionToken("user_456", clerktest.WithOrg("org_1", "acme", "member")),
-		srv.SessionToken("user_123", clerktest.WithLifetime(-time.Minute)),
+		srv.SessionToken("user_123", clerktest.WithExpired()),
 		"",
 	} {
 		req := httptest.NewRequest(http.MethodGet, "/invoices", nil)
@@ -88,7 +88,10 @@ func ExampleServer_Sign() {
 	srv := clerktest.NewServer()
 	defer srv.Close()
 
-	mw, err := clerkauth.New(clerkauth.Options{JWTKey: srv.PublicKeyPEM()}) // no network
+	mw, err := clerkauth.New(clerkauth.Options{
+		JWTKey: srv.PublicKeyPEM(),                // no network
+		Getenv: func(string) string { return "" }, // and no CLERK_* variable
+	})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -90,7 +90,7 @@ func (ex Example) Routes(t *testing.T) {
 	user := srv.SessionToken("user_1")
 	admin := srv.SessionToken("user_1", clerktest.WithOrg("org_1", "acme", "admin", "org:admin:access"))
 	member := srv.SessionToken("user_1", clerktest.WithOrg("org_1", "acme", "member", "org:reports:read"))
-	expired := srv.SessionToken("user_1", clerktest.WithLifetime(-time.Minute))
+	expired := srv.SessionToken("user_1", clerktest.WithExpired())
 	otherSite := srv.SessionToken("user_1", clerktest.WithAzp("https://evil.example"))
 	stranger := srv.SessionToken("user_404")
 	const unauthorized = `{"error":"Not authenticated"}`
