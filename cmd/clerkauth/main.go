@@ -17,7 +17,8 @@
 //
 // verify takes its keys from -jwks-url (for example the example server's
 // /.well-known/jwks.json, or your instance's public one) or -pem (a PEM
-// public key file); without either it reads CLERK_SECRET_KEY (keys from
+// public key file), and then reads no CLERK_* variable; without either it
+// reads CLERK_SECRET_KEY (keys from
 // the Backend API) or CLERK_JWT_KEY (PEM key, no network). It also reads
 // CLERK_PUBLISHABLE_KEY (issuer check), CLERK_API_URL and
 // CLERK_API_VERSION. It never prints a secret key.
@@ -60,7 +61,8 @@ verify flags:
   -pem FILE       verify with the PEM public key in FILE (no network)
   -azp ORIGINS    comma-separated authorized parties, e.g. https://app.example.com
 
-Without -jwks-url or -pem, verify reads CLERK_SECRET_KEY (keys from the
+With -jwks-url or -pem no CLERK_* variable is read (they may describe
+another instance). Without them, verify reads CLERK_SECRET_KEY (keys from the
 Backend API's /v1/jwks) or CLERK_JWT_KEY (PEM public key: no network), as
 the middleware does. It also reads CLERK_PUBLISHABLE_KEY (the issuer is
 derived from it and checked), CLERK_API_URL and CLERK_API_VERSION. It never

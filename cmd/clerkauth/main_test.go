@@ -197,7 +197,7 @@ func TestVerify(t *testing.T) {
 			"permissions  org:invoices:read", "expires in ",
 		}},
 		{"stdin", envFor(srv), []string{"verify", "-"}, 0, []string{"signed-in"}},
-		{"pem", pem, []string{"verify", good}, 0, []string{"PEM public key from CLERK_JWT_KEY", "issuer       not checked", "signed-in"}},
+		{"pem", pem, []string{"verify", good}, 0, []string{"PEM public key from CLERK_JWT_KEY", "issuer       not checked (no CLERK_PUBLISHABLE_KEY)", "signed-in"}},
 		{"expired", envFor(srv), []string{"verify", srv.SessionToken("user_1", clerktest.WithLifetime(-time.Minute))}, 1,
 			[]string{"signed-out", "reason       token-expired", "hint         it expired ", "session tokens live 60 seconds"}},
 		{"future", envFor(srv), []string{"verify", srv.SessionToken("user_1", clerktest.WithIssuedAt(time.Now().Add(time.Hour)))}, 1,
@@ -228,7 +228,8 @@ func TestVerify(t *testing.T) {
 		// Keys from flags, as the examples print.
 		{"jwks-url", nil, []string{"verify", "-jwks-url", jwksURL, good}, 0,
 			[]string{"keys         JWKS from -jwks-url " + jwksURL, "signed-in", "user         user_1"}},
-		{"jwks-url wins over CLERK_JWT_KEY", pemOther, []string{"verify", "-jwks-url", jwksURL, good}, 0, []string{"signed-in"}},
+		{"jwks-url: no CLERK_* read", map[string]string{"CLERK_JWT_KEY": other.PublicKeyPEM(), "CLERK_PUBLISHABLE_KEY": other.PublishableKey()},
+			[]string{"verify", "-jwks-url", jwksURL, good}, 0, []string{"signed-in", "issuer       not checked"}},
 		{"jwks-url other instance", nil, []string{"verify", "-jwks-url", jwksURL, other.SessionToken("user_1")}, 1,
 			[]string{"reason       jwk-kid-mismatch"}},
 		{"pem file", nil, []string{"verify", "-pem", pemFile, good}, 0, []string{"PEM public key from -pem " + pemFile, "signed-in"}},

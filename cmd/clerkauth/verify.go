@@ -35,17 +35,13 @@ func (c *cli) verifyCmd(args []string) int {
 		return exitUsage
 	}
 
-	// The same configuration as clerkauth.New(clerkauth.Options{}): every
-	// CLERK_* variable is read through getenv (so that it can be tested),
-	// except that a -jwks-url or -pem flag replaces the key source.
-	getenv := c.getenv
+	// The same configuration as clerkauth.New(clerkauth.Options{}), with
+	// every CLERK_* variable read through getenv (so that it can be
+	// tested). A -jwks-url or -pem flag names the instance instead, and
+	// then no CLERK_* variable is read: they may describe another one.
 	keys, pemName := "", "" // where the keys come from; the PEM key's name for hints
 	opts := clerkauth.Options{
-		SecretKey:      getenv("CLERK_SECRET_KEY"),
-		JWTKey:         getenv("CLERK_JWT_KEY"),
-		PublishableKey: getenv("CLERK_PUBLISHABLE_KEY"),
-		APIURL:         getenv("CLERK_API_URL"),
-		APIVersion:     getenv("CLERK_API_VERSION"),
+		Getenv:         func(string) string { return "" },
 		Logger:         slog.New(slog.DiscardHandler),
 		TokenCacheSize: -1,
 	}
@@ -57,29 +53,30 @@ func (c *cli) verifyCmd(args []string) int {
 			return exitUsage
 		}
 		opts.JWTKey = string(b)
-		keys = "PEM public key from -pem " + *pemFile + " (no network)"
+		keys = "PEM public key from -pem " + *pemFile + " (no network; CLERK_* not read)"
 		pemName = "the key in " + *pemFile
 	case *jwksURL != "":
-		opts.JWTKey = "" // the flag wins over CLERK_JWT_KEY
 		opts.JWKSURL = *jwksURL
-		keys = "JWKS from -jwks-url " + *jwksURL
-		getenv = func(name string) string {
-			if name == "CLERK_JWT_KEY" {
-				return ""
+		keys = "JWKS from -jwks-url " + *jwksURL + " (CLERK_* not read)"
+	default:
+		opts.SecretKey = c.getenv("CLERK_SECRET_KEY")
+		opts.JWTKey = c.getenv("CLERK_JWT_KEY")
+		opts.PublishableKey = c.getenv("CLERK_PUBLISHABLE_KEY")
+		opts.APIURL = c.getenv("CLERK_API_URL")
+		opts.APIVersion = c.getenv("CLERK_API_VERSION")
+		opts.Getenv = c.getenv
+		switch {
+		case opts.JWTKey != "":
+			keys = "PEM public key from CLERK_JWT_KEY (no network)"
+			pemName = "CLERK_JWT_KEY"
+		case opts.SecretKey != "":
+			apiURL := strings.TrimRight(opts.APIURL, "/")
+			if apiURL == "" {
+				apiURL = clerkauth.DefaultAPIURL
 			}
-			return c.getenv(name)
+			keys = "JWKS from " + apiURL + "/v1/jwks with CLERK_SECRET_KEY (" + secretKind(opts.SecretKey) + ")"
 		}
-	case opts.JWTKey != "":
-		keys = "PEM public key from CLERK_JWT_KEY (no network)"
-		pemName = "CLERK_JWT_KEY"
-	case opts.SecretKey != "":
-		apiURL := strings.TrimRight(opts.APIURL, "/")
-		if apiURL == "" {
-			apiURL = clerkauth.DefaultAPIURL
-		}
-		keys = "JWKS from " + apiURL + "/v1/jwks with CLERK_SECRET_KEY (" + secretKind(opts.SecretKey) + ")"
 	}
-	opts.Getenv = getenv
 	for _, p := range strings.Split(*azp, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			opts.AuthorizedParties = append(opts.AuthorizedParties, p)
@@ -164,7 +161,7 @@ func (c *cli) writeConfig(w io.Writer, opts clerkauth.Options, keys string) {
 			line(w, "issuer", "https://"+host+" (from CLERK_PUBLISHABLE_KEY, "+pkKind(opts.PublishableKey)+")")
 		}
 	} else {
-		line(w, "issuer", "not checked (CLERK_PUBLISHABLE_KEY unset)")
+		line(w, "issuer", "not checked (no CLERK_PUBLISHABLE_KEY)")
 	}
 	if len(opts.AuthorizedParties) > 0 {
 		line(w, "azp", strings.Join(opts.AuthorizedParties, ", "))

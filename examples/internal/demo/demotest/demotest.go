@@ -277,6 +277,25 @@ func (ex Example) RunBadFlag(t *testing.T) {
 	}
 }
 
+// RunHelp checks that -h prints a clean usage (one default, no "flag:
+// help requested") and is not an error, so that the program exits 0.
+func (ex Example) RunHelp(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"-help"}, {"--help"}} {
+		var out, errOut syncBuffer
+		if err := ex.Main(context.Background(), args, func(string) string { return "" }, &out, &errOut); err != nil {
+			t.Fatalf("run %q: %v, want nil (exit 0)", args, err)
+		}
+		help := errOut.String()
+		if !strings.HasPrefix(help, "usage: ") || !strings.Contains(help, "-addr address") ||
+			strings.Count(help, "default") != 1 || !strings.Contains(help, `(default ":8080")`) || strings.Contains(help, "flag:") {
+			t.Errorf("run %q: usage\n%s", args, help)
+		}
+		if out.String() != "" {
+			t.Errorf("run %q wrote to stdout: %q", args, out.String())
+		}
+	}
+}
+
 // syncBuffer is a strings.Builder safe for the server's goroutines.
 type syncBuffer struct {
 	mu  sync.Mutex
