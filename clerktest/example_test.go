@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/clerkauth/clerkauth"
@@ -81,6 +82,29 @@ func ExampleServer_SetJWKSStatus() {
 	fmt.Println(rec.Code, rec.Header().Get("X-Clerk-Auth-Reason"), srv.Requests("/v1/jwks") > 0)
 	// Output:
 	// 503 jwk-remote-failed-to-load true
+}
+
+// New in a test: the server is closed when the test ends. (Example
+// functions get no *testing.T, so this one is compiled but not run; the
+// package example above runs the same steps with NewServer.)
+func ExampleNew() {
+	testInvoices := func(t *testing.T) { // func TestInvoices(t *testing.T)
+		srv := clerktest.New(t)
+		mw, err := clerkauth.New(srv.Options()) // reads no CLERK_* variable
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mw.Close()
+
+		req := httptest.NewRequest(http.MethodGet, "/invoices", nil)
+		req.Header.Set("Authorization", "Bearer "+srv.SessionToken("user_123",
+			clerktest.WithOrg("org_1", "acme", "admin", "org:invoices:read")))
+		auth, err := mw.Authenticate(req)
+		if err != nil || !auth.Has(clerkauth.Check{Permission: "org:invoices:read"}) {
+			t.Fatalf("auth %v, err %v", auth, err)
+		}
+	}
+	_ = testInvoices
 }
 
 // Hostile tokens: Sign signs exactly the header and claims it is given.
