@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 
@@ -111,7 +112,9 @@ func ExampleMiddleware_Handler() {
 func ExampleMiddleware_RequireAuth() {
 	clerk := clerktest.NewServer()
 	defer clerk.Close()
-	mw, err := clerkauth.New(clerk.Options())
+	opts := clerk.Options()
+	opts.Logger = slog.New(slog.DiscardHandler) // the outage below logs a warning
+	mw, err := clerkauth.New(opts)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -30,9 +30,13 @@ flags=("$@")
 [ ${#flags[@]} -eq 0 ] && flags=(-race -count=1)
 
 echo "== envcheck: go test ${flags[*]} ./... with every CLERK_* variable set to another instance"
-go test "${flags[@]}" ./...
+failed=0
+go test "${flags[@]}" ./... || failed=1
 for mod in examples/chi examples/gin; do
   echo "-- $mod"
-  (cd "$mod" && go test "${flags[@]}" ./...)
+  (cd "$mod" && go test "${flags[@]}" ./...) || failed=1
 done
+if [ "$failed" -ne 0 ]; then
+  echo "envcheck: FAILED"; exit 1
+fi
 echo "envcheck: ok"
