@@ -1,23 +1,3 @@
-// Package clerkauth authenticates requests to a net/http server made by
-// users signed in with Clerk (https://clerk.com).
-//
-// A [Middleware] finds the Clerk session token of a request (the
-// Authorization: Bearer header, else the __session cookie), verifies it
-// against the instance's keys (a JWKS fetched once and cached, or a PEM key
-// with no network at all) and puts an [Auth] in the request context, where
-// handlers read it with [GetAuth]:
-//
-//	mw, err := clerkauth.New(clerkauth.Options{}) // reads CLERK_* env vars
-//	if err != nil {
-//		log.Fatal(err)
-//	}
-//	defer mw.Close()
-//	mux.Handle("/api/private", mw.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-//		auth := clerkauth.GetAuth(r)
-//		fmt.Fprintf(w, "hello %s", auth.UserID)
-//	})))
-//
-// It is the Go counterpart of getAuth(req) in Clerk's Next.js SDK.
 package clerkauth
 
 import (

@@ -55,7 +55,7 @@ type Client struct {
 // and environment variables as [New]. It fails when there is no secret
 // key.
 func NewClient(opts Options) (*Client, error) {
-	if envOr(opts.SecretKey, "CLERK_SECRET_KEY") == "" {
+	if opts.envOr(opts.SecretKey, "CLERK_SECRET_KEY") == "" {
 		return nil, errors.New("clerkauth: NewClient needs a secret key: set Options.SecretKey or $CLERK_SECRET_KEY")
 	}
 	cfg, err := opts.resolve()

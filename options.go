@@ -152,6 +152,15 @@ type Options struct {
 	// Default: 10000.
 	TokenCacheSize int
 
+	// Getenv reads the CLERK_* environment variables that fill the empty
+	// fields above. Set it to a function that returns "" to read none, so
+	// that the configuration is exactly the fields set ([clerktest] does
+	// this, so that a developer's exported keys never reach a test).
+	// Default: os.Getenv.
+	//
+	// [clerktest]: https://pkg.go.dev/github.com/clerkauth/clerkauth/clerktest
+	Getenv func(string) string
+
 	// TemplateTokenCacheSize bounds the cache of JWT-template tokens that
 	// [Auth.GetToken] obtains from the Backend API, keyed by session,
 	// template and expiry. A cached token is reused until 10s (or a quarter
@@ -191,16 +200,23 @@ type config struct {
 	templateCacheSize int
 }
 
-func envOr(v, name string) string {
+// envOr returns v, else the environment variable name read through
+// o.Getenv.
+func (o Options) envOr(v, name string) string {
 	if v != "" {
 		return v
 	}
-	return strings.TrimSpace(os.Getenv(name))
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	return strings.TrimSpace(getenv(name))
 }
 
 // resolve applies defaults and environment variables and validates
 // everything. The error never contains a secret key.
 func (o Options) resolve() (*config, error) {
+	envOr := o.envOr // every environment read goes through o.Getenv
 	c := &config{
 		secretKey:         envOr(o.SecretKey, "CLERK_SECRET_KEY"),
 		publishableKey:    envOr(o.PublishableKey, "CLERK_PUBLISHABLE_KEY"),

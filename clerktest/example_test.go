@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/clerkauth/clerkauth"
@@ -40,7 +41,7 @@ func Example() {
 	for _, tok := range []string{
 		srv.SessionToken("user_123", clerktest.WithOrg("org_1", "acme", "admin", "org:invoices:read")),
 		srv.SessionToken("user_456", clerktest.WithOrg("org_1", "acme", "member")),
-		srv.SessionToken("user_123", clerktest.WithLifetime(-time.Minute)),
+		srv.SessionToken("user_123", clerktest.WithExpired()),
 		"",
 	} {
 		req := httptest.NewRequest(http.MethodGet, "/invoices", nil)
@@ -83,12 +84,38 @@ func ExampleServer_SetJWKSStatus() {
 	// 503 jwk-remote-failed-to-load true
 }
 
+// New in a test: the server is closed when the test ends. (Example
+// functions get no *testing.T, so this one is compiled but not run; the
+// package example above runs the same steps with NewServer.)
+func ExampleNew() {
+	testInvoices := func(t *testing.T) { // func TestInvoices(t *testing.T)
+		srv := clerktest.New(t)
+		mw, err := clerkauth.New(srv.Options()) // reads no CLERK_* variable
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mw.Close()
+
+		req := httptest.NewRequest(http.MethodGet, "/invoices", nil)
+		req.Header.Set("Authorization", "Bearer "+srv.SessionToken("user_123",
+			clerktest.WithOrg("org_1", "acme", "admin", "org:invoices:read")))
+		auth, err := mw.Authenticate(req)
+		if err != nil || !auth.Has(clerkauth.Check{Permission: "org:invoices:read"}) {
+			t.Fatalf("auth %v, err %v", auth, err)
+		}
+	}
+	_ = testInvoices
+}
+
 // Hostile tokens: Sign signs exactly the header and claims it is given.
 func ExampleServer_Sign() {
 	srv := clerktest.NewServer()
 	defer srv.Close()
 
-	mw, err := clerkauth.New(clerkauth.Options{JWTKey: srv.PublicKeyPEM()}) // no network
+	mw, err := clerkauth.New(clerkauth.Options{
+		JWTKey: srv.PublicKeyPEM(),                // no network
+		Getenv: func(string) string { return "" }, // and no CLERK_* variable
+	})
 	if err != nil {
 		log.Fatal(err)
 	}

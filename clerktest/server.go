@@ -151,15 +151,21 @@ func (s *Server) Issuer() string { return "https://" + s.host }
 
 // Options returns clerkauth options wired to this server: SecretKey,
 // PublishableKey (so the issuer is checked) and APIURL. Keys come from
-// {URL}/v1/jwks. No environment variable is read for those fields. Set
+// {URL}/v1/jwks. No environment variable is read at all (Getenv returns
+// ""), so a developer's exported CLERK_SECRET_KEY, CLERK_JWT_KEY or any
+// other CLERK_* variable never changes what a test verifies against. Set
 // JWKSCooldown to a small value if a test rotates keys more than once.
 func (s *Server) Options() clerkauth.Options {
 	return clerkauth.Options{
 		SecretKey:      s.secretKey,
 		PublishableKey: s.publishableKey,
 		APIURL:         s.URL,
+		Getenv:         noEnv,
 	}
 }
+
+// noEnv is an environment with no variables set.
+func noEnv(string) string { return "" }
 
 // KeyID returns the kid of the current signing key.
 func (s *Server) KeyID() string {

@@ -26,6 +26,10 @@ import (
 func newMiddleware(t *testing.T, opts clerkauth.Options) *clerkauth.Middleware {
 	t.Helper()
 	opts.Logger = slog.New(slog.DiscardHandler)
+	if opts.Getenv == nil {
+		// Options built by hand in a test read no environment either.
+		opts.Getenv = func(string) string { return "" }
+	}
 	mw, err := clerkauth.New(opts)
 	if err != nil {
 		t.Fatalf("clerkauth.New: %v", err)

@@ -56,10 +56,24 @@ func WithIssuedAt(t time.Time) TokenOption {
 	return func(c *tokenConfig) { c.iat = t }
 }
 
-// WithLifetime sets exp to iat + d. Default: 60s. A negative d mints a token
-// that is already expired.
+// WithLifetime sets exp to iat + d. Default: 60s. A negative d puts exp in
+// the past, but clerkauth allows a clock skew (Options.ClockSkew, 5 s by
+// default): a token with WithLifetime(-time.Second) is still accepted for
+// about 4 s. Use [WithExpired] for a token the middleware rejects as
+// expired.
 func WithLifetime(d time.Duration) TokenOption {
 	return func(c *tokenConfig) { c.lifetime = d }
+}
+
+// WithExpired mints a token that expired a minute ago (iat 2 minutes ago,
+// exp 1 minute ago): far enough past clerkauth's clock skew
+// ([clerkauth.DefaultClockSkew], 5 s) that the middleware rejects it with
+// token-expired. A later [WithIssuedAt] or [WithExpiry] overrides it.
+func WithExpired() TokenOption {
+	return func(c *tokenConfig) {
+		now := time.Now()
+		c.iat, c.exp = now.Add(-2*time.Minute), now.Add(-time.Minute)
+	}
 }
 
 // WithExpiry sets exp to t exactly, whatever the lifetime.
@@ -75,8 +89,11 @@ func WithAzp(origin string) TokenOption {
 
 // WithOrg makes the organization id (slug, role) the session's active one,
 // with the given permissions, written in Clerk's v2 encoding (o.per and
-// o.fpm over the org features of fea). role is "admin" or "org:admin";
-// permissions are "org:<feature>:<permission>", for example
+// o.fpm over the org features of fea). role is any role key, with or
+// without the "org:" prefix ("admin", "org:member", "org:billing_manager"):
+// the token carries it without, as Clerk's do, and clerkauth reports it
+// with (Auth.OrgRole "org:admin"). permissions are
+// "org:<feature>:<permission>", for example
 // "org:invoices:read". A malformed permission makes SessionToken panic.
 func WithOrg(id, slug, role string, permissions ...string) TokenOption {
 	return func(c *tokenConfig) {

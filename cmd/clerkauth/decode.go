@@ -61,10 +61,13 @@ func decodeSegment(seg string) ([]byte, map[string]any, error) {
 
 func (c *cli) decodeCmd(args []string) int {
 	fs := c.flagSet("decode")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	if code, ok := c.parseFlags(fs, args); !ok {
+		return code
 	}
-	tok, err := c.readToken(fs.Args())
+	tok, _, err := c.readToken(fs.Args())
+	if err == nil && tok == "" {
+		err = errors.New("the Cookie header has no __session cookie")
+	}
 	if err != nil {
 		fmt.Fprintf(c.stderr, "clerkauth decode: %v\n", err)
 		return exitUsage

@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -168,6 +172,16 @@ func TestVerify(t *testing.T) {
 	badSecret["CLERK_SECRET_KEY"] = "sk_test_wrong"
 	pem := map[string]string{"CLERK_JWT_KEY": srv.PublicKeyPEM()}
 	pemOther := map[string]string{"CLERK_JWT_KEY": other.PublicKeyPEM()}
+	dir := t.TempDir()
+	pemFile, pemOtherFile := filepath.Join(dir, "srv.pem"), filepath.Join(dir, "other.pem")
+	if err := os.WriteFile(pemFile, []byte(srv.PublicKeyPEM()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pemOtherFile, []byte(other.PublicKeyPEM()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	jwksURL := srv.URL + "/.well-known/jwks.json"
+	future := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
 
 	tests := []struct {
 		name string
@@ -183,7 +197,7 @@ func TestVerify(t *testing.T) {
 			"permissions  org:invoices:read", "expires in ",
 		}},
 		{"stdin", envFor(srv), []string{"verify", "-"}, 0, []string{"signed-in"}},
-		{"pem", pem, []string{"verify", good}, 0, []string{"PEM public key from CLERK_JWT_KEY", "issuer       not checked", "signed-in"}},
+		{"pem", pem, []string{"verify", good}, 0, []string{"PEM public key from CLERK_JWT_KEY", "issuer       not checked (no CLERK_PUBLISHABLE_KEY)", "signed-in"}},
 		{"expired", envFor(srv), []string{"verify", srv.SessionToken("user_1", clerktest.WithLifetime(-time.Minute))}, 1,
 			[]string{"signed-out", "reason       token-expired", "hint         it expired ", "session tokens live 60 seconds"}},
 		{"future", envFor(srv), []string{"verify", srv.SessionToken("user_1", clerktest.WithIssuedAt(time.Now().Add(time.Hour)))}, 1,
@@ -193,7 +207,7 @@ func TestVerify(t *testing.T) {
 		{"other instance", envFor(srv), []string{"verify", other.SessionToken("user_1")}, 1,
 			[]string{"reason       jwk-kid-mismatch", other.KeyID(), other.Issuer()}},
 		{"other pem", pemOther, []string{"verify", good}, 1,
-			[]string{"reason       token-invalid-signature", "CLERK_JWT_KEY is not the key"}},
+			[]string{"reason       token-invalid-signature", "either CLERK_JWT_KEY is not the key of the instance that issued this token", "or the token was altered after it was signed"}},
 		{"wrong issuer", wrongIssuer, []string{"verify", good}, 1,
 			[]string{"reason       token-invalid-issuer", `iss is "` + srv.Issuer() + `" but CLERK_PUBLISHABLE_KEY says "` + other.Issuer()}},
 		{"azp", envFor(srv), []string{"verify", "-azp", "https://app.example.com", good}, 1,
@@ -209,7 +223,39 @@ func TestVerify(t *testing.T) {
 		{"garbage", envFor(srv), []string{"verify", "not-a-token"}, 1, []string{"reason       token-invalid", "did you copy the whole value"}},
 		{"no configuration", nil, []string{"verify", good}, 2, []string{"no way to verify tokens"}},
 		{"bad secret key", map[string]string{"CLERK_SECRET_KEY": "xyz_secret"}, []string{"verify", good}, 2, []string{"must start with sk_test_"}},
-		{"bad flag", envFor(srv), []string{"verify", "-nope", good}, 2, []string{"flag provided but not defined"}},
+		{"bad flag", envFor(srv), []string{"verify", "-nope", good}, 2, []string{"flag provided but not defined", "usage:"}},
+
+		// Keys from flags, as the examples print.
+		{"jwks-url", nil, []string{"verify", "-jwks-url", jwksURL, good}, 0,
+			[]string{"keys         JWKS from -jwks-url " + jwksURL, "signed-in", "user         user_1"}},
+		{"jwks-url: no CLERK_* read", map[string]string{"CLERK_JWT_KEY": other.PublicKeyPEM(), "CLERK_PUBLISHABLE_KEY": other.PublishableKey()},
+			[]string{"verify", "-jwks-url", jwksURL, good}, 0, []string{"signed-in", "issuer       not checked"}},
+		{"jwks-url other instance", nil, []string{"verify", "-jwks-url", jwksURL, other.SessionToken("user_1")}, 1,
+			[]string{"reason       jwk-kid-mismatch"}},
+		{"pem file", nil, []string{"verify", "-pem", pemFile, good}, 0, []string{"PEM public key from -pem " + pemFile, "signed-in"}},
+		{"pem file of another instance", envFor(srv), []string{"verify", "-pem", pemOtherFile, good}, 1,
+			[]string{"reason       token-invalid-signature", "either the key in " + pemOtherFile + " is not the key", "or the token was altered"}},
+		{"altered token", nil, []string{"verify", "-jwks-url", jwksURL, tamper(t, good)}, 1,
+			[]string{"reason       token-invalid-signature", "either the token was altered after it was signed"}},
+		{"pem file missing", nil, []string{"verify", "-pem", filepath.Join(dir, "none.pem"), good}, 2, []string{"-pem:"}},
+		{"both key flags", nil, []string{"verify", "-pem", pemFile, "-jwks-url", jwksURL, good}, 2, []string{"not both"}},
+		{"no keys at all", nil, []string{"verify", good}, 2, []string{"give -jwks-url URL or -pem FILE"}},
+
+		// A pasted Cookie header goes through Clerk's __client_uat rules.
+		{"cookie header", envFor(srv), []string{"verify", "Cookie: __session=" + good + "; __client_uat=123"}, 0,
+			[]string{"signed-in", "cookie rule", "__client_uat=123 are both set", "is not before __client_uat"}},
+		{"cookies pasted alone", envFor(srv), []string{"verify", "__session=" + good + "; __client_uat=123"}, 0,
+			[]string{"signed-in", "cookie rule"}},
+		{"cookie without client_uat", envFor(srv), []string{"verify", "Cookie: __session=" + good}, 1,
+			[]string{"reason       session-token-but-no-client-uat", "cookie rule", "__client_uat is missing or 0"}},
+		{"client_uat 0", envFor(srv), []string{"verify", "__session=" + good + "; __client_uat=0"}, 1,
+			[]string{"reason       session-token-but-no-client-uat"}},
+		{"signed in again since", envFor(srv), []string{"verify", "__session=" + good + "; __client_uat=" + future}, 1,
+			[]string{"reason       session-token-iat-before-client-uat", "before __client_uat=" + future, "stale"}},
+		{"client_uat without session", envFor(srv), []string{"verify", "Cookie: __client_uat=123; theme=dark"}, 1,
+			[]string{"reason       client-uat-but-no-session-token", "no __session cookie"}},
+		{"cookie with a bad token", envFor(srv), []string{"verify", "__session=not-a-token; __client_uat=123"}, 1,
+			[]string{"reason       token-invalid", "the verification decided"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -267,5 +313,37 @@ func TestCleanToken(t *testing.T) {
 				t.Errorf("cleanToken(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
+	}
+}
+
+// tamper changes one claim of tok and keeps its signature.
+func tamper(t *testing.T, tok string) string {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(raw), `"user_1"`, `"user_2"`, 1)
+	if changed == string(raw) {
+		t.Fatal("tamper: no sub user_1")
+	}
+	parts[1] = base64.RawURLEncoding.EncodeToString([]byte(changed))
+	return strings.Join(parts, ".")
+}
+
+// TestHelp checks that asking for help, at any level, prints the usage on
+// standard output and exits 0, while a bad flag exits 2 with the error and
+// the usage on standard error.
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}, {"decode", "-h"}, {"verify", "-h"}, {"verify", "-help"}, {"decode", "--help"}} {
+		code, out, errOut := runCLI(t, time.Now(), nil, "", args...)
+		if code != 0 || out != usage || errOut != "" {
+			t.Errorf("%q: exit %d, stdout %d bytes (usage %d), stderr %q; want 0, the usage, nothing", args, code, len(out), len(usage), errOut)
+		}
+	}
+	code, out, errOut := runCLI(t, time.Now(), nil, "", "decode", "-x")
+	if code != exitUsage || out != "" || !strings.HasPrefix(errOut, "flag provided but not defined: -x\n") || !strings.HasSuffix(errOut, usage) {
+		t.Errorf("bad flag: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -16,26 +19,63 @@ const verifyTimeout = 15 * time.Second
 
 func (c *cli) verifyCmd(args []string) int {
 	fs := c.flagSet("verify")
-	azp := fs.String("azp", "", "comma-separated authorized parties (Options.AuthorizedParties), e.g. https://app.example.com")
-	if err := fs.Parse(args); err != nil {
+	azp := fs.String("azp", "", "")
+	jwksURL := fs.String("jwks-url", "", "")
+	pemFile := fs.String("pem", "", "")
+	if code, ok := c.parseFlags(fs, args); !ok {
+		return code
+	}
+	if *jwksURL != "" && *pemFile != "" {
+		fmt.Fprintln(c.stderr, "clerkauth verify: use -jwks-url or -pem, not both")
 		return exitUsage
 	}
-	tok, err := c.readToken(fs.Args())
+	tok, cookies, err := c.readToken(fs.Args())
 	if err != nil {
 		fmt.Fprintf(c.stderr, "clerkauth verify: %v\n", err)
 		return exitUsage
 	}
 
-	// The same configuration as clerkauth.New(clerkauth.Options{}), read
-	// through getenv so that it can be tested.
+	// The same configuration as clerkauth.New(clerkauth.Options{}), with
+	// every CLERK_* variable read through getenv (so that it can be
+	// tested). A -jwks-url or -pem flag names the instance instead, and
+	// then no CLERK_* variable is read: they may describe another one.
+	keys, pemName := "", "" // where the keys come from; the PEM key's name for hints
 	opts := clerkauth.Options{
-		SecretKey:      c.getenv("CLERK_SECRET_KEY"),
-		JWTKey:         c.getenv("CLERK_JWT_KEY"),
-		PublishableKey: c.getenv("CLERK_PUBLISHABLE_KEY"),
-		APIURL:         c.getenv("CLERK_API_URL"),
-		APIVersion:     c.getenv("CLERK_API_VERSION"),
+		Getenv:         func(string) string { return "" },
 		Logger:         slog.New(slog.DiscardHandler),
 		TokenCacheSize: -1,
+	}
+	switch {
+	case *pemFile != "":
+		b, err := os.ReadFile(*pemFile)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "clerkauth verify: -pem: %v\n", err)
+			return exitUsage
+		}
+		opts.JWTKey = string(b)
+		keys = "PEM public key from -pem " + *pemFile + " (no network; CLERK_* not read)"
+		pemName = "the key in " + *pemFile
+	case *jwksURL != "":
+		opts.JWKSURL = *jwksURL
+		keys = "JWKS from -jwks-url " + *jwksURL + " (CLERK_* not read)"
+	default:
+		opts.SecretKey = c.getenv("CLERK_SECRET_KEY")
+		opts.JWTKey = c.getenv("CLERK_JWT_KEY")
+		opts.PublishableKey = c.getenv("CLERK_PUBLISHABLE_KEY")
+		opts.APIURL = c.getenv("CLERK_API_URL")
+		opts.APIVersion = c.getenv("CLERK_API_VERSION")
+		opts.Getenv = c.getenv
+		switch {
+		case opts.JWTKey != "":
+			keys = "PEM public key from CLERK_JWT_KEY (no network)"
+			pemName = "CLERK_JWT_KEY"
+		case opts.SecretKey != "":
+			apiURL := strings.TrimRight(opts.APIURL, "/")
+			if apiURL == "" {
+				apiURL = clerkauth.DefaultAPIURL
+			}
+			keys = "JWKS from " + apiURL + "/v1/jwks with CLERK_SECRET_KEY (" + secretKind(opts.SecretKey) + ")"
+		}
 	}
 	for _, p := range strings.Split(*azp, ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -45,31 +85,49 @@ func (c *cli) verifyCmd(args []string) int {
 	mw, err := clerkauth.New(opts)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "clerkauth verify: %v\n", err)
+		if keys == "" {
+			fmt.Fprintln(c.stderr, "clerkauth verify: give -jwks-url URL or -pem FILE, or set CLERK_SECRET_KEY or CLERK_JWT_KEY")
+		}
 		return exitUsage
 	}
 	defer mw.Close()
 
 	w := c.stdout
-	c.writeConfig(w, opts)
+	c.writeConfig(w, opts, keys)
 	fmt.Fprintln(w)
 
 	ctx, cancel := context.WithTimeout(context.Background(), verifyTimeout)
 	defer cancel()
-	auth, err := mw.AuthenticateToken(ctx, tok)
+	var auth *clerkauth.Auth
+	if cookies != "" {
+		// A pasted Cookie header goes through the middleware's own cookie
+		// path, so that Clerk's __client_uat rules apply exactly.
+		r, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://localhost/", nil)
+		r.Header.Set("Cookie", cookies)
+		auth, err = mw.Authenticate(r)
+	} else {
+		auth, err = mw.AuthenticateToken(ctx, tok)
+	}
 	d, _ := decodeToken(tok) // for hints; nil when the token is not a JWT
 	if err != nil {
 		fmt.Fprintln(w, "signed-out")
 		line(w, "reason", clerkauth.ReasonOf(err))
 		line(w, "error", err.Error())
+		if cookies != "" {
+			line(w, "cookie rule", cookieRule(clerkauth.ReasonOf(err), d, cookies))
+		}
 		if auth.SessionStatus != "" {
 			line(w, "status", auth.SessionStatus)
 		}
-		if h := c.hint(clerkauth.ReasonOf(err), d, opts); h != "" {
+		if h := c.hint(clerkauth.ReasonOf(err), d, opts, pemName); h != "" {
 			line(w, "hint", h)
 		}
 		return exitFail
 	}
 	fmt.Fprintln(w, "signed-in")
+	if cookies != "" {
+		line(w, "cookie rule", cookieRule("", d, cookies))
+	}
 	line(w, "user", auth.UserID)
 	line(w, "session", auth.SessionID+" ("+auth.SessionStatus+")")
 	if auth.OrgID != "" {
@@ -95,24 +153,15 @@ func line(w io.Writer, label, value string) {
 
 // writeConfig says where keys come from and what is checked, without ever
 // printing a secret key (only its sk_test_/sk_live_ kind).
-func (c *cli) writeConfig(w io.Writer, opts clerkauth.Options) {
-	fmt.Fprintln(w, "Configuration (from the environment)")
-	apiURL := strings.TrimRight(opts.APIURL, "/")
-	if apiURL == "" {
-		apiURL = clerkauth.DefaultAPIURL
-	}
-	switch {
-	case opts.JWTKey != "":
-		line(w, "keys", "PEM public key from CLERK_JWT_KEY (no network)")
-	case opts.SecretKey != "":
-		line(w, "keys", "JWKS from "+apiURL+"/v1/jwks with CLERK_SECRET_KEY ("+secretKind(opts.SecretKey)+")")
-	}
+func (c *cli) writeConfig(w io.Writer, opts clerkauth.Options, keys string) {
+	fmt.Fprintln(w, "Configuration (flags and the environment)")
+	line(w, "keys", keys)
 	if opts.PublishableKey != "" {
 		if host, err := clerkauth.ParsePublishableKey(opts.PublishableKey); err == nil {
 			line(w, "issuer", "https://"+host+" (from CLERK_PUBLISHABLE_KEY, "+pkKind(opts.PublishableKey)+")")
 		}
 	} else {
-		line(w, "issuer", "not checked (CLERK_PUBLISHABLE_KEY unset)")
+		line(w, "issuer", "not checked (no CLERK_PUBLISHABLE_KEY)")
 	}
 	if len(opts.AuthorizedParties) > 0 {
 		line(w, "azp", strings.Join(opts.AuthorizedParties, ", "))
@@ -136,7 +185,10 @@ func pkKind(pk string) string {
 }
 
 // hint explains a reason in terms of what to do about it.
-func (c *cli) hint(reason string, d *decoded, opts clerkauth.Options) string {
+//
+// pemName names the PEM public key in use ("CLERK_JWT_KEY"), "" when the
+// keys come from a JWKS.
+func (c *cli) hint(reason string, d *decoded, opts clerkauth.Options, pemName string) string {
 	claim := func(name string) string {
 		if d == nil {
 			return ""
@@ -171,10 +223,12 @@ func (c *cli) hint(reason string, d *decoded, opts clerkauth.Options) string {
 		return fmt.Sprintf("no key of the configured instance has the token's kid %q: the token was issued by another "+
 			"Clerk instance (development vs production?) than the one CLERK_SECRET_KEY belongs to. Token issuer: %q.", kid, claim("iss"))
 	case clerkauth.ReasonTokenInvalidSignature:
-		if opts.JWTKey != "" {
-			return "CLERK_JWT_KEY is not the key of the instance that issued this token (token issuer: " + claim("iss") + ")."
+		if pemName != "" {
+			return "either " + pemName + " is not the key of the instance that issued this token " +
+				"(token issuer: " + claim("iss") + "), or the token was altered after it was signed."
 		}
-		return "the signature does not match the instance's key: the token was altered or forged."
+		return "the signature does not match the key with the token's kid: either the token was altered after it " +
+			"was signed (or forged), or it was signed by another key under the same kid (token issuer: " + claim("iss") + ")."
 	case clerkauth.ReasonTokenInvalidIssuer:
 		host, _ := clerkauth.ParsePublishableKey(opts.PublishableKey)
 		return fmt.Sprintf("the token's iss is %q but CLERK_PUBLISHABLE_KEY says %q: the publishable key belongs to another instance.",
@@ -205,4 +259,36 @@ func (c *cli) hint(reason string, d *decoded, opts clerkauth.Options) string {
 		return "a required claim (sub or exp) is missing or has the wrong type; run \"clerkauth decode\" to see the claims."
 	}
 	return ""
+}
+
+// cookieRule says which of Clerk's cookie rules decided, for a pasted
+// Cookie header. reason is "" when the request was signed in.
+func cookieRule(reason string, d *decoded, cookies string) string {
+	uat := ""
+	for part := range strings.SplitSeq(cookies, ";") {
+		if name, val, ok := strings.Cut(strings.TrimSpace(part), "="); ok &&
+			(name == "__client_uat" || strings.HasPrefix(name, "__client_uat_")) {
+			uat = strings.TrimSpace(val)
+			break
+		}
+	}
+	iat := "?"
+	if d != nil {
+		if n, ok := d.claims["iat"].(json.Number); ok {
+			iat = n.String()
+		}
+	}
+	switch reason {
+	case clerkauth.ReasonTokenButNoClientUAT:
+		return "__session is set but __client_uat is missing or 0: the browser signed out (Clerk's handshake would refresh it), so the request is signed out whatever the token says."
+	case clerkauth.ReasonClientUATButNoToken:
+		return "__client_uat=" + uat + " is set but there is no __session cookie: signed out until the frontend sets a fresh token."
+	case clerkauth.ReasonTokenAndUATMissing:
+		return "neither __session nor __client_uat is set."
+	case clerkauth.ReasonTokenIATBeforeClientUAT:
+		return "the token was issued (iat " + iat + ") before __client_uat=" + uat + ": the client signed in or out since, so this token is stale."
+	case "":
+		return "__session and __client_uat=" + uat + " are both set and the token's iat " + iat + " is not before __client_uat: the token counts."
+	}
+	return "__session and __client_uat=" + uat + " are both set, so the token was verified (it would also need iat >= __client_uat); the verification decided."
 }

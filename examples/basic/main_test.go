@@ -15,3 +15,4 @@ func TestJWTKeyOnly(t *testing.T)      { example.JWTKeyOnly(t) }
 func TestKeysUnavailable(t *testing.T) { example.KeysUnavailable(t) }
 func TestRun(t *testing.T)             { example.Run(t) }
 func TestRunBadFlag(t *testing.T)      { example.RunBadFlag(t) }
+func TestRunHelp(t *testing.T)         { example.RunHelp(t) }

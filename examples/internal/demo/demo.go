@@ -136,6 +136,18 @@ func (c *Config) PrintCurl(w io.Writer, baseURL string) {
 				rt.Path, UserID, rt.Token, tok, baseURL, rt.Path)
 		}
 	}
+	fmt.Fprintf(w, "%s\n%s\n", VerifyComment, c.VerifyCommand(user))
+}
+
+// VerifyComment is the line PrintCurl prints above [Config.VerifyCommand].
+const VerifyComment = "# Why a token is (not) accepted: the clerkauth CLI, from the repository root"
+
+// VerifyCommand returns the command line that verifies tok with the
+// clerkauth CLI against the embedded instance's public JWKS, with the
+// same authorized party as the example server.
+func (c *Config) VerifyCommand(tok string) string {
+	return "go run ./cmd/clerkauth verify -jwks-url " + c.Embedded.URL + "/.well-known/jwks.json" +
+		" -azp " + strings.Join(c.Options.AuthorizedParties, ",") + " " + tok
 }
 
 // BaseURL returns the URL to reach a server listening on addr, as

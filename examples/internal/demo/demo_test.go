@@ -1,6 +1,8 @@
 package demo
 
 import (
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -51,5 +53,39 @@ func TestConfigure(t *testing.T) {
 		if strings.Contains(out.String(), c.Embedded.SecretKey()) {
 			t.Error("PrintCurl printed the secret key")
 		}
+		if !strings.Contains(out.String(), VerifyComment+"\ngo run ./cmd/clerkauth verify -jwks-url "+c.Embedded.URL+"/.well-known/jwks.json -azp ") {
+			t.Errorf("PrintCurl prints no verify command:\n%s", out.String())
+		}
 	})
+}
+
+// TestVerifyCommand runs the CLI line the examples print, from the
+// repository root, and checks that it verifies the printed token.
+func TestVerifyCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs cmd/clerkauth")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	c := Configure(func(string) string { return "" })
+	defer c.Close()
+	var out strings.Builder
+	c.PrintCurl(&out, "http://localhost:8080")
+	_, after, ok := strings.Cut(out.String(), VerifyComment+"\n")
+	if !ok {
+		t.Fatalf("no verify command in:\n%s", out.String())
+	}
+	args := strings.Fields(strings.TrimSpace(after))
+	if len(args) < 3 || args[0] != "go" || args[1] != "run" {
+		t.Fatalf("verify command %q", args)
+	}
+	cmd := exec.Command(goBin, args[1:]...)
+	cmd.Dir = filepath.Join("..", "..", "..")
+	// Whatever CLERK_* the developer exported: -jwks-url reads none.
+	got, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(got), "signed-in") || !strings.Contains(string(got), "user         "+UserID) {
+		t.Fatalf("%s: %v\n%s", strings.Join(args[:5], " "), err, got)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -22,8 +23,18 @@ func Serve(ctx context.Context, name string, args []string, getenv func(string) 
 	newHandler func(*clerkauth.Middleware, *slog.Logger) http.Handler) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", Addr(getenv), "listen address (default $ADDR, else :8080)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: %s [-addr address]\n\n"+
+			"Serves the clerkauth example API. With CLERK_SECRET_KEY or CLERK_JWT_KEY set it\n"+
+			"authenticates your Clerk instance's users; without, an embedded demo instance's,\n"+
+			"and prints ready-to-paste curl commands.\n\n", name)
+		fs.PrintDefaults()
+	}
+	addr := fs.String("addr", Addr(getenv), "listen `address`; $ADDR when set")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // -h asked for the usage, which is printed: not a failure
+		}
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))

@@ -90,7 +90,7 @@ func (ex Example) Routes(t *testing.T) {
 	user := srv.SessionToken("user_1")
 	admin := srv.SessionToken("user_1", clerktest.WithOrg("org_1", "acme", "admin", "org:admin:access"))
 	member := srv.SessionToken("user_1", clerktest.WithOrg("org_1", "acme", "member", "org:reports:read"))
-	expired := srv.SessionToken("user_1", clerktest.WithLifetime(-time.Minute))
+	expired := srv.SessionToken("user_1", clerktest.WithExpired())
 	otherSite := srv.SessionToken("user_1", clerktest.WithAzp("https://evil.example"))
 	stranger := srv.SessionToken("user_404")
 	const unauthorized = `{"error":"Not authenticated"}`
@@ -274,6 +274,25 @@ func (ex Example) RunBadFlag(t *testing.T) {
 	var out, errOut syncBuffer
 	if err := ex.Main(context.Background(), []string{"-nope"}, func(string) string { return "" }, &out, &errOut); err == nil {
 		t.Fatal("run -nope: nil error")
+	}
+}
+
+// RunHelp checks that -h prints a clean usage (one default, no "flag:
+// help requested") and is not an error, so that the program exits 0.
+func (ex Example) RunHelp(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"-help"}, {"--help"}} {
+		var out, errOut syncBuffer
+		if err := ex.Main(context.Background(), args, func(string) string { return "" }, &out, &errOut); err != nil {
+			t.Fatalf("run %q: %v, want nil (exit 0)", args, err)
+		}
+		help := errOut.String()
+		if !strings.HasPrefix(help, "usage: ") || !strings.Contains(help, "-addr address") ||
+			strings.Count(help, "default") != 1 || !strings.Contains(help, `(default ":8080")`) || strings.Contains(help, "flag:") {
+			t.Errorf("run %q: usage\n%s", args, help)
+		}
+		if out.String() != "" {
+			t.Errorf("run %q wrote to stdout: %q", args, out.String())
+		}
 	}
 }
 

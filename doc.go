@@ -1,0 +1,74 @@
+// Package clerkauth authenticates requests to a net/http server made by
+// users (and machines) signed in with Clerk (https://clerk.com): the Go
+// counterpart of getAuth(req) in Clerk's JavaScript SDKs.
+//
+// A [Middleware] finds the token of a request (the Authorization: Bearer
+// header, else Clerk's __session cookie under its __client_uat rules),
+// verifies it against the instance's keys (a JWKS downloaded once and
+// cached, or a PEM key with no network at all) and puts an [Auth] in the
+// request context, where handlers read it with [GetAuth]:
+//
+//	mw, err := clerkauth.New(clerkauth.Options{}) // CLERK_SECRET_KEY, CLERK_PUBLISHABLE_KEY, ...
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	defer mw.Close()
+//	mux := http.NewServeMux()
+//	mux.Handle("GET /api/me", mw.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+//		fmt.Fprintf(w, "hello %s\n", clerkauth.GetAuth(r).UserID)
+//	})))
+//	log.Fatal(http.ListenAndServe(":8080", mux))
+//
+// [Options] is one plain struct; its zero value reads the standard CLERK_*
+// environment variables. [Middleware.Handler] authenticates and never
+// rejects (the handler decides); [Middleware.RequireAuth] rejects signed-out
+// requests. Both have the func(http.Handler) http.Handler shape of chi's
+// r.Use and similar chains. [Middleware.Authenticate] is the check without
+// HTTP plumbing.
+//
+// # Authorization: Has
+//
+// [Auth.Has] answers what Clerk's has() answers, from the token alone: an
+// organization role or permission, a billing plan or feature, a recent
+// reverification, a machine token's scope ([Check]).
+//
+// # Tokens for other services, and the Backend API
+//
+// [Auth.GetToken] returns the request's own token, or mints one of a JWT
+// template (for example "supabase") through the Backend API, cached per
+// session. [Middleware.Client] (or [NewClient]) calls the Backend API, for
+// example [Client.GetUser], with retries and Clerk's error shapes
+// ([APIError]).
+//
+// # Machine tokens
+//
+// With Options.AcceptsToken the middleware also accepts API keys, M2M
+// tokens and OAuth access tokens, verified by the Backend API and cached
+// briefly; [Auth.Machine] describes them. [Middleware.Accept] narrows a
+// route to some token types.
+//
+// # 401 versus 503
+//
+// A request that is not signed in gets 401 {"error":"Not authenticated"};
+// when the keys cannot be obtained at all (Clerk unreachable, a refused
+// secret key) it gets 503 with Retry-After, because that is the server's
+// fault, not the client's ([ErrKeysUnavailable], [WriteUnauthorized]).
+// Every rejection carries Clerk's reason string ([ReasonOf],
+// X-Clerk-Auth-Reason), and Options.ErrorHandler can replace the response.
+//
+// # Testing: clerktest
+//
+// Package [github.com/clerkauth/clerkauth/clerktest] runs a local stand-in
+// for a Clerk instance: a real HTTP server with its own RSA key, which
+// mints real session tokens and answers the Backend API calls. Nothing is
+// mocked, and the options its Server.Options returns read no CLERK_*
+// variable, so a developer's exported keys never reach a test.
+//
+// # The command line: clerkauth
+//
+// cmd/clerkauth tells why a token is (not) accepted: "clerkauth decode
+// TOKEN" shows what it says, "clerkauth verify TOKEN" runs it through this
+// middleware with the same configuration (or -jwks-url, -pem) and explains
+// the reason in plain words. Install it with
+// go install github.com/clerkauth/clerkauth/cmd/clerkauth@latest.
+package clerkauth
