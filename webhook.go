@@ -202,7 +202,9 @@ func verifyWebhook(r *http.Request, key []byte, now time.Time) (*WebhookEvent, e
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(id))
 	mac.Write([]byte{'.'})
-	mac.Write([]byte(tsHeader))
+	// The number, not the header's text ("+0017..." signs as "17..."), as
+	// the npm package signs it.
+	mac.Write(strconv.AppendInt(make([]byte, 0, 20), ts, 10))
 	mac.Write([]byte{'.'})
 	mac.Write(body)
 	var sum [sha256.Size]byte

@@ -113,6 +113,7 @@ func TestVerifyWebhook(t *testing.T) {
 		{name: "missing svix-signature", id: id, ts: ts, body: body, wantErr: ErrWebhookUnverified, wantMsg: "headers: svix-signature"},
 		{name: "non-numeric timestamp", id: id, ts: "yesterday", sig: sig, body: body, wantErr: ErrWebhookUnverified, wantMsg: "not Unix seconds"},
 		{name: "timestamp with a suffix", id: id, ts: ts + "x", sig: sig, body: body, wantErr: ErrWebhookUnverified, wantMsg: "not Unix seconds"},
+		{name: "timestamp with a plus and zeros, signed as the number", id: id, ts: "+00" + ts, sig: sig, body: body},
 		{name: "timestamp in milliseconds", id: id, ts: ts + "000", sig: sig, body: body, wantErr: ErrWebhookUnverified, wantMsg: "too new"},
 		{name: "timestamp overflows", id: id, ts: "99999999999999999999", sig: sig, body: body, wantErr: ErrWebhookUnverified},
 		{name: "5 minutes old", body: body, wantErr: nil},
@@ -384,4 +385,62 @@ func BenchmarkVerifyWebhook(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzVerifyWebhook: whatever the three headers and the body, verification
+// never panics, accepts only a body whose signature entries include the
+// real HMAC of the trimmed id and timestamp and the exact body, and never
+// puts the secret in an error.
+func FuzzVerifyWebhook(f *testing.F) {
+	ts := strconv.Itoa(vectorTS)
+	event := `{"type":"user.created","data":{"id":"user_1"},"object":"event","timestamp":1614265330000}`
+	f.Add(vectorID, ts, vectorSig, vectorBody)
+	f.Add(vectorID, ts, testWebhookSign(f, vectorSecret, vectorID, ts, event), event)
+	f.Add(" "+vectorID, ts+" ", "v2,x "+vectorSig+",y", vectorBody)
+	f.Add(vectorID, ts, "v1,"+strings.Repeat("A", 43)+"=", vectorBody)
+	f.Add("", "", "", "")
+	f.Add(vectorID, "-1", vectorSig, "null")
+	f.Add(vectorID, "+1614265330", vectorSig, vectorBody)
+	key, err := webhookKey(vectorSecret)
+	if err != nil {
+		f.Fatal(err)
+	}
+	now := time.Unix(vectorTS, 0)
+	f.Fuzz(func(t *testing.T, id, ts, sig, body string) {
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		r.Header["Svix-Id"] = []string{id}
+		r.Header["Svix-Timestamp"] = []string{ts}
+		r.Header["Svix-Signature"] = []string{sig}
+		ev, err := verifyWebhook(r, key, now)
+		if err != nil {
+			if ev != nil {
+				t.Fatal("an event with an error")
+			}
+			if !errors.Is(err, ErrWebhookUnverified) && !errors.Is(err, ErrWebhookPayload) {
+				t.Fatalf("error of no kind: %v", err)
+			}
+			if strings.Contains(err.Error(), strings.TrimPrefix(vectorSecret, "whsec_")) {
+				t.Fatalf("error %q contains the secret", err)
+			}
+			return
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(ts), 10, 64)
+		if err != nil {
+			t.Fatalf("accepted timestamp %q", ts)
+		}
+		want := testWebhookSign(t, vectorSecret, strings.TrimSpace(id), strconv.FormatInt(n, 10), body)
+		found := false
+		for _, e := range strings.Split(strings.TrimSpace(sig), " ") {
+			found = found || e == want || strings.HasPrefix(e, want+",")
+		}
+		if !found {
+			t.Fatalf("accepted id %q ts %q sig %q body %q; the signature is %s", id, ts, sig, body, want)
+		}
+		if ev.ID != strings.TrimSpace(id) {
+			t.Fatalf("event id %q from header %q", ev.ID, id)
+		}
+		if b, _ := io.ReadAll(r.Body); string(b) != body {
+			t.Fatalf("body not restored")
+		}
+	})
 }
