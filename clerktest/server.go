@@ -69,6 +69,7 @@ type Server struct {
 	host           string
 	secretKey      string
 	publishableKey string
+	webhookSecret  string // whsec_..., see webhook.go
 
 	mu         sync.Mutex // guards the fields below
 	keys       []*signingKey
@@ -119,6 +120,7 @@ func NewServer(opts ...ServerOption) *Server {
 		templates: make(map[string]map[string]any),
 		requests:  make(map[string]int),
 	}
+	s.webhookSecret = newWebhookSecret()
 	s.ts = httptest.NewServer(s.routes())
 	s.URL = s.ts.URL
 	s.host = strings.TrimPrefix(s.URL, "http://")

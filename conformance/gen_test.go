@@ -65,8 +65,6 @@ func (g *gen) add(c tcase) {
 	g.cases = append(g.cases, c)
 }
 
-func ptr(s string) *string { return &s }
-
 // byHeaderAndCookie adds tok as a bearer token and as a cookie (with a
 // __client_uat older than every token here), with and without authorized
 // parties.

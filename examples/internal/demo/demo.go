@@ -48,6 +48,9 @@ type Config struct {
 	Options clerkauth.Options
 	// Embedded is the embedded instance, nil for a real one.
 	Embedded *clerktest.Server
+	// WebhookSecret verifies the webhooks of WebhookPath:
+	// $CLERK_WEBHOOK_SIGNING_SECRET, or the embedded instance's.
+	WebhookSecret string
 }
 
 // Close stops the embedded instance, if any.
@@ -57,8 +60,9 @@ func (c *Config) Close() {
 	}
 }
 
-// Configure reads CLERK_SECRET_KEY, CLERK_JWT_KEY, CLERK_PUBLISHABLE_KEY
-// and CLERK_AUTHORIZED_PARTIES (comma-separated origins) through getenv.
+// Configure reads CLERK_SECRET_KEY, CLERK_JWT_KEY, CLERK_PUBLISHABLE_KEY,
+// CLERK_AUTHORIZED_PARTIES (comma-separated origins) and
+// CLERK_WEBHOOK_SIGNING_SECRET through getenv.
 // With neither key set it starts the embedded instance instead, with the
 // demo user, the "supabase" template, and the authorized party of its
 // tokens. Call Close when done.
@@ -74,7 +78,7 @@ func Configure(getenv func(string) string) *Config {
 				opts.AuthorizedParties = append(opts.AuthorizedParties, p)
 			}
 		}
-		return &Config{Options: opts}
+		return &Config{Options: opts, WebhookSecret: getenv("CLERK_WEBHOOK_SIGNING_SECRET")}
 	}
 	srv := clerktest.NewServer()
 	srv.AddUser(clerktest.User{
@@ -87,7 +91,7 @@ func Configure(getenv func(string) string) *Config {
 	srv.AddTemplate(SupabaseTemplate, map[string]any{"role": "authenticated", "aud": "authenticated"})
 	opts := srv.Options()
 	opts.AuthorizedParties = []string{clerktest.DefaultAuthorizedParty}
-	return &Config{Options: opts, Embedded: srv}
+	return &Config{Options: opts, Embedded: srv, WebhookSecret: srv.WebhookSecret()}
 }
 
 // Route is one line of the printed instructions.

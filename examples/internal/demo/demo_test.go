@@ -1,6 +1,9 @@
 package demo
 
 import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -87,5 +90,43 @@ func TestVerifyCommand(t *testing.T) {
 	got, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(got), "signed-in") || !strings.Contains(string(got), "user         "+UserID) {
 		t.Fatalf("%s: %v\n%s", strings.Join(args[:5], " "), err, got)
+	}
+}
+
+func TestConfigureWebhookSecret(t *testing.T) {
+	realCfg := Configure(func(k string) string {
+		return map[string]string{"CLERK_SECRET_KEY": "sk_test_x", "CLERK_WEBHOOK_SIGNING_SECRET": "whsec_c2VjcmV0"}[k]
+	})
+	defer realCfg.Close()
+	embedded := Configure(func(string) string { return "" })
+	defer embedded.Close()
+	if realCfg.WebhookSecret != "whsec_c2VjcmV0" || embedded.WebhookSecret != embedded.Embedded.WebhookSecret() {
+		t.Errorf("webhook secrets %q, %q", realCfg.WebhookSecret, embedded.WebhookSecret)
+	}
+}
+
+// Without a usable secret the route refuses every delivery and says why;
+// the secret itself is never logged.
+func TestWebhooksNotConfigured(t *testing.T) {
+	tests := []struct {
+		secret   string
+		wantCode int
+	}{
+		{"", http.StatusNotImplemented},
+		{"whsec_not*base64", http.StatusInternalServerError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.secret, func(t *testing.T) {
+			var logs strings.Builder
+			h := Webhooks(tt.secret, slog.New(slog.NewTextHandler(&logs, nil)))
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, WebhookPath, strings.NewReader("{}")))
+			if w.Code != tt.wantCode {
+				t.Errorf("%d %s, want %d", w.Code, w.Body, tt.wantCode)
+			}
+			if tt.secret != "" && strings.Contains(logs.String(), "not*base64") {
+				t.Errorf("logs contain the secret: %s", logs.String())
+			}
+		})
 	}
 }

@@ -16,7 +16,8 @@ import (
 
 // Serve is the life of every example program: flags (-addr, default $ADDR
 // else :8080), configuration (Configure), a clerkauth Middleware, an HTTP
-// server on the handler newHandler builds, the curl instructions on stdout
+// server on the handler newHandler builds (with POST /webhooks/clerk in
+// front, see WithWebhooks), the curl instructions on stdout
 // and slog logs on stderr; it serves until ctx is done (SIGINT/SIGTERM in
 // main) and then shuts down gracefully.
 func Serve(ctx context.Context, name string, args []string, getenv func(string) string, stdout, stderr io.Writer,
@@ -54,7 +55,7 @@ func Serve(ctx context.Context, name string, args []string, getenv func(string) 
 		return err
 	}
 	srv := &http.Server{
-		Handler:           newHandler(mw, logger),
+		Handler:           WithWebhooks(newHandler(mw, logger), cfg.WebhookSecret, logger),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/clerkauth/clerkauth"
 	"github.com/clerkauth/clerkauth/clerktest"
+	"github.com/clerkauth/clerkauth/examples/internal/demo"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -33,7 +34,7 @@ type Example struct {
 // clerkauth falls back to for empty options.
 func IsolateEnv(t *testing.T) {
 	t.Helper()
-	for _, name := range []string{"CLERK_SECRET_KEY", "CLERK_JWT_KEY", "CLERK_PUBLISHABLE_KEY", "CLERK_API_URL"} {
+	for _, name := range []string{"CLERK_SECRET_KEY", "CLERK_JWT_KEY", "CLERK_PUBLISHABLE_KEY", "CLERK_API_URL", "CLERK_WEBHOOK_SIGNING_SECRET"} {
 		t.Setenv(name, "")
 	}
 }
@@ -154,6 +155,79 @@ func (ex Example) Routes(t *testing.T) {
 				tt.check(t, body)
 			}
 		})
+	}
+	t.Run("webhooks", func(t *testing.T) { ex.webhooks(t, srv, mw, user) })
+}
+
+// webhooks checks POST /webhooks/clerk as Serve mounts it in front of the
+// example's routes: deliveries signed by the instance are verified and
+// logged, the rest refused.
+func (ex Example) webhooks(t *testing.T, srv *clerktest.Server, mw *clerkauth.Middleware, user string) {
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	ts := httptest.NewServer(demo.WithWebhooks(ex.NewHandler(mw, logger), srv.WebhookSecret(), logger))
+	t.Cleanup(ts.Close)
+	url := ts.URL + demo.WebhookPath
+	other := clerktest.New(t)
+
+	signed := func(body string) *http.Request {
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+		req.Header = srv.WebhookHeaders("", time.Now(), []byte(body))
+		return req
+	}
+	tests := []struct {
+		name     string
+		req      *http.Request
+		wantCode int
+		wantLog  string
+	}{
+		{"user.created", srv.WebhookRequest(url, "user.created", clerktest.User{ID: "user_1", Email: "ada@example.com"}), 204,
+			"msg=webhook type=user.created id=msg_"},
+		{"session.created", srv.WebhookRequest(url, "session.created", map[string]string{"id": "sess_1", "user_id": "user_7"}), 204,
+			"type=session.created"},
+		{"unsigned", func() *http.Request {
+			r := srv.WebhookRequest(url, "user.deleted", map[string]any{"id": "user_1", "deleted": true})
+			r.Header.Del("svix-signature")
+			return r
+		}(), 401, ""},
+		{"tampered", func() *http.Request {
+			r := srv.WebhookRequest(url, "user.created", clerktest.User{ID: "user_1"})
+			b, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(strings.NewReader(strings.Replace(string(b), "user_1", "user_2", 1)))
+			return r
+		}(), 401, ""},
+		{"another instance's signature", other.WebhookRequest(url, "user.created", clerktest.User{ID: "user_1"}), 401, ""},
+		{"signed, not JSON", signed("not json"), 400, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := http.DefaultClient.Do(tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantCode {
+				t.Errorf("POST %s: %d, want %d", demo.WebhookPath, resp.StatusCode, tt.wantCode)
+			}
+			if !strings.Contains(logs.String(), tt.wantLog) {
+				t.Errorf("logs lack %q:\n%s", tt.wantLog, logs.String())
+			}
+		})
+	}
+	for _, want := range []string{"type=user.created id=msg_", "user=user_1\n", "type=session.created", "user=user_7\n"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("logs lack %q:\n%s", want, logs.String())
+		}
+	}
+	if n := strings.Count(logs.String(), "msg=webhook "); n != 2 {
+		t.Errorf("%d events logged, want 2:\n%s", n, logs.String())
+	}
+	if strings.Contains(logs.String(), strings.TrimPrefix(srv.WebhookSecret(), "whsec_")) {
+		t.Error("logs contain the webhook secret")
+	}
+	// The example's own routes are still served behind the webhook route.
+	if code, body := Get(t, ts.URL+"/api/protected", user); code != 200 {
+		t.Errorf("GET /api/protected behind WithWebhooks: %d %s", code, body)
 	}
 }
 
