@@ -48,10 +48,10 @@ func nodeWebhooks(t *testing.T, reqs any, answers any) {
 func requireNode(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node not installed: run conformance/svix/run.sh (installs node, npm ci, runs this test)")
+		t.Skip("node not installed: run conformance/run.sh (installs node, npm ci, runs this test)")
 	}
 	if _, err := os.Stat(filepath.Join(svixDir, "node_modules", "@clerk", "backend")); err != nil {
-		t.Skip("conformance/svix/node_modules missing: run conformance/svix/run.sh (or npm ci in conformance/svix)")
+		t.Skip("conformance/svix/node_modules missing: run conformance/run.sh (or npm ci in conformance/svix)")
 	}
 }
 
