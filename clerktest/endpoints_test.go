@@ -22,11 +22,11 @@ import (
 // authView is what a handler sees of an Auth, for comparing two tokens.
 type authView struct {
 	UserID, SessionID, SessionStatus, OrgID, OrgRole, OrgSlug string
-	OrgPermissions, Plans, Features                          []string
-	FactorVerificationAge                                    []int
-	Actor                                                    *clerkauth.Actor
-	Issuer, AuthorizedParty                                  string
-	Custom                                                   map[string]any
+	OrgPermissions, Plans, Features                           []string
+	FactorVerificationAge                                     []int
+	Actor                                                     *clerkauth.Actor
+	Issuer, AuthorizedParty                                   string
+	Custom                                                    map[string]any
 }
 
 func viewOf(t *testing.T, a *clerkauth.Auth) authView {
