@@ -29,6 +29,7 @@
 package clerktest
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -38,12 +39,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/clerkauth/clerkauth"
 )
@@ -70,11 +73,12 @@ type Server struct {
 	secretKey      string
 	publishableKey string
 	webhookSecret  string // whsec_..., see webhook.go
+	devBrowser     string // the __clerk_db_jwt value of SessionCookies
 
 	mu         sync.Mutex // guards the fields below
 	keys       []*signingKey
 	users      map[string]User
-	sessions   map[string]string // session id -> user id, for token endpoints
+	sessions   map[string]session // session id -> its last minted token, for token endpoints
 	templates  map[string]map[string]any
 	jwksStatus int
 	requests   map[string]int // path -> count
@@ -116,7 +120,7 @@ func NewServer(opts ...ServerOption) *Server {
 		secretKey: "sk_test_" + rand.Text() + rand.Text(),
 		keys:      []*signingKey{{kid: newKid(), priv: key}},
 		users:     make(map[string]User),
-		sessions:  make(map[string]string),
+		sessions:  make(map[string]session),
 		templates: make(map[string]map[string]any),
 		requests:  make(map[string]int),
 	}
@@ -125,6 +129,7 @@ func NewServer(opts ...ServerOption) *Server {
 	s.URL = s.ts.URL
 	s.host = strings.TrimPrefix(s.URL, "http://")
 	s.publishableKey = "pk_test_" + base64.StdEncoding.EncodeToString([]byte(s.host+"$"))
+	s.devBrowser = "dvb_" + rand.Text()
 	return s
 }
 
@@ -235,13 +240,58 @@ func (s *Server) AddUser(u User) {
 	s.users[u.ID] = u
 }
 
-// AddTemplate sets the custom claims of the JWT template name, minted by
-// POST /v1/sessions/{sid}/tokens/{name}. A template that was never added
-// mints tokens with the default claims only.
+// AddTemplate sets the claims of the JWT template name, minted by
+// POST /v1/sessions/{sid}/tokens/{name}, as Clerk mints them: the default
+// claims (azp, exp, iat, iss, jti, nbf, sub; nbf = iat - 5s, Clerk's default
+// allowed clock skew; exp = iat + 60s or expires_in_seconds), then the
+// template's claims, in a token whose header cat is [CategoryTemplate].
+//
+// String values may hold Clerk's shortcodes, at any depth, resolved from
+// the user registered with [Server.AddUser] and the session's active
+// organization: "{{user.id}}", "{{user.first_name}}", "{{user.last_name}}",
+// "{{user.full_name}}", "{{user.username}}", "{{user.image_url}}",
+// "{{user.has_image}}", "{{user.primary_email_address}}",
+// "{{user.primary_phone_address}}", "{{user.email_verified}}",
+// "{{user.phone_number_verified}}", "{{user.two_factor_enabled}}",
+// "{{user.external_id}}", "{{user.created_at}}", "{{user.updated_at}}"
+// (Unix seconds), "{{user.public_metadata}}" and
+// "{{user.unsafe_metadata}}" (with dotted paths inside, such as
+// "{{user.public_metadata.plan}}"), "{{org.id}}", "{{org.slug}}" and
+// "{{org.role}}". A value that is exactly one shortcode keeps the type of
+// what it names (an object, a bool, null); shortcodes inside a longer
+// string are interpolated as text ("null" for a missing value). Unknown
+// shortcodes, and fields the user does not have, are null, as in Clerk.
+// "{{a || b || 'text'}}" yields the first operand that is neither null nor
+// false, else the last; literals are 'single-quoted' strings, numbers,
+// true and false.
+//
+// Clerk refuses templates that set a default claim: AddTemplate panics
+// when claims has any of azp, exp, iat, iss, jti, nbf or sub. A template
+// that was never added mints tokens with the default claims only.
 func (s *Server) AddTemplate(name string, claims map[string]any) {
+	for _, k := range reservedTemplateClaims {
+		if _, ok := claims[k]; ok {
+			panic(fmt.Sprintf("clerktest: AddTemplate %q: claim %q is reserved: Clerk refuses templates that set azp, exp, iat, iss, jti, nbf or sub", name, k))
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.templates[name] = claims
+	s.templates[name] = maps.Clone(claims)
+}
+
+// session is what the server remembers of a session: its user and the
+// last session token minted for it.
+type session struct {
+	userID string
+	token  string
+}
+
+// rememberSession records tok as the latest session token of sid, which
+// POST /v1/sessions/{sid}/tokens answers afresh.
+func (s *Server) rememberSession(sid, userID, tok string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sessions[sid] = session{userID: userID, token: tok}
 }
 
 func generateKey() *rsa.PrivateKey {
@@ -359,31 +409,97 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			"The request body is not valid JSON.")
 		return
 	}
-	if body.ExpiresInSeconds != nil && *body.ExpiresInSeconds <= 0 {
-		writeError(w, http.StatusUnprocessableEntity, "form_param_value_invalid", "is invalid",
-			"expires_in_seconds must be a positive integer.")
+	// Clerk's Backend API accepts 30 to 315360000 seconds (its OpenAPI spec).
+	if e := body.ExpiresInSeconds; e != nil && (*e < minExpiresIn || *e > maxExpiresIn) {
+		writeErrorMeta(w, http.StatusUnprocessableEntity, "form_param_value_invalid", "is invalid",
+			"expires_in_seconds is invalid", map[string]any{"param_name": "expires_in_seconds"})
 		return
 	}
 	s.mu.Lock()
-	userID, ok := s.sessions[sid]
+	sess, ok := s.sessions[sid]
 	custom := s.templates[template]
+	user, known := s.users[sess.userID]
 	s.mu.Unlock()
 	if !ok {
-		writeError(w, http.StatusNotFound, "resource_not_found", "not found", "Session not found")
+		// Clerk's answer for a session id it does not know.
+		writeError(w, http.StatusNotFound, "resource_not_found", "not found", "Resource not found")
 		return
 	}
 	var tok string
 	if template == "" {
-		opts := []TokenOption{WithSessionID(sid)}
-		if body.ExpiresInSeconds != nil {
-			opts = append(opts, WithLifetime(secondsDuration(*body.ExpiresInSeconds)))
-		}
-		tok = s.SessionToken(userID, opts...)
+		tok = s.refreshSessionToken(sess.token, body.ExpiresInSeconds)
 	} else {
-		tok = s.templateToken(userID, custom, body.ExpiresInSeconds)
+		var u *User
+		if known {
+			u = &user
+		}
+		tok = s.templateToken(sess, u, custom, body.ExpiresInSeconds)
 	}
 	b, _ := json.Marshal(map[string]string{"object": "token", "jwt": tok})
 	writeJSON(w, http.StatusOK, b)
+}
+
+// Bounds of expires_in_seconds in Clerk's Backend API.
+const (
+	minExpiresIn = 30
+	maxExpiresIn = 315360000
+)
+
+// refreshSessionToken answers POST /v1/sessions/{sid}/tokens as Clerk
+// does: the session's own token, with every claim the last minted token
+// of the session had (org, plans, features, actor, status, fva, custom
+// claims), re-issued now: fresh iat and jti, nbf as far before iat as it
+// was, and exp = iat + expiresIn, or the old token's lifetime when that
+// was positive, else [DefaultTokenLifetime].
+func (s *Server) refreshSessionToken(old string, expiresIn *int64) string {
+	claims := tokenClaims(old)
+	iat := time.Now().Unix()
+	oldIat, hasIat := claims["iat"].(json.Number)
+	lifetime := int64(DefaultTokenLifetime / time.Second)
+	if exp, ok := claims["exp"].(json.Number); ok && hasIat {
+		if d := numberDiff(exp, oldIat); d > 0 {
+			lifetime = d
+		}
+	}
+	if expiresIn != nil {
+		lifetime = *expiresIn
+	}
+	if nbf, ok := claims["nbf"].(json.Number); ok && hasIat {
+		claims["nbf"] = iat - numberDiff(oldIat, nbf)
+	}
+	claims["iat"] = iat
+	claims["exp"] = iat + lifetime
+	claims["jti"] = strings.ToLower(rand.Text()[:20])
+	return s.Sign(s.header(CategorySession), claims)
+}
+
+// tokenClaims decodes the claims of a token the server minted, numbers
+// kept exact.
+func tokenClaims(tok string) map[string]any {
+	claims := map[string]any{}
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return claims
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return claims
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	_ = dec.Decode(&claims)
+	return claims
+}
+
+// numberDiff returns a - b for two JSON integers (0 when either is not
+// one).
+func numberDiff(a, b json.Number) int64 {
+	x, err1 := a.Int64()
+	y, err2 := b.Int64()
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return x - y
 }
 
 func writeJSON(w http.ResponseWriter, code int, body []byte) {
@@ -395,13 +511,18 @@ func writeJSON(w http.ResponseWriter, code int, body []byte) {
 // writeError writes Clerk's Backend API error shape, with the trace id in
 // the body and the Clerk-Trace-Id header.
 func writeError(w http.ResponseWriter, code int, errCode, msg, long string) {
+	writeErrorMeta(w, code, errCode, msg, long, map[string]any{})
+}
+
+// writeErrorMeta is writeError with the error's meta object.
+func writeErrorMeta(w http.ResponseWriter, code int, errCode, msg, long string, meta map[string]any) {
 	trace := strings.ToLower(rand.Text())
 	b, _ := json.Marshal(map[string]any{
 		"errors": []map[string]any{{
 			"code":         errCode,
 			"message":      msg,
 			"long_message": long,
-			"meta":         map[string]any{},
+			"meta":         meta,
 		}},
 		"clerk_trace_id": trace,
 	})

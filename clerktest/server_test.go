@@ -470,6 +470,8 @@ func TestBackendAPIErrors(t *testing.T) {
 		{"unknown session", "POST", "/v1/sessions/sess_2/tokens/supabase", srv.SecretKey(), "", 404, "resource_not_found"},
 		{"bad body", "POST", "/v1/sessions/sess_1/tokens/supabase", srv.SecretKey(), "{", 422, "form_param_format_invalid"},
 		{"bad expiry", "POST", "/v1/sessions/sess_1/tokens/supabase", srv.SecretKey(), `{"expires_in_seconds":0}`, 422, "form_param_value_invalid"},
+		{"expiry under Clerk's 30s", "POST", "/v1/sessions/sess_1/tokens", srv.SecretKey(), `{"expires_in_seconds":29}`, 422, "form_param_value_invalid"},
+		{"unknown session, no template", "POST", "/v1/sessions/sess_2/tokens", srv.SecretKey(), "", 404, "resource_not_found"},
 		{"unknown path", "GET", "/v1/nothing", srv.SecretKey(), "", 404, "resource_not_found"},
 		{"wrong method", "DELETE", "/v1/jwks", srv.SecretKey(), "", 404, "resource_not_found"},
 	}
@@ -573,7 +575,10 @@ func TestTemplateTokens(t *testing.T) {
 	srv := clerktest.New(t)
 	srv.AddTemplate("supabase", map[string]any{"role": "authenticated", "aud": "supabase"})
 	mw := newMiddleware(t, srv.Options())
-	srv.SessionToken("user_1", clerktest.WithSessionID("sess_1"))
+	// Authenticating once loads the keys that mw.Keyfunc uses below.
+	if _, err := authenticate(t, mw, srv.SessionToken("user_1", clerktest.WithSessionID("sess_1"))); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, path, body string
 		lifetime         float64
@@ -598,6 +603,13 @@ func TestTemplateTokens(t *testing.T) {
 			c := decodeClaims(t, ans.JWT)
 			if c["sub"] != "user_1" || c["iss"] != srv.Issuer() || c["exp"].(float64)-c["iat"].(float64) != tc.lifetime {
 				t.Errorf("claims %v", c)
+			}
+			skew := 5.0 // a template's default allowed clock skew
+			if tc.session {
+				skew = 10
+			}
+			if c["iat"].(float64)-c["nbf"].(float64) != skew {
+				t.Errorf("iat - nbf = %v, want %v", c["iat"].(float64)-c["nbf"].(float64), skew)
 			}
 			for k, v := range tc.claims {
 				if c[k] != v {

@@ -202,10 +202,9 @@ func (s *Server) SessionToken(userID string, opts ...TokenOption) string {
 			claims[k] = v
 		}
 	}
-	s.mu.Lock()
-	s.sessions[c.sid] = userID
-	s.mu.Unlock()
-	return s.Sign(s.header(CategorySession), claims)
+	tok := s.Sign(s.header(CategorySession), claims)
+	s.rememberSession(c.sid, userID, tok)
+	return tok
 }
 
 // baseClaims are the claims every minted token has.
@@ -237,18 +236,6 @@ func (s *Server) baseClaims(sub string, iat time.Time, lifetime time.Duration, e
 
 func (s *Server) header(cat string) map[string]any {
 	return map[string]any{"alg": "RS256", "kid": s.KeyID(), "typ": "JWT", "cat": cat}
-}
-
-// templateToken mints a JWT-template token: the default claims, then the
-// template's custom ones, with the template category.
-func (s *Server) templateToken(userID string, custom map[string]any, expiresIn *int64) string {
-	lifetime := DefaultTokenLifetime
-	if expiresIn != nil {
-		lifetime = secondsDuration(*expiresIn)
-	}
-	claims := s.baseClaims(userID, time.Time{}, lifetime, time.Time{}, nil)
-	maps.Copy(claims, custom)
-	return s.Sign(s.header(CategoryTemplate), claims)
 }
 
 func secondsDuration(n int64) time.Duration {

@@ -1,0 +1,40 @@
+package clerktest
+
+import (
+	"net/http"
+
+	"github.com/clerkauth/clerkauth"
+)
+
+// Names of the cookies clerk-js sets in a browser.
+const (
+	cookieSession    = "__session"
+	cookieClientUAT  = "__client_uat"
+	cookieDevBrowser = "__clerk_db_jwt"
+)
+
+// SessionCookies returns the cookies a browser signed in to this
+// development (pk_test) instance sends to a same-origin backend for token,
+// as clerk-js writes them: __session and __client_uat (set to the token's
+// iat, the client's last sign-in), the same pair suffixed with the
+// instance's cookie suffix (__session_<sfx>, __client_uat_<sfx>, where
+// <sfx> is [clerkauth.CookieSuffix] of [Server.PublishableKey]), and the
+// dev-browser cookies __clerk_db_jwt and __clerk_db_jwt_<sfx>, whose
+// absence makes Clerk's own SDK sign a cookie request to a development
+// instance out. Add them to a request with AddCookie.
+//
+// The package-level [SessionCookies] sends only the unsuffixed pair, as
+// an older clerk-js did.
+func (s *Server) SessionCookies(token string) []*http.Cookie {
+	base := SessionCookies(token) // __session, __client_uat
+	sfx := "_" + clerkauth.CookieSuffix(s.publishableKey)
+	uat := base[1].Value
+	return []*http.Cookie{
+		{Name: cookieSession, Value: token},
+		{Name: cookieSession + sfx, Value: token},
+		{Name: cookieClientUAT, Value: uat},
+		{Name: cookieClientUAT + sfx, Value: uat},
+		{Name: cookieDevBrowser, Value: s.devBrowser},
+		{Name: cookieDevBrowser + sfx, Value: s.devBrowser},
+	}
+}
