@@ -1,6 +1,7 @@
 package clerkauth
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"io"
@@ -28,6 +29,7 @@ type machineAPI struct {
 	valid  map[string]map[string]any // token -> answer object
 	status int                       // when non-zero, answer every call with it
 	delay  time.Duration
+	held   chan struct{} // when set, each call waits for it to close
 	t      *testing.T
 }
 
@@ -41,8 +43,18 @@ func newMachineAPI(t *testing.T) *machineAPI {
 func (api *machineAPI) serve(w http.ResponseWriter, r *http.Request) {
 	api.calls.Add(1)
 	api.mu.Lock()
-	status, delay := api.status, api.delay
+	status, delay, held := api.status, api.delay, api.held
 	api.mu.Unlock()
+	// Read the body first: only then does the server notice a client that
+	// hangs up (r.Context() is cancelled).
+	raw, _ := io.ReadAll(r.Body)
+	if held != nil {
+		select {
+		case <-held:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if delay > 0 {
 		select {
 		case <-time.After(delay):
@@ -79,7 +91,7 @@ func (api *machineAPI) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body map[string]string
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body) != 1 {
+	if err := json.Unmarshal(raw, &body); err != nil || len(body) != 1 {
 		api.t.Errorf("bad body: %v %v", body, err)
 	}
 	api.mu.Lock()
@@ -96,6 +108,13 @@ func (api *machineAPI) serve(w http.ResponseWriter, r *http.Request) {
 func (api *machineAPI) add(tok string, ans map[string]any) {
 	api.mu.Lock()
 	api.valid[tok] = ans
+	api.mu.Unlock()
+}
+
+// hold makes every call wait until release is closed.
+func (api *machineAPI) hold(release chan struct{}) {
+	api.mu.Lock()
+	api.held = release
 	api.mu.Unlock()
 }
 
@@ -119,6 +138,23 @@ func machineMiddleware(t *testing.T, api *machineAPI, mod func(*Options)) *Middl
 		mod(&o)
 	}
 	return newMiddleware(t, o)
+}
+
+// waitUntil polls cond; the bound is only a hang detector.
+func waitUntil(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// machineWaiters returns how many requests wait for the verify call of tok.
+func machineWaiters(m *Middleware, tok string) int {
+	return m.c.mach.cache.Waiters(sha256.Sum256([]byte(tok)))
 }
 
 func msNow(d time.Duration) int64 { return testNow.Add(d).UnixMilli() }
@@ -192,7 +228,9 @@ func TestOpaqueMachineTokens(t *testing.T) {
 func TestMachineTokenCache(t *testing.T) {
 	api := newMachineAPI(t)
 	api.add("ak_good", map[string]any{"id": "ak_1", "subject": "user_1", "scopes": []string{"read"}})
-	m := machineMiddleware(t, api, func(o *Options) { o.MachineTokenCacheTTL = 100 * time.Millisecond })
+	clk := newTestClock()
+	clk.nanos.Store(testNow.UnixNano())
+	m := machineMiddleware(t, api, func(o *Options) { o.MachineTokenCacheTTL = 100 * time.Millisecond; o.Now = clk.Now })
 
 	for range 5 {
 		if _, err := m.Authenticate(bearer("ak_good")); err != nil {
@@ -209,7 +247,10 @@ func TestMachineTokenCache(t *testing.T) {
 	if n := api.calls.Load(); n != 2 {
 		t.Fatalf("5 requests with an unknown key made %d calls in all, want 2", n)
 	}
-	// Concurrent requests with a new token share one call.
+	// Concurrent requests with a new token share one call: the API holds
+	// the call until all 20 requests wait for it.
+	release := make(chan struct{})
+	api.hold(release)
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Add(1)
@@ -218,12 +259,14 @@ func TestMachineTokenCache(t *testing.T) {
 			m.Authenticate(bearer("ak_fresh"))
 		}()
 	}
+	waitUntil(t, "20 waiters", func() bool { return machineWaiters(m, "ak_fresh") == 20 })
+	close(release)
 	wg.Wait()
 	if n := api.calls.Load(); n != 3 {
 		t.Fatalf("20 concurrent requests with one new token: %d calls in all, want 3", n)
 	}
 	// After the TTL the answer is asked for again: a revocation is seen.
-	time.Sleep(150 * time.Millisecond)
+	clk.Advance(100 * time.Millisecond)
 	api.add("ak_good", map[string]any{"id": "ak_1", "subject": "user_1", "revoked": true})
 	if _, err := m.Authenticate(bearer("ak_good")); ReasonOf(err) != ReasonTokenInvalid {
 		t.Fatalf("revoked key after TTL: %v", err)
@@ -240,11 +283,6 @@ func TestMachineTokenCache(t *testing.T) {
 }
 
 func TestMachineBackendFailures(t *testing.T) {
-	api := newMachineAPI(t)
-	api.add("ak_good", map[string]any{"id": "ak_1", "subject": "user_1"})
-	m := machineMiddleware(t, api, nil)
-	h := m.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Error("handler ran") }))
-
 	cases := []struct {
 		name   string
 		status int
@@ -252,26 +290,32 @@ func TestMachineBackendFailures(t *testing.T) {
 		opts   func(*Options)
 		code   int
 		reason string
+		kind   error
 	}{
-		{name: "500", status: 500, code: 503, reason: ReasonBackendAPIUnavailable},
-		{name: "slow", delay: 2 * time.Second, code: 503, reason: ReasonBackendAPIUnavailable},
-		{name: "bad secret", opts: func(o *Options) { o.SecretKey = "sk_test_wrong" }, code: 503, reason: ReasonSecretKeyInvalid},
+		{name: "500", status: 500, code: 503, reason: ReasonBackendAPIUnavailable, kind: ErrBackendUnavailable},
+		{name: "slow", delay: time.Hour, code: 503, reason: ReasonBackendAPIUnavailable, kind: ErrBackendUnavailable,
+			opts: func(o *Options) { o.KeyWaitTimeout = 50 * time.Millisecond }},
+		{name: "bad_secret", opts: func(o *Options) { o.SecretKey = "sk_test_wrong" }, code: 503, reason: ReasonSecretKeyInvalid, kind: ErrKeysUnavailable},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			api := newMachineAPI(t)
+			api.add("ak_good", map[string]any{"id": "ak_1", "subject": "user_1"})
 			api.set(tc.status, tc.delay)
-			defer api.set(0, 0)
-			if tc.opts != nil {
-				h = machineMiddleware(t, api, tc.opts).RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Error("handler ran") }))
+			m := machineMiddleware(t, api, tc.opts)
+			var got error
+			h := m.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Error("handler ran") }))
+			m.c.cfg.errorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+				got = err
+				WriteUnauthorized(w, err)
 			}
 			rec := httptest.NewRecorder()
-			start := time.Now()
 			h.ServeHTTP(rec, bearer("ak_good_"+tc.name))
-			if rec.Code != tc.code || rec.Header().Get("X-Clerk-Auth-Reason") != tc.reason {
+			if rec.Code != tc.code || rec.Header().Get("X-Clerk-Auth-Reason") != tc.reason || rec.Header().Get("Retry-After") == "" {
 				t.Fatalf("got %d %q, want %d %s", rec.Code, rec.Header().Get("X-Clerk-Auth-Reason"), tc.code, tc.reason)
 			}
-			if d := time.Since(start); d > time.Second {
-				t.Fatalf("request took %v", d)
+			if !errors.Is(got, tc.kind) {
+				t.Fatalf("error kind: %v", got)
 			}
 			if strings.Contains(rec.Body.String(), "ak_good") {
 				t.Fatal("response echoes the token")
@@ -411,7 +455,7 @@ func TestMachineErrorsKeepTokenOut(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "ak_supersecret_value") || strings.Contains(err.Error(), testSecret) {
 		t.Fatalf("error leaks: %v", err)
 	}
-	if !errors.Is(err, ErrKeysUnavailable) {
-		t.Fatalf("Backend API down must be ErrKeysUnavailable (503): %v", err)
+	if !errors.Is(err, ErrBackendUnavailable) || errors.Is(err, ErrKeysUnavailable) {
+		t.Fatalf("Backend API down must be ErrBackendUnavailable (503), not keys-unavailable: %v", err)
 	}
 }

@@ -69,8 +69,14 @@ func (m *Middleware) Keyfunc() jwt.Keyfunc {
 // r.Use and any func(http.Handler) http.Handler chain.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a, ok := FromContext(r.Context()); ok && m.reusable(a) {
+		if m.decidedIn(r.Context()) {
 			next.ServeHTTP(w, r)
+			return
+		}
+		if lc := m.lazyContext(r); lc != nil {
+			// An opaque machine token: verified (a Backend API call) only
+			// if the handler reads its Auth.
+			next.ServeHTTP(w, r.WithContext(lc))
 			return
 		}
 		a, _ := m.authenticateShared(r)
@@ -167,7 +173,12 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 			if mask&maskOf(kind) == 0 {
 				return nil, errTypeNotAccepted
 			}
-			return c.mach.verify(ctx, kind, tok)
+			a, aerr := c.mach.verify(ctx, kind, tok)
+			if aerr != nil {
+				return nil, aerr
+			}
+			a.origin = c // a is this request's own copy
+			return a, nil
 		}
 	}
 	now := c.cfg.now()
@@ -299,7 +310,7 @@ func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error) {
 
 // WriteUnauthorized writes the default rejection for err: 503
 // {"error":"Authentication unavailable"} with Retry-After when
-// errors.Is(err, ErrKeysUnavailable), else 401 {"error":"Not
+// errors.Is(err, ErrKeysUnavailable) or ErrBackendUnavailable, else 401 {"error":"Not
 // authenticated"}; both with X-Clerk-Auth-Status: signed-out and
 // X-Clerk-Auth-Reason. An ErrorHandler can call it for the default
 // behaviour after doing its own logging.
@@ -311,7 +322,7 @@ func WriteUnauthorized(w http.ResponseWriter, err error) {
 	if reason := ReasonOf(err); reason != "" {
 		h.Set("X-Clerk-Auth-Reason", reason)
 	}
-	if errors.Is(err, ErrKeysUnavailable) {
+	if errors.Is(err, ErrKeysUnavailable) || errors.Is(err, ErrBackendUnavailable) {
 		h.Set("Retry-After", "5")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		w.Write(bodyUnavailable)

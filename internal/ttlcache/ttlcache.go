@@ -270,3 +270,13 @@ func (c *Cache[K, V]) InFlight() int {
 	defer c.mu.Unlock()
 	return c.running
 }
+
+// Waiters returns how many callers wait for the load of key in flight.
+func (c *Cache[K, V]) Waiters(key K) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl := c.inflight[key]; cl != nil {
+		return cl.waiters
+	}
+	return 0
+}
