@@ -872,3 +872,48 @@ func TestMachineErrorRedactsToken(t *testing.T) {
 		front.Close()
 	}
 }
+
+// TestM2MJWTCategory: a JWT with an mch_ subject is an M2M token only if
+// its cat is the M2M one or absent; any other cat is token-invalid
+// (Clerk: jwt/verifyMachineJwt.ts). On a session-only route it is not a
+// session token either: token-type-mismatch.
+func TestM2MJWTCategory(t *testing.T) {
+	api := newMachineAPI(t)
+	all := machineMiddleware(t, api, nil)
+	sessionOnly := all.Accept(TokenTypeSession)
+	cases := []struct {
+		cat        any // nil: absent
+		reason     string
+		sessionWas string
+	}{
+		{nil, "", ReasonTokenTypeMismatch},
+		{catM2MToken, "", ReasonTokenTypeMismatch},
+		{catSessionToken, ReasonTokenInvalid, ReasonTokenTypeMismatch},
+		{catIgnore, ReasonTokenInvalid, ReasonTokenTypeMismatch},
+		{catJWTTemplate, ReasonTokenInvalid, ReasonTokenTypeMismatch},
+		{"cl_unknown", ReasonTokenInvalid, ReasonTokenTypeMismatch},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprint(tc.cat), func(t *testing.T) {
+			h := map[string]any{}
+			if tc.cat != nil {
+				h["cat"] = tc.cat
+			}
+			tok := machineJWT(t, h, map[string]any{"sub": "mch_worker", "jti": "mt_x"})
+			a, err := all.Authenticate(bearer(tok))
+			if ReasonOf(err) != tc.reason || (tc.reason == "") != a.IsSignedIn() {
+				t.Fatalf("cat %v: %v", tc.cat, err)
+			}
+			if tc.reason == "" && a.TokenType != TokenTypeM2M {
+				t.Fatalf("cat %v: type %q", tc.cat, a.TokenType)
+			}
+			if _, err := sessionOnly.Authenticate(bearer(tok)); ReasonOf(err) != tc.sessionWas {
+				t.Fatalf("cat %v on a session route: %v", tc.cat, err)
+			}
+		})
+	}
+	// A session token with a session cat and a user subject is unaffected.
+	if _, err := all.Authenticate(bearer(makeToken(t, testNow, tokenSpec{}))); err != nil {
+		t.Fatal(err)
+	}
+}

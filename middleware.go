@@ -194,6 +194,9 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 	if v == nil {
 		var aerr *AuthError
 		v, aerr = c.verify(ctx, tok)
+		if aerr == errM2MCat && mask&maskM2M == 0 {
+			aerr = errTypeNotAccepted // not a session token either way
+		}
 		if aerr != nil {
 			c.cfg.logger.Debug("clerkauth: token rejected", "reason", aerr.Reason)
 			return nil, aerr
