@@ -460,30 +460,14 @@ func (m *Middleware) decidedIn(ctx context.Context) bool {
 	return false
 }
 
-// lazyContext returns a context whose Auth is verified on first read, for
-// a request carrying an opaque machine token that m accepts; nil for any
-// other request (decided at once: session JWTs cost no network).
-func (m *Middleware) lazyContext(r *http.Request) *lazyAuthContext {
-	tok, uat, aerr := m.c.extract(r)
-	if aerr != nil || uat != 0 {
-		return nil
-	}
-	kind := opaqueType(tok)
-	if kind == "" || m.accept&maskOf(kind) == 0 {
-		return nil
-	}
-	return &lazyAuthContext{Context: r.Context(), m: m, kind: kind, tok: tok}
-}
-
 // lazyAuthContext is a context node whose Auth is the verification of an
 // opaque machine token, made the first time something reads it
 // ([GetAuth], [FromContext], RequireAuth): a handler that never looks
 // costs no Backend API call.
 type lazyAuthContext struct {
 	context.Context
-	m    *Middleware
-	kind string
-	tok  string // never printed
+	m   *Middleware
+	tok string // never printed
 
 	once sync.Once
 	auth Auth

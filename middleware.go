@@ -73,13 +73,23 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if lc := m.lazyContext(r); lc != nil {
-			// An opaque machine token: verified (a Backend API call) only
-			// if the handler reads its Auth.
-			next.ServeHTTP(w, r.WithContext(lc))
-			return
+		tok, uat, aerr := m.c.extract(r)
+		if aerr == nil && uat == 0 {
+			if kind := opaqueType(tok); kind != "" && m.accept&maskOf(kind) != 0 {
+				// An opaque machine token: verified (a Backend API call)
+				// only if the handler reads its Auth.
+				lc := &lazyAuthContext{Context: r.Context(), m: m, tok: tok}
+				next.ServeHTTP(w, r.WithContext(lc))
+				return
+			}
 		}
-		a, _ := m.authenticateShared(r)
+		var a *Auth
+		if aerr == nil {
+			a, aerr = m.c.authenticate(r.Context(), tok, uat, m.accept)
+		}
+		if aerr != nil {
+			a = m.signedOut(aerr)
+		}
 		next.ServeHTTP(w, r.WithContext(newAuthContext(r.Context(), a, m.accept)))
 	})
 }
