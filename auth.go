@@ -194,8 +194,11 @@ func newAuthContext(parent context.Context, a *Auth, mask tokenMask) *authContex
 
 // Value implements context.Context.
 func (c *authContext) Value(key any) any {
-	if _, ok := key.(ctxKey); ok {
+	switch key.(type) {
+	case ctxKey:
 		return &c.auth
+	case peekKey:
+		return c
 	}
 	return c.Context.Value(key)
 }

@@ -36,7 +36,8 @@ const (
 // Client calls Clerk's Backend API with the instance's secret key. Build it
 // with [NewClient] for code outside a request, or get the one of a
 // [Middleware] with [Middleware.Client]. It is safe for concurrent use and
-// holds no background goroutine.
+// holds no background goroutine (a shared GetToken call runs in its own
+// goroutine only while someone waits for it).
 type Client struct {
 	secret     string // never put in an error or a log line
 	apiURL     string
@@ -74,7 +75,7 @@ func newClient(cfg *config) *Client {
 		apiVersion: cfg.apiVersion,
 		http:       cfg.httpClient,
 		now:        cfg.now,
-		templates:  newTemplateCache(cfg.templateCacheSize),
+		templates:  newTemplateCache(cfg.templateCacheSize, cfg.now),
 		retryBase:  250 * time.Millisecond,
 		retryCap:   2 * time.Second,
 	}

@@ -51,6 +51,11 @@ var (
 	// endpoint is down or refused the secret key). This is a fault of the
 	// server, not of the client: RequireAuth answers 503, not 401.
 	ErrKeysUnavailable = errors.New("clerkauth: verification keys unavailable")
+	// ErrBackendUnavailable: the Backend API could not verify a machine
+	// token now (it failed, asked us to slow down, or too many
+	// verifications are in flight). A fault of the server, not of the
+	// client: RequireAuth answers 503 with Retry-After, not 401.
+	ErrBackendUnavailable = errors.New("clerkauth: Backend API unavailable")
 )
 
 // AuthError is the error returned when a request is not signed in. It

@@ -63,6 +63,9 @@ func (a *Auth) GetToken(ctx context.Context, opts ...TokenOption) (string, error
 	if o.expiresIn < 0 {
 		return "", errors.New("clerkauth: WithExpiresInSeconds must not be negative")
 	}
+	if a.Machine != nil {
+		return "", errors.New("clerkauth: GetToken with a template needs a session; this request carries a machine token, not a session token")
+	}
 	if a.origin == nil || a.origin.client == nil {
 		return "", ErrNoSecretKey
 	}

@@ -291,7 +291,7 @@ func TestGetTokenCache(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if n := env.mw.Client().templates.len(); n != 3 {
+		if n := env.mw.Client().templates.Len(); n != 3 {
 			t.Fatalf("cache holds %d entries, want 3", n)
 		}
 	})

@@ -5,10 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/clerkauth/clerkauth/internal/ttlcache"
 )
 
 // TokenTypeAny in Options.AcceptsToken or [Middleware.Accept] accepts every
@@ -169,39 +173,51 @@ func machineAuth(kind string, mach *Machine) *Auth {
 	return a
 }
 
+// maxOpaqueToken bounds an opaque machine token: Clerk's are far shorter.
+const maxOpaqueToken = 1 << 10
+
+// opaqueShapeOK reports whether tok could be one of Clerk's opaque machine
+// tokens: at most 1 KiB of ASCII letters, digits and _ - + / = (Clerk's own
+// fixtures use base64 with / and =). Anything else is refused before any
+// Backend API call.
+func opaqueShapeOK(tok string) bool {
+	if len(tok) > maxOpaqueToken {
+		return false
+	}
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '_' || c == '-' || c == '+' || c == '/' || c == '=') {
+			return false
+		}
+	}
+	return true
+}
+
+const (
+	// breakerDefault is how long a 429 or 5xx without Retry-After stops
+	// verify calls; breakerMax caps a longer Retry-After.
+	breakerDefault = 5 * time.Second
+	breakerMax     = 30 * time.Second
+)
+
 // machineVerifier verifies opaque machine tokens with the Backend API and
 // caches the answers: a verified token for ttl, an unknown or revoked one
 // for negTTL. Entries are keyed by the SHA-256 of the token, so the cache
-// holds no secret. Concurrent requests with the same token share one call.
+// holds no secret. Concurrent requests with the same token share one call,
+// which is cancelled when they all leave; at most maxInFlight calls run at
+// once; a call is never retried, and a 429 or 5xx answer stops new calls
+// for a while (the breaker) while cached answers are still served.
 type machineVerifier struct {
 	client    *Client
 	m2mSecret string // for /m2m_tokens/verify; the secret key when unset
 	ttl       time.Duration
 	negTTL    time.Duration
 	callLimit time.Duration
-	maxSize   int
-	now       func() time.Time // Options.Now, for the tokens' own expiry
+	now       func() time.Time // Options.Now: cache entries, breaker, expiry
 
-	ctx    context.Context // canceled by close: ends calls in flight
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // calls in flight
-
-	mu       sync.Mutex // guards entries, inflight and closed
-	closed   bool
-	entries  map[[32]byte]machineEntry
-	inflight map[[32]byte]*machineCall
-}
-
-type machineEntry struct {
-	auth  *Auth      // nil when err is set
-	err   *AuthError // an unknown, revoked or expired token
-	until time.Time  // monotonic clock
-}
-
-type machineCall struct {
-	done chan struct{}
-	auth *Auth
-	err  *AuthError
+	cache       *ttlcache.Cache[[32]byte, *Auth]
+	breakerOpen atomic.Int64 // Unix nanoseconds (of now) until which no call is made
 }
 
 func newMachineVerifier(cfg *config, client *Client) *machineVerifier {
@@ -211,78 +227,79 @@ func newMachineVerifier(cfg *config, client *Client) *machineVerifier {
 		ttl:       cfg.machineTTL,
 		negTTL:    min(cfg.machineTTL, 5*time.Second),
 		callLimit: 2 * cfg.keyWait,
-		maxSize:   max(cfg.cacheSize, 100),
 		now:       cfg.now,
-		entries:   make(map[[32]byte]machineEntry),
-		inflight:  make(map[[32]byte]*machineCall),
 	}
+	mv.cache = ttlcache.New[[32]byte, *Auth](ttlcache.Options{
+		Size:        max(cfg.cacheSize, 100),
+		MaxInFlight: cfg.maxVerifyCalls,
+		Now:         cfg.now,
+	})
 	if mv.m2mSecret == "" {
 		mv.m2mSecret = cfg.secretKey
 	}
-	mv.ctx, mv.cancel = context.WithCancel(context.Background())
 	return mv
 }
 
 // close ends the calls in flight and waits for them.
-func (mv *machineVerifier) close() {
-	mv.mu.Lock()
-	mv.closed = true
-	mv.mu.Unlock()
-	mv.cancel()
-	mv.wg.Wait()
-}
-
-var errMachineClosed = authErr(ErrKeysUnavailable, ReasonBackendAPIUnavailable, "middleware closed")
+func (mv *machineVerifier) close() { mv.cache.Close() }
 
 var (
-	errMachineUnknown = authErr(ErrTokenInvalid, ReasonTokenInvalid, "machine token unknown or revoked")
+	errMachineClosed  = authErr(ErrBackendUnavailable, ReasonBackendAPIUnavailable, "middleware closed")
+	errMachineBusy    = authErr(ErrBackendUnavailable, ReasonBackendAPIUnavailable, "too many machine-token verifications in flight")
+	errMachineBreaker = authErr(ErrBackendUnavailable, ReasonBackendAPIUnavailable, "the Backend API asked us to slow down; not calling it for a while")
+	errMachineShape   = authErr(ErrTokenInvalid, ReasonTokenInvalid, "not the shape of a machine token")
+	errMachineUnknown = authErr(ErrTokenInvalid, ReasonTokenInvalid, "machine token unknown, revoked or expired")
 	errMachineRevoked = authErr(ErrTokenInvalid, ReasonTokenInvalid, "machine token revoked")
 	errMachineExpired = authErr(ErrTokenExpired, ReasonTokenExpired, "machine token expired")
-	errMachineWait    = authErr(ErrKeysUnavailable, ReasonBackendAPIUnavailable, "timed out waiting for the Backend API")
 )
 
 // verify returns the Auth of an opaque machine token of the given type.
 func (mv *machineVerifier) verify(ctx context.Context, kind, tok string) (*Auth, *AuthError) {
+	if !opaqueShapeOK(tok) {
+		return nil, errMachineShape
+	}
 	key := sha256.Sum256([]byte(tok))
-	mv.mu.Lock()
-	if e, ok := mv.entries[key]; ok {
-		if time.Now().Before(e.until) {
-			mv.mu.Unlock()
-			return mv.result(e.auth, e.err)
+	if a, err, ok := mv.cache.Lookup(key); ok {
+		return mv.result(a, err)
+	}
+	if mv.now().UnixNano() < mv.breakerOpen.Load() {
+		return nil, errMachineBreaker
+	}
+	a, err := mv.cache.Get(ctx, key, func(ctx context.Context) (*Auth, time.Time, error) {
+		ctx, cancel := context.WithTimeout(ctx, mv.callLimit)
+		defer cancel()
+		a, aerr := mv.call(ctx, kind, tok)
+		if aerr != nil {
+			if aerr.Kind == ErrTokenInvalid || aerr.Kind == ErrTokenExpired {
+				return nil, mv.now().Add(mv.negTTL), aerr
+			}
+			return nil, time.Time{}, aerr // our fault or Clerk's: ask again next time
 		}
-		delete(mv.entries, key)
+		return a, mv.now().Add(mv.ttl), nil
+	})
+	var we *ttlcache.WaitError
+	switch {
+	case err == nil:
+	case errors.Is(err, ttlcache.ErrBusy):
+		return nil, errMachineBusy
+	case errors.Is(err, ttlcache.ErrClosed):
+		return nil, errMachineClosed
+	case errors.As(err, &we):
+		return nil, &AuthError{Reason: ReasonBackendAPIUnavailable, Kind: ErrBackendUnavailable,
+			Detail: "request ended while verifying a machine token", Err: we.Err}
 	}
-	call := mv.inflight[key]
-	if call == nil {
-		if mv.closed {
-			mv.mu.Unlock()
-			return nil, errMachineClosed
-		}
-		call = &machineCall{done: make(chan struct{})}
-		mv.inflight[key] = call
-		mv.wg.Add(1)
-		go mv.run(key, kind, tok, call)
-	}
-	mv.mu.Unlock()
-
-	t := time.NewTimer(mv.callLimit)
-	defer t.Stop()
-	select {
-	case <-call.done:
-		return mv.result(call.auth, call.err)
-	case <-ctx.Done():
-		return nil, &AuthError{Reason: ReasonBackendAPIUnavailable, Kind: ErrKeysUnavailable,
-			Detail: "request ended while verifying a machine token", Err: ctx.Err()}
-	case <-t.C:
-		return nil, errMachineWait
-	}
+	return mv.result(a, err)
 }
 
 // result applies the per-request check of a cached answer (the token's
 // own expiry) and copies the shared Auth.
-func (mv *machineVerifier) result(a *Auth, err *AuthError) (*Auth, *AuthError) {
+func (mv *machineVerifier) result(a *Auth, err error) (*Auth, *AuthError) {
 	if err != nil {
-		return nil, err
+		var aerr *AuthError
+		if errors.As(err, &aerr) {
+			return nil, aerr
+		}
+		return nil, &AuthError{Reason: ReasonBackendAPIUnavailable, Kind: ErrBackendUnavailable, Err: err}
 	}
 	if !a.Machine.ExpiresAt.IsZero() && !mv.now().Before(a.Machine.ExpiresAt) {
 		return nil, errMachineExpired
@@ -291,46 +308,18 @@ func (mv *machineVerifier) result(a *Auth, err *AuthError) (*Auth, *AuthError) {
 	return &c, nil
 }
 
-// run makes the Backend API call of one verification and publishes it.
-func (mv *machineVerifier) run(key [32]byte, kind, tok string, call *machineCall) {
-	defer mv.wg.Done()
-	ctx, cancel := context.WithTimeout(mv.ctx, mv.callLimit)
-	defer cancel()
-	call.auth, call.err = mv.call(ctx, kind, tok)
-
-	mv.mu.Lock()
-	delete(mv.inflight, key)
-	ttl := mv.ttl
-	if call.err != nil {
-		ttl = mv.negTTL
-		if errors.Is(call.err, ErrKeysUnavailable) {
-			ttl = 0 // our fault or Clerk's: ask again next time
-		}
+// openBreaker stops verify calls for the wait a 429 or 5xx asked for.
+func (mv *machineVerifier) openBreaker(retryAfter time.Duration) {
+	wait := breakerDefault
+	if retryAfter > 0 {
+		wait = min(retryAfter, breakerMax)
 	}
-	if ttl > 0 {
-		if len(mv.entries) >= mv.maxSize {
-			mv.evictLocked()
+	until := mv.now().Add(wait).UnixNano()
+	for {
+		old := mv.breakerOpen.Load()
+		if old >= until || mv.breakerOpen.CompareAndSwap(old, until) {
+			return
 		}
-		mv.entries[key] = machineEntry{auth: call.auth, err: call.err, until: time.Now().Add(ttl)}
-	}
-	mv.mu.Unlock()
-	close(call.done)
-}
-
-// evictLocked drops expired entries, then arbitrary ones, until there is
-// room. mv.mu must be held.
-func (mv *machineVerifier) evictLocked() {
-	now := time.Now()
-	for k, e := range mv.entries {
-		if !now.Before(e.until) {
-			delete(mv.entries, k)
-		}
-	}
-	for k := range mv.entries {
-		if len(mv.entries) < mv.maxSize {
-			break
-		}
-		delete(mv.entries, k)
 	}
 }
 
@@ -349,36 +338,50 @@ type opaqueAnswer struct {
 	Expiration *int64          `json:"expiration"` // Unix ms; null: never
 }
 
-// call asks the Backend API about tok. Clerk serves these endpoints
+// call asks the Backend API about tok, once: a failed call is not retried
+// (Clerk's SDK does not retry either). Clerk serves these endpoints
 // without the /v1 prefix.
 func (mv *machineVerifier) call(ctx context.Context, kind, tok string) (*Auth, *AuthError) {
-	var path string
-	var body any
+	var path, field string
 	secret := mv.client.secret
 	switch kind {
 	case TokenTypeAPIKey:
-		path, body = "/api_keys/verify", map[string]string{"secret": tok}
+		path, field = "/api_keys/verify", "secret"
 	case TokenTypeM2M:
-		path, body = "/m2m_tokens/verify", map[string]string{"token": tok}
+		path, field = "/m2m_tokens/verify", "token"
 		secret = mv.m2mSecret
 	default:
-		path, body = "/oauth_applications/access_tokens/verify", map[string]string{"access_token": tok}
+		path, field = "/oauth_applications/access_tokens/verify", "access_token"
+	}
+	if secret == "" {
+		return nil, &AuthError{Reason: ReasonSecretKeyInvalid, Kind: ErrKeysUnavailable,
+			Detail: "no secret key to verify a machine token", Err: ErrNoSecretKey}
+	}
+	payload, _ := json.Marshal(map[string]string{field: tok})
+	raw, apiErr, err := mv.client.send(ctx, secret, http.MethodPost, path, payload)
+	if err != nil {
+		return nil, &AuthError{Reason: ReasonBackendAPIUnavailable, Kind: ErrBackendUnavailable,
+			Detail: "verifying a machine token with the Backend API failed", Err: err}
+	}
+	if apiErr != nil {
+		apiErr = redactToken(apiErr, tok)
+		switch s := apiErr.StatusCode; {
+		case s == http.StatusUnauthorized, s == http.StatusForbidden:
+			return nil, &AuthError{Reason: ReasonSecretKeyInvalid, Kind: ErrKeysUnavailable,
+				Detail: "the Backend API refused the secret key verifying a machine token", Err: apiErr}
+		case s == http.StatusTooManyRequests || s >= 500:
+			mv.openBreaker(apiErr.RetryAfter)
+			return nil, &AuthError{Reason: ReasonBackendAPIUnavailable, Kind: ErrBackendUnavailable,
+				Detail: "verifying a machine token with the Backend API failed", Err: apiErr}
+		}
+		// 404 (unknown, revoked or expired, as Clerk answers) and any
+		// other 4xx: Clerk's authenticateRequest says token-invalid.
+		return nil, errMachineUnknown
 	}
 	var ans opaqueAnswer
-	err := mv.client.doAs(ctx, secret, http.MethodPost, path, body, &ans)
-	if err != nil {
-		var apiErr *APIError
-		switch {
-		case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized,
-			errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusForbidden && secret == "",
-			errors.Is(err, ErrNoSecretKey):
-			return nil, &AuthError{Reason: ReasonSecretKeyInvalid, Kind: ErrKeysUnavailable,
-				Detail: "the Backend API refused the secret key verifying a machine token"}
-		case errors.As(err, &apiErr) && apiErr.StatusCode < 500 && apiErr.StatusCode != http.StatusTooManyRequests:
-			return nil, errMachineUnknown
-		}
-		return nil, &AuthError{Reason: ReasonBackendAPIUnavailable, Kind: ErrKeysUnavailable,
-			Detail: "verifying a machine token with the Backend API failed", Err: stripAPIErrorBody(err)}
+	if err := json.Unmarshal(raw, &ans); err != nil {
+		return nil, &AuthError{Reason: ReasonBackendAPIUnavailable, Kind: ErrBackendUnavailable,
+			Detail: "the Backend API's answer about a machine token is not JSON"}
 	}
 	switch {
 	case ans.Revoked:
@@ -400,18 +403,104 @@ func (mv *machineVerifier) call(ctx context.Context, kind, tok string) (*Auth, *
 	}
 	a := machineAuth(kind, mach)
 	a.Expiry = mach.ExpiresAt
-	a.token = tok
+	a.token = strings.Clone(tok) // tok may hold a whole header alive
 	return a, nil
 }
 
-// stripAPIErrorBody keeps an APIError's status but drops its raw body,
-// which a misbehaving server may have filled with the token it was sent.
-func stripAPIErrorBody(err error) error {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) && apiErr.Body != "" {
-		c := *apiErr
-		c.Body = ""
-		return &c
+// redactToken returns a copy of e without tok in any of the text the
+// answer put in it, raw or JSON-escaped, and without a raw body (a server
+// echoing its request may have filled it with the token).
+func redactToken(e *APIError, tok string) *APIError {
+	forms := []string{tok}
+	if b, err := json.Marshal(tok); err == nil {
+		if esc := string(b[1 : len(b)-1]); esc != tok {
+			forms = append(forms, esc)
+		}
 	}
-	return err
+	if esc := strings.ReplaceAll(tok, "/", `\/`); esc != tok {
+		forms = append(forms, esc)
+	}
+	if esc := strings.NewReplacer("+", `\u002b`, "/", `\u002f`, "=", `\u003d`).Replace(tok); esc != tok {
+		forms = append(forms, esc)
+	}
+	redact := func(v string) string {
+		for _, f := range forms {
+			v = strings.ReplaceAll(v, f, "[token]")
+		}
+		return v
+	}
+	c := *e
+	c.Body = ""
+	c.TraceID = redact(c.TraceID)
+	c.Errors = make([]APIErrorDetail, len(e.Errors))
+	for i, d := range e.Errors {
+		d.Code, d.Message, d.LongMessage = redact(d.Code), redact(d.Message), redact(d.LongMessage)
+		if d.Meta != nil {
+			d.Meta = json.RawMessage(redact(string(d.Meta)))
+		}
+		c.Errors[i] = d
+	}
+	return &c
 }
+
+// peekKey asks a request's context for the nearest node holding an Auth
+// (an *authContext or a *lazyAuthContext) without resolving a lazy one.
+type peekKey struct{}
+
+// decidedIn reports whether ctx already holds what m would decide for the
+// request: an Auth (or a pending lazy one) from the same instance for the
+// same accepted token types.
+func (m *Middleware) decidedIn(ctx context.Context) bool {
+	switch n := ctx.Value(peekKey{}).(type) {
+	case *authContext:
+		return m.reusable(&n.auth)
+	case *lazyAuthContext:
+		return n.m.c == m.c && n.m.accept == m.accept
+	}
+	return false
+}
+
+// lazyAuthContext is a context node whose Auth is the verification of an
+// opaque machine token, made the first time something reads it
+// ([GetAuth], [FromContext], RequireAuth): a handler that never looks
+// costs no Backend API call.
+type lazyAuthContext struct {
+	context.Context
+	m   *Middleware
+	tok string // never printed
+
+	once sync.Once
+	auth Auth
+}
+
+// Value implements context.Context.
+func (c *lazyAuthContext) Value(key any) any {
+	switch key.(type) {
+	case ctxKey:
+		c.once.Do(c.resolve)
+		return &c.auth
+	case peekKey:
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+func (c *lazyAuthContext) resolve() {
+	a, aerr := c.m.c.authenticate(c.Context, c.tok, 0, c.m.accept)
+	if aerr != nil {
+		a = c.m.signedOut(aerr)
+	}
+	c.auth = *a
+	c.auth.mask = c.m.accept
+}
+
+// String names the node without its token.
+func (c *lazyAuthContext) String() string {
+	if s, ok := c.Context.(fmt.Stringer); ok {
+		return s.String() + ".WithValue(clerkauth.Auth)"
+	}
+	return "context.WithValue(clerkauth.Auth)"
+}
+
+// GoString is String, for the %#v verb.
+func (c *lazyAuthContext) GoString() string { return c.String() }

@@ -1,11 +1,17 @@
 package clerkauth
 
 import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -23,12 +29,14 @@ const (
 // endpoints with Clerk's shapes.
 type machineAPI struct {
 	*httptest.Server
-	calls  atomic.Int64
-	mu     sync.Mutex
-	valid  map[string]map[string]any // token -> answer object
-	status int                       // when non-zero, answer every call with it
-	delay  time.Duration
-	t      *testing.T
+	calls      atomic.Int64
+	mu         sync.Mutex
+	valid      map[string]map[string]any // token -> answer object
+	status     int                       // when non-zero, answer every call with it
+	delay      time.Duration
+	held       chan struct{} // when set, each call waits for it to close
+	retryAfter string        // Retry-After of the status answers
+	t          *testing.T
 }
 
 func newMachineAPI(t *testing.T) *machineAPI {
@@ -41,8 +49,18 @@ func newMachineAPI(t *testing.T) *machineAPI {
 func (api *machineAPI) serve(w http.ResponseWriter, r *http.Request) {
 	api.calls.Add(1)
 	api.mu.Lock()
-	status, delay := api.status, api.delay
+	status, delay, held := api.status, api.delay, api.held
 	api.mu.Unlock()
+	// Read the body first: only then does the server notice a client that
+	// hangs up (r.Context() is cancelled).
+	raw, _ := io.ReadAll(r.Body)
+	if held != nil {
+		select {
+		case <-held:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if delay > 0 {
 		select {
 		case <-time.After(delay):
@@ -74,12 +92,17 @@ func (api *machineAPI) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if status != 0 {
+		api.mu.Lock()
+		if api.retryAfter != "" {
+			w.Header().Set("Retry-After", api.retryAfter)
+		}
+		api.mu.Unlock()
 		w.WriteHeader(status)
 		io.WriteString(w, `{"errors":[{"code":"internal_clerk_error","message":"Oops"}]}`)
 		return
 	}
 	var body map[string]string
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body) != 1 {
+	if err := json.Unmarshal(raw, &body); err != nil || len(body) != 1 {
 		api.t.Errorf("bad body: %v %v", body, err)
 	}
 	api.mu.Lock()
@@ -96,6 +119,13 @@ func (api *machineAPI) serve(w http.ResponseWriter, r *http.Request) {
 func (api *machineAPI) add(tok string, ans map[string]any) {
 	api.mu.Lock()
 	api.valid[tok] = ans
+	api.mu.Unlock()
+}
+
+// hold makes every call wait until release is closed.
+func (api *machineAPI) hold(release chan struct{}) {
+	api.mu.Lock()
+	api.held = release
 	api.mu.Unlock()
 }
 
@@ -119,6 +149,23 @@ func machineMiddleware(t *testing.T, api *machineAPI, mod func(*Options)) *Middl
 		mod(&o)
 	}
 	return newMiddleware(t, o)
+}
+
+// waitUntil polls cond; the bound is only a hang detector.
+func waitUntil(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// machineWaiters returns how many requests wait for the verify call of tok.
+func machineWaiters(m *Middleware, tok string) int {
+	return m.c.mach.cache.Waiters(sha256.Sum256([]byte(tok)))
 }
 
 func msNow(d time.Duration) int64 { return testNow.Add(d).UnixMilli() }
@@ -192,7 +239,9 @@ func TestOpaqueMachineTokens(t *testing.T) {
 func TestMachineTokenCache(t *testing.T) {
 	api := newMachineAPI(t)
 	api.add("ak_good", map[string]any{"id": "ak_1", "subject": "user_1", "scopes": []string{"read"}})
-	m := machineMiddleware(t, api, func(o *Options) { o.MachineTokenCacheTTL = 100 * time.Millisecond })
+	clk := newTestClock()
+	clk.nanos.Store(testNow.UnixNano())
+	m := machineMiddleware(t, api, func(o *Options) { o.MachineTokenCacheTTL = 100 * time.Millisecond; o.Now = clk.Now })
 
 	for range 5 {
 		if _, err := m.Authenticate(bearer("ak_good")); err != nil {
@@ -209,7 +258,10 @@ func TestMachineTokenCache(t *testing.T) {
 	if n := api.calls.Load(); n != 2 {
 		t.Fatalf("5 requests with an unknown key made %d calls in all, want 2", n)
 	}
-	// Concurrent requests with a new token share one call.
+	// Concurrent requests with a new token share one call: the API holds
+	// the call until all 20 requests wait for it.
+	release := make(chan struct{})
+	api.hold(release)
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Add(1)
@@ -218,12 +270,14 @@ func TestMachineTokenCache(t *testing.T) {
 			m.Authenticate(bearer("ak_fresh"))
 		}()
 	}
+	waitUntil(t, "20 waiters", func() bool { return machineWaiters(m, "ak_fresh") == 20 })
+	close(release)
 	wg.Wait()
 	if n := api.calls.Load(); n != 3 {
 		t.Fatalf("20 concurrent requests with one new token: %d calls in all, want 3", n)
 	}
 	// After the TTL the answer is asked for again: a revocation is seen.
-	time.Sleep(150 * time.Millisecond)
+	clk.Advance(100 * time.Millisecond)
 	api.add("ak_good", map[string]any{"id": "ak_1", "subject": "user_1", "revoked": true})
 	if _, err := m.Authenticate(bearer("ak_good")); ReasonOf(err) != ReasonTokenInvalid {
 		t.Fatalf("revoked key after TTL: %v", err)
@@ -240,11 +294,6 @@ func TestMachineTokenCache(t *testing.T) {
 }
 
 func TestMachineBackendFailures(t *testing.T) {
-	api := newMachineAPI(t)
-	api.add("ak_good", map[string]any{"id": "ak_1", "subject": "user_1"})
-	m := machineMiddleware(t, api, nil)
-	h := m.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Error("handler ran") }))
-
 	cases := []struct {
 		name   string
 		status int
@@ -252,26 +301,32 @@ func TestMachineBackendFailures(t *testing.T) {
 		opts   func(*Options)
 		code   int
 		reason string
+		kind   error
 	}{
-		{name: "500", status: 500, code: 503, reason: ReasonBackendAPIUnavailable},
-		{name: "slow", delay: 2 * time.Second, code: 503, reason: ReasonBackendAPIUnavailable},
-		{name: "bad secret", opts: func(o *Options) { o.SecretKey = "sk_test_wrong" }, code: 503, reason: ReasonSecretKeyInvalid},
+		{name: "500", status: 500, code: 503, reason: ReasonBackendAPIUnavailable, kind: ErrBackendUnavailable},
+		{name: "slow", delay: time.Hour, code: 503, reason: ReasonBackendAPIUnavailable, kind: ErrBackendUnavailable,
+			opts: func(o *Options) { o.KeyWaitTimeout = 50 * time.Millisecond }},
+		{name: "bad_secret", opts: func(o *Options) { o.SecretKey = "sk_test_wrong" }, code: 503, reason: ReasonSecretKeyInvalid, kind: ErrKeysUnavailable},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			api := newMachineAPI(t)
+			api.add("ak_good", map[string]any{"id": "ak_1", "subject": "user_1"})
 			api.set(tc.status, tc.delay)
-			defer api.set(0, 0)
-			if tc.opts != nil {
-				h = machineMiddleware(t, api, tc.opts).RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Error("handler ran") }))
+			m := machineMiddleware(t, api, tc.opts)
+			var got error
+			h := m.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Error("handler ran") }))
+			m.c.cfg.errorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+				got = err
+				WriteUnauthorized(w, err)
 			}
 			rec := httptest.NewRecorder()
-			start := time.Now()
 			h.ServeHTTP(rec, bearer("ak_good_"+tc.name))
-			if rec.Code != tc.code || rec.Header().Get("X-Clerk-Auth-Reason") != tc.reason {
+			if rec.Code != tc.code || rec.Header().Get("X-Clerk-Auth-Reason") != tc.reason || rec.Header().Get("Retry-After") == "" {
 				t.Fatalf("got %d %q, want %d %s", rec.Code, rec.Header().Get("X-Clerk-Auth-Reason"), tc.code, tc.reason)
 			}
-			if d := time.Since(start); d > time.Second {
-				t.Fatalf("request took %v", d)
+			if !errors.Is(got, tc.kind) {
+				t.Fatalf("error kind: %v", got)
 			}
 			if strings.Contains(rec.Body.String(), "ak_good") {
 				t.Fatal("response echoes the token")
@@ -411,7 +466,454 @@ func TestMachineErrorsKeepTokenOut(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "ak_supersecret_value") || strings.Contains(err.Error(), testSecret) {
 		t.Fatalf("error leaks: %v", err)
 	}
-	if !errors.Is(err, ErrKeysUnavailable) {
-		t.Fatalf("Backend API down must be ErrKeysUnavailable (503): %v", err)
+	if !errors.Is(err, ErrBackendUnavailable) || errors.Is(err, ErrKeysUnavailable) {
+		t.Fatalf("Backend API down must be ErrBackendUnavailable (503), not keys-unavailable: %v", err)
+	}
+}
+
+// randomAPIKey returns a fresh random ak_ token of Clerk's shape.
+func randomAPIKey() string { return "ak_" + rand.Text() + rand.Text() }
+
+// TestMachineTokenShape: a token that cannot be one of Clerk's opaque
+// tokens is token-invalid without a Backend API call.
+func TestMachineTokenShape(t *testing.T) {
+	api := newMachineAPI(t)
+	m := machineMiddleware(t, api, nil)
+	for _, tok := range []string{
+		"ak_" + strings.Repeat("a", 20<<10), // 20 KiB
+		"ak_" + strings.Repeat("a", 1<<10),  // just over 1 KiB
+		"ak_a.b", "ak_a\x00b", "ak_é", "mt_a%20b", "oat_a,b", "ak_\"x\"", "ak_a\\b",
+	} {
+		a, err := m.Authenticate(bearer(tok))
+		if ReasonOf(err) != ReasonTokenInvalid || !errors.Is(err, ErrTokenInvalid) || a.IsSignedIn() {
+			t.Errorf("%.20q: %v", tok, err)
+		}
+	}
+	if n := api.calls.Load(); n != 0 {
+		t.Fatalf("%d Backend API calls for tokens of the wrong shape, want 0", n)
+	}
+	// Clerk's own fixtures: base64 with / + and =, up to 1 KiB, are asked about.
+	for _, tok := range []string{"ak_abc/DEF+ghi=", "ak_" + strings.Repeat("a", 1<<10-3)} {
+		m.Authenticate(bearer(tok))
+	}
+	if n := api.calls.Load(); n != 2 {
+		t.Fatalf("%d calls for 2 well-shaped tokens, want 2", n)
+	}
+}
+
+// countingTransport counts the Backend API round trips in flight and the
+// connections open, and records the peaks.
+type countingTransport struct {
+	base              *http.Transport
+	inFlight, conns   atomic.Int64
+	peakCalls, peakCn atomic.Int64
+}
+
+func newCountingTransport() *countingTransport {
+	ct := &countingTransport{}
+	d := &net.Dialer{}
+	ct.base = &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		raisePeak(&ct.peakCn, ct.conns.Add(1))
+		return &countedConn{Conn: c, n: &ct.conns}, nil
+	}}
+	return ct
+}
+
+func raisePeak(peak *atomic.Int64, v int64) {
+	for {
+		p := peak.Load()
+		if v <= p || peak.CompareAndSwap(p, v) {
+			return
+		}
+	}
+}
+
+func (ct *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	raisePeak(&ct.peakCalls, ct.inFlight.Add(1))
+	defer ct.inFlight.Add(-1)
+	return ct.base.RoundTrip(r)
+}
+
+type countedConn struct {
+	net.Conn
+	n    *atomic.Int64
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.n.Add(-1) })
+	return c.Conn.Close()
+}
+
+// TestMachineFlood is issue 11's first measurement: 2,000 distinct random
+// API keys against a Backend API that answers in 5 s, from clients that
+// hang up after 50 ms. Calls and connections to the Backend API stay
+// within the bound, every request is answered (503) or abandoned by its
+// client, and once the clients are gone the calls are cancelled: the
+// goroutines come back to where they were.
+func TestMachineFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("2,000 requests")
+	}
+	api := newMachineAPI(t)
+	release := make(chan struct{})
+	api.hold(release) // "5 s": until the client leaves, or the test ends
+	t.Cleanup(func() { close(release) })
+	ct := newCountingTransport()
+	t.Cleanup(ct.base.CloseIdleConnections)
+	const bound = 32
+	m := machineMiddleware(t, api, func(o *Options) {
+		o.HTTPClient = &http.Client{Transport: ct}
+		o.KeyWaitTimeout = 5 * time.Second // the call limit is 10 s: the clients leave first
+	})
+	front := httptest.NewServer(m.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("a random key was signed in")
+	})))
+	t.Cleanup(front.Close)
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
+	runtime.GC()
+	before := runtime.NumGoroutine()
+	var answered503, abandoned, other atomic.Int64
+	tokens := make(chan string)
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for tok := range tokens {
+				ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, front.URL, nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err := client.Do(req)
+				switch {
+				case err != nil:
+					abandoned.Add(1)
+				case resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "":
+					answered503.Add(1)
+				default:
+					other.Add(1)
+				}
+				if resp != nil {
+					resp.Body.Close()
+				}
+				cancel()
+			}
+		}()
+	}
+	for range 2000 {
+		tokens <- randomAPIKey()
+	}
+	close(tokens)
+	wg.Wait()
+	client.CloseIdleConnections()
+
+	// How many are answered before their client leaves depends on the
+	// machine's speed; that none is answered otherwise does not (the
+	// immediate 503 itself is TestMachineBoundFull's).
+	if other.Load() != 0 || answered503.Load()+abandoned.Load() != 2000 {
+		t.Fatalf("503 %d, abandoned %d, other %d; calls %d, peak calls %d", answered503.Load(), abandoned.Load(), other.Load(), api.calls.Load(), ct.peakCalls.Load())
+	}
+	if p := ct.peakCalls.Load(); p > bound {
+		t.Fatalf("%d Backend API calls in flight at the peak, bound %d", p, bound)
+	}
+	if p := ct.peakCn.Load(); p > bound+8 { // + connections closing, idle ones
+		t.Fatalf("%d Backend API connections open at the peak, bound %d", p, bound)
+	}
+	// The clients are gone: every call is cancelled and its goroutine
+	// ends, without waiting for the Backend API's answer.
+	waitUntil(t, "the verify calls to end", func() bool { return m.c.mach.cache.InFlight() == 0 })
+	ct.base.CloseIdleConnections()
+	waitUntil(t, "goroutines back to the start", func() bool { return runtime.NumGoroutine() <= before+10 })
+	if n := ct.conns.Load(); n > 4 {
+		t.Fatalf("%d Backend API connections still open", n)
+	}
+	t.Logf("503 at once: %d, abandoned by the client: %d, Backend API calls: %d, peak calls %d, peak connections %d, goroutines %d -> %d",
+		answered503.Load(), abandoned.Load(), api.calls.Load(), ct.peakCalls.Load(), ct.peakCn.Load(), before, runtime.NumGoroutine())
+}
+
+// TestMachineBoundFull: with the bound reached, a request with a new
+// token gets 503 with Retry-After at once, and no call; a request with a
+// token already in flight joins that call.
+func TestMachineBoundFull(t *testing.T) {
+	api := newMachineAPI(t)
+	api.add("ak_one", map[string]any{"id": "ak_1", "subject": "user_1"})
+	release := make(chan struct{})
+	api.hold(release)
+	m := machineMiddleware(t, api, func(o *Options) { o.MaxMachineVerifyCalls = 2 })
+	var wg sync.WaitGroup
+	for _, tok := range []string{"ak_one", "ak_two"} {
+		wg.Add(1)
+		go func() { defer wg.Done(); m.Authenticate(bearer(tok)) }()
+	}
+	waitUntil(t, "2 calls", func() bool { return api.calls.Load() == 2 })
+	rec := httptest.NewRecorder()
+	m.RequireAuth(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("handler ran") })).ServeHTTP(rec, bearer("ak_three"))
+	if rec.Code != 503 || rec.Header().Get("Retry-After") == "" || rec.Header().Get("X-Clerk-Auth-Reason") != ReasonBackendAPIUnavailable {
+		t.Fatalf("bound full: %d %v", rec.Code, rec.Header())
+	}
+	joined := make(chan *Auth)
+	go func() { a, _ := m.Authenticate(bearer("ak_one")); joined <- a }()
+	waitUntil(t, "the join", func() bool { return machineWaiters(m, "ak_one") == 2 })
+	close(release)
+	if a := <-joined; !a.IsSignedIn() {
+		t.Fatal("joining request not signed in")
+	}
+	wg.Wait()
+	if n := api.calls.Load(); n != 2 {
+		t.Fatalf("%d calls, want 2", n)
+	}
+}
+
+// TestMachineCallCancelled: a verify call whose only request is gone is
+// cancelled (the Backend API sees its request end); one of two waiters
+// leaving does not cancel it.
+func TestMachineCallCancelled(t *testing.T) {
+	api := newMachineAPI(t)
+	api.add("ak_k", map[string]any{"id": "ak_1", "subject": "user_1"})
+	var ended atomic.Int64
+	release := make(chan struct{})
+	inner := api.Server.Config.Handler
+	api.Server.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner.ServeHTTP(w, r)
+		if r.Context().Err() != nil {
+			ended.Add(1)
+		}
+	})
+	api.hold(release)
+	m := machineMiddleware(t, api, func(o *Options) { o.KeyWaitTimeout = time.Hour })
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	errs := make(chan error, 2)
+	for _, ctx := range []context.Context{ctx1, ctx2} {
+		go func() { _, err := m.AuthenticateToken(ctx, "ak_k"); errs <- err }()
+	}
+	waitUntil(t, "2 waiters", func() bool { return machineWaiters(m, "ak_k") == 2 })
+	cancel1()
+	if err := <-errs; !errors.Is(err, ErrBackendUnavailable) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("request that left: %v", err)
+	}
+	if m.c.mach.cache.InFlight() != 1 || ended.Load() != 0 {
+		t.Fatal("one waiter leaving cancelled the call")
+	}
+	cancel2()
+	<-errs
+	waitUntil(t, "the Backend API to see the call cancelled", func() bool { return ended.Load() == 1 })
+	waitUntil(t, "the call to end", func() bool { return m.c.mach.cache.InFlight() == 0 })
+	close(release)
+	if n := api.calls.Load(); n != 1 {
+		t.Fatalf("%d calls, want 1", n)
+	}
+}
+
+// TestMachineBreaker: while Clerk answers 429, 20 requests cost 1 call
+// (no retry; the breaker answers the rest at once); cached verdicts are
+// still served; the breaker honours Retry-After up to 30 s.
+func TestMachineBreaker(t *testing.T) {
+	api := newMachineAPI(t)
+	api.add("ak_cached", map[string]any{"id": "ak_1", "subject": "user_1"})
+	clk := newTestClock()
+	clk.nanos.Store(testNow.UnixNano())
+	m := machineMiddleware(t, api, func(o *Options) { o.Now = clk.Now; o.MachineTokenCacheTTL = time.Hour })
+	if _, err := m.Authenticate(bearer("ak_cached")); err != nil {
+		t.Fatal(err)
+	}
+	api.calls.Store(0)
+	for _, retryAfter := range []struct {
+		header string
+		open   time.Duration
+	}{{"2", 2 * time.Second}, {"", breakerDefault}, {"3600", 30 * time.Second}} {
+		api.set(http.StatusTooManyRequests, 0)
+		api.retryAfter = retryAfter.header
+		h := m.RequireAuth(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+		for i := range 20 {
+			tok := randomAPIKey()
+			if i%2 == 1 {
+				tok = "ak_same"
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, bearer(tok))
+			if rec.Code != 503 || rec.Header().Get("Retry-After") == "" {
+				t.Fatalf("request %d: %d", i, rec.Code)
+			}
+		}
+		if n := api.calls.Load(); n != 1 {
+			t.Fatalf("Retry-After %q: 20 requests while Clerk answers 429 made %d calls, want 1", retryAfter.header, n)
+		}
+		if a, err := m.Authenticate(bearer("ak_cached")); err != nil || !a.IsSignedIn() {
+			t.Fatalf("cached verdict not served while the breaker is open: %v", err)
+		}
+		clk.Advance(retryAfter.open - time.Millisecond)
+		m.Authenticate(bearer(randomAPIKey()))
+		if n := api.calls.Load(); n != 1 {
+			t.Fatal("breaker closed early")
+		}
+		api.set(0, 0)
+		clk.Advance(time.Millisecond)
+		m.Authenticate(bearer(randomAPIKey()))
+		if n := api.calls.Load(); n != 2 {
+			t.Fatalf("breaker still open after %v: %d calls", retryAfter.open, n)
+		}
+		api.calls.Store(0)
+	}
+}
+
+// TestMachineLazyUnderHandler: under Handler, a request whose handler
+// never reads its Auth costs no Backend API call; one that reads it costs
+// one, also with RequireAuth inside and the cache off.
+func TestMachineLazyUnderHandler(t *testing.T) {
+	api := newMachineAPI(t)
+	api.add("ak_good", map[string]any{"id": "ak_1", "subject": "user_1"})
+	m := machineMiddleware(t, api, func(o *Options) { o.MachineTokenCacheTTL = -1 }) // cache off
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/public", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") })
+	var got *Auth
+	mux.Handle("/api/private", m.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = GetAuth(r)
+		if a, ok := FromContext(r.Context()); !ok || a != got {
+			t.Error("FromContext differs from GetAuth")
+		}
+	})))
+	mux.HandleFunc("/api/whoami", func(w http.ResponseWriter, r *http.Request) { got = GetAuth(r) })
+	h := m.Handler(m.Handler(mux)) // twice: the inner one reuses the outer one's lazy Auth
+
+	for range 1000 {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, bearerTo("/api/public", randomAPIKey()))
+		if rec.Code != 200 {
+			t.Fatal(rec.Code)
+		}
+	}
+	for range 100 {
+		h.ServeHTTP(httptest.NewRecorder(), bearerTo("/nowhere", randomAPIKey()))
+	}
+	if n := api.calls.Load(); n != 0 {
+		t.Fatalf("1,000 random keys on a public route and 100 on a 404 cost %d calls, want 0", n)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, bearerTo("/api/private", "ak_good"))
+	if rec.Code != 200 || got == nil || got.UserID != "user_1" || got.TokenType != TokenTypeAPIKey {
+		t.Fatalf("private route: %d %v", rec.Code, got)
+	}
+	if n := api.calls.Load(); n != 1 {
+		t.Fatalf("Handler + RequireAuth with the cache off: %d calls, want 1", n)
+	}
+	h.ServeHTTP(httptest.NewRecorder(), bearerTo("/api/whoami", "ak_good"))
+	if n := api.calls.Load(); n != 2 || !got.IsSignedIn() {
+		t.Fatalf("GetAuth under Handler: %d calls, want 2", n)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, bearerTo("/api/private", randomAPIKey()))
+	if rec.Code != 401 || rec.Header().Get("X-Clerk-Auth-Reason") != ReasonTokenInvalid {
+		t.Fatalf("unknown key on a private route: %d", rec.Code)
+	}
+	// The lazy context prints no token.
+	r := bearerTo("/", "ak_printme")
+	var ctx context.Context
+	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ctx = r.Context() })).ServeHTTP(httptest.NewRecorder(), r)
+	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+		if s := fmt.Sprintf(f, ctx); strings.Contains(s, "ak_printme") {
+			t.Fatalf("%s of the context prints the token: %s", f, s)
+		}
+	}
+}
+
+func bearerTo(path, tok string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, path, nil)
+	r.Header.Set("Authorization", "Bearer "+tok)
+	return r
+}
+
+// TestGetTokenOnMachineAuth: GetToken with a template on a machine Auth
+// says it is not a session, and makes no call.
+func TestGetTokenOnMachineAuth(t *testing.T) {
+	api := newMachineAPI(t)
+	api.add("ak_good", map[string]any{"id": "ak_1", "subject": "user_1"})
+	m := machineMiddleware(t, api, nil)
+	a, err := m.Authenticate(bearer("ak_good"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.GetToken(context.Background(), WithTemplate("supabase"))
+	if err == nil || errors.Is(err, ErrNoSecretKey) || !strings.Contains(err.Error(), "not a session") {
+		t.Fatalf("GetToken on a machine Auth: %v", err)
+	}
+	if n := api.calls.Load(); n != 1 {
+		t.Fatalf("%d calls", n)
+	}
+}
+
+// TestMachineErrorRedactsToken: a Backend API error that echoes the token
+// (raw or JSON-escaped) does not carry it into the Auth's error.
+func TestMachineErrorRedactsToken(t *testing.T) {
+	const tok = "ak_echo/me+please=="
+	for _, status := range []int{http.StatusInternalServerError, http.StatusUnauthorized} {
+		front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Clerk-Trace-Id", "trace-"+tok)
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `{"errors":[{"code":"x","message":%q,"long_message":"api key %s is \u0061 %s","meta":{"t":"ak_echo\/me\u002bplease\u003d\u003d"}}],"clerk_trace_id":"%s"}`,
+				tok, tok, strings.ReplaceAll(tok, "/", `\/`), tok)
+		}))
+		m := newMiddleware(t, Options{JWTKey: pemOf(t, &testKey(t, 0).PublicKey), SecretKey: testSecret,
+			APIURL: front.URL, AcceptsToken: []string{TokenTypeAny}, Now: fixedClock(testNow)})
+		_, err := m.Authenticate(bearer(tok))
+		var apiErr *APIError
+		if err == nil || !errors.As(err, &apiErr) {
+			t.Fatalf("status %d: %v", status, err)
+		}
+		text := fmt.Sprintf("%v %+v %#v", err, apiErr, apiErr.Errors)
+		if strings.Contains(text, "echo") || strings.Contains(text, testSecret) {
+			t.Fatalf("status %d: error carries the token: %s", status, text)
+		}
+		front.Close()
+	}
+}
+
+// TestM2MJWTCategory: a JWT with an mch_ subject is an M2M token only if
+// its cat is the M2M one or absent; any other cat is token-invalid
+// (Clerk: jwt/verifyMachineJwt.ts). On a session-only route it is not a
+// session token either: token-type-mismatch.
+func TestM2MJWTCategory(t *testing.T) {
+	api := newMachineAPI(t)
+	all := machineMiddleware(t, api, nil)
+	sessionOnly := all.Accept(TokenTypeSession)
+	cases := []struct {
+		cat        any // nil: absent
+		reason     string
+		sessionWas string
+	}{
+		{nil, "", ReasonTokenTypeMismatch},
+		{catM2MToken, "", ReasonTokenTypeMismatch},
+		{catSessionToken, ReasonTokenInvalid, ReasonTokenTypeMismatch},
+		{catIgnore, ReasonTokenInvalid, ReasonTokenTypeMismatch},
+		{catJWTTemplate, ReasonTokenInvalid, ReasonTokenTypeMismatch},
+		{"cl_unknown", ReasonTokenInvalid, ReasonTokenTypeMismatch},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprint(tc.cat), func(t *testing.T) {
+			h := map[string]any{}
+			if tc.cat != nil {
+				h["cat"] = tc.cat
+			}
+			tok := machineJWT(t, h, map[string]any{"sub": "mch_worker", "jti": "mt_x"})
+			a, err := all.Authenticate(bearer(tok))
+			if ReasonOf(err) != tc.reason || (tc.reason == "") != a.IsSignedIn() {
+				t.Fatalf("cat %v: %v", tc.cat, err)
+			}
+			if tc.reason == "" && a.TokenType != TokenTypeM2M {
+				t.Fatalf("cat %v: type %q", tc.cat, a.TokenType)
+			}
+			if _, err := sessionOnly.Authenticate(bearer(tok)); ReasonOf(err) != tc.sessionWas {
+				t.Fatalf("cat %v on a session route: %v", tc.cat, err)
+			}
+		})
+	}
+	// A session token with a session cat and a user subject is unaffected.
+	if _, err := all.Authenticate(bearer(makeToken(t, testNow, tokenSpec{}))); err != nil {
+		t.Fatal(err)
 	}
 }

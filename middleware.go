@@ -68,11 +68,27 @@ func (m *Middleware) Keyfunc() jwt.Keyfunc {
 // r.Use and any func(http.Handler) http.Handler chain.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a, ok := FromContext(r.Context()); ok && m.reusable(a) {
+		if m.decidedIn(r.Context()) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		a, _ := m.authenticateShared(r)
+		tok, uat, aerr := m.c.extract(r)
+		if aerr == nil && uat == 0 {
+			if kind := opaqueType(tok); kind != "" && m.accept&maskOf(kind) != 0 {
+				// An opaque machine token: verified (a Backend API call)
+				// only if the handler reads its Auth.
+				lc := &lazyAuthContext{Context: r.Context(), m: m, tok: tok}
+				next.ServeHTTP(w, r.WithContext(lc))
+				return
+			}
+		}
+		var a *Auth
+		if aerr == nil {
+			a, aerr = m.c.authenticate(r.Context(), tok, uat, m.accept)
+		}
+		if aerr != nil {
+			a = m.signedOut(aerr)
+		}
 		next.ServeHTTP(w, r.WithContext(newAuthContext(r.Context(), a, m.accept)))
 	})
 }
@@ -166,7 +182,12 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 			if mask&maskOf(kind) == 0 {
 				return nil, errTypeNotAccepted
 			}
-			return c.mach.verify(ctx, kind, tok)
+			a, aerr := c.mach.verify(ctx, kind, tok)
+			if aerr != nil {
+				return nil, aerr
+			}
+			a.origin = c // a is this request's own copy
+			return a, nil
 		}
 	}
 	now := c.cfg.now()
@@ -182,6 +203,9 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 	if v == nil {
 		var aerr *AuthError
 		v, aerr = c.verify(ctx, tok)
+		if aerr == errM2MCat && mask&maskM2M == 0 {
+			aerr = errTypeNotAccepted // not a session token either way
+		}
 		if aerr != nil {
 			c.cfg.logger.Debug("clerkauth: token rejected", "reason", aerr.Reason)
 			return nil, aerr
@@ -227,7 +251,7 @@ func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error) {
 
 // WriteUnauthorized writes the default rejection for err: 503
 // {"error":"Authentication unavailable"} with Retry-After when
-// errors.Is(err, ErrKeysUnavailable), else 401 {"error":"Not
+// errors.Is(err, ErrKeysUnavailable) or ErrBackendUnavailable, else 401 {"error":"Not
 // authenticated"}; both with X-Clerk-Auth-Status: signed-out and
 // X-Clerk-Auth-Reason, and X-Clerk-Auth-Message where Clerk sends one (a
 // fixed text per reason, never any part of the token). An ErrorHandler can call it for the default
@@ -243,7 +267,7 @@ func WriteUnauthorized(w http.ResponseWriter, err error) {
 			h.Set("X-Clerk-Auth-Message", msg)
 		}
 	}
-	if errors.Is(err, ErrKeysUnavailable) {
+	if errors.Is(err, ErrKeysUnavailable) || errors.Is(err, ErrBackendUnavailable) {
 		h.Set("Retry-After", "5")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		w.Write(bodyUnavailable)

@@ -99,7 +99,7 @@ type Options struct {
 	// ErrorHandler writes the response when RequireAuth rejects a request.
 	// err is an [*AuthError]. Default: 401 {"error":"Not authenticated"}, or
 	// 503 {"error":"Authentication unavailable"} when errors.Is(err,
-	// ErrKeysUnavailable).
+	// ErrKeysUnavailable or ErrBackendUnavailable).
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
 	// Logger receives key-refresh failures (Warn) and rejected requests
@@ -169,6 +169,14 @@ type Options struct {
 	// session, not once a request. A negative value turns it off.
 	// Default: 1000.
 	TemplateTokenCacheSize int
+
+	// MaxMachineVerifyCalls bounds the Backend API calls verifying opaque
+	// machine tokens (API keys, M2M and OAuth tokens) in flight at once.
+	// A request that would start one more is answered at once with
+	// [ErrBackendUnavailable] (503 backend-api-unavailable, Retry-After):
+	// it is never queued, so a flood of random tokens costs at most this
+	// many open calls. Default: 32.
+	MaxMachineVerifyCalls int
 }
 
 // config is Options after defaults, validation and precomputation. It is
@@ -198,6 +206,7 @@ type config struct {
 	machineSecretKey  string
 	machineTTL        time.Duration
 	templateCacheSize int
+	maxVerifyCalls    int
 }
 
 // envOr returns v, else the environment variable name read through
@@ -235,6 +244,7 @@ func (o Options) resolve() (*config, error) {
 		keyWait:           durationOr(o.KeyWaitTimeout, DefaultKeyWaitTimeout),
 		cacheSize:         o.TokenCacheSize,
 		templateCacheSize: o.TemplateTokenCacheSize,
+		maxVerifyCalls:    o.MaxMachineVerifyCalls,
 	}
 	if c.apiURL == "" {
 		c.apiURL = DefaultAPIURL
@@ -253,6 +263,9 @@ func (o Options) resolve() (*config, error) {
 	}
 	if c.cacheSize == 0 {
 		c.cacheSize = DefaultTokenCacheSize
+	}
+	if c.maxVerifyCalls <= 0 {
+		c.maxVerifyCalls = 32
 	}
 	if c.templateCacheSize == 0 {
 		c.templateCacheSize = DefaultTemplateCacheSize

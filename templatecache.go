@@ -7,8 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/clerkauth/clerkauth/internal/ttlcache"
 )
 
 // templateMargin is how long before its exp a cached template token stops
@@ -18,15 +19,10 @@ const templateMargin = 10 * time.Second
 
 // templateCache keeps the tokens minted by POST /v1/sessions/{sid}/tokens
 // until shortly before their exp, per session, active organization,
-// template and expiry, and lets one request per key call Clerk
-// while concurrent requests for the same key wait for its answer.
-type templateCache struct {
-	size int
-
-	mu       sync.Mutex // guards the maps
-	entries  map[templateKey]templateEntry
-	inflight map[templateKey]*templateCall
-}
+// template and expiry, and lets one call per key go to Clerk while
+// concurrent requests for the same key wait for its answer (the call is
+// cancelled when they all give up).
+type templateCache = ttlcache.Cache[templateKey, string]
 
 type templateKey struct {
 	sid       string
@@ -35,30 +31,11 @@ type templateKey struct {
 	expiresIn int
 }
 
-type templateEntry struct {
-	jwt   string
-	until time.Time // served while now is before until
-}
-
-// templateCall is one Backend API call; done is closed once jwt and err
-// are set.
-type templateCall struct {
-	done chan struct{}
-	jwt  string
-	err  error
-}
-
-var errTemplateCallAborted = errors.New("clerkauth: the Backend API call for a session token was aborted")
-
-func newTemplateCache(size int) *templateCache {
+func newTemplateCache(size int, now func() time.Time) *templateCache {
 	if size <= 0 {
 		return nil
 	}
-	return &templateCache{
-		size:     size,
-		entries:  make(map[templateKey]templateEntry),
-		inflight: make(map[templateKey]*templateCall),
-	}
+	return ttlcache.New[templateKey, string](ttlcache.Options{Size: size, Now: now})
 }
 
 // sessionToken returns a token of the session from the cache, or from the
@@ -67,84 +44,23 @@ func (c *Client) sessionToken(ctx context.Context, sid, orgID, template string, 
 	if c.secret == "" {
 		return "", ErrNoSecretKey
 	}
-	tc := c.templates
-	if tc == nil {
+	if c.templates == nil {
 		return c.CreateSessionToken(ctx, sid, template, expiresIn)
 	}
-	key := templateKey{sid, orgID, template, expiresIn}
-	for {
-		tc.mu.Lock()
-		if e, ok := tc.entries[key]; ok {
-			if c.now().Before(e.until) {
-				tc.mu.Unlock()
-				return e.jwt, nil
+	jwt, err := c.templates.Get(ctx, templateKey{sid, orgID, template, expiresIn},
+		func(ctx context.Context) (string, time.Time, error) {
+			jwt, err := c.CreateSessionToken(ctx, sid, template, expiresIn)
+			if err != nil {
+				return "", time.Time{}, err // errors are not cached
 			}
-			delete(tc.entries, key)
-		}
-		call := tc.inflight[key]
-		if call == nil {
-			break // with tc.mu held: this request calls Clerk
-		}
-		tc.mu.Unlock()
-		select {
-		case <-call.done:
-		case <-ctx.Done():
-			return "", fmt.Errorf("clerkauth: waiting for a session token from the Backend API: %w", ctx.Err())
-		}
-		if call.err == nil {
-			return call.jwt, nil
-		}
-		if !errors.Is(call.err, context.Canceled) && !errors.Is(call.err, context.DeadlineExceeded) {
-			return "", call.err
-		}
-		// The caller that went to Clerk gave up; try again with our ctx.
+			until, _ := cacheUntil(jwt) // zero (not cached) without a usable exp
+			return jwt, until, nil
+		})
+	var we *ttlcache.WaitError
+	if errors.As(err, &we) {
+		return "", fmt.Errorf("clerkauth: waiting for a session token from the Backend API: %w", we.Err)
 	}
-	call := &templateCall{done: make(chan struct{})}
-	tc.inflight[key] = call
-	tc.mu.Unlock()
-
-	defer func() {
-		// Deferred so that waiters are released whatever happens.
-		tc.mu.Lock()
-		delete(tc.inflight, key)
-		if call.err == nil {
-			now := c.now()
-			if until, ok := cacheUntil(call.jwt); ok && now.Before(until) {
-				tc.putLocked(key, templateEntry{call.jwt, until}, now)
-			}
-		}
-		tc.mu.Unlock()
-		close(call.done)
-	}()
-	call.err = errTemplateCallAborted
-	call.jwt, call.err = c.CreateSessionToken(ctx, sid, template, expiresIn)
-	return call.jwt, call.err
-}
-
-// putLocked stores e, first making room when the cache is full: expired
-// entries go, then arbitrary ones. tc.mu must be held.
-func (tc *templateCache) putLocked(key templateKey, e templateEntry, now time.Time) {
-	if _, ok := tc.entries[key]; !ok && len(tc.entries) >= tc.size {
-		for k, old := range tc.entries {
-			if !now.Before(old.until) {
-				delete(tc.entries, k)
-			}
-		}
-		for k := range tc.entries {
-			if len(tc.entries) < tc.size {
-				break
-			}
-			delete(tc.entries, k) // arbitrary victim: map order is random
-		}
-	}
-	tc.entries[key] = e
-}
-
-// len returns the number of entries, for tests.
-func (tc *templateCache) len() int {
-	tc.mu.Lock()
-	defer tc.mu.Unlock()
-	return len(tc.entries)
+	return jwt, err
 }
 
 // cacheUntil reads exp (and iat) from a token the Backend API just minted

@@ -226,6 +226,11 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 		return nil, aerr
 	}
 	h, class, aerr := parseHeader(tok[:dot1])
+	if aerr == errCat && subIsMachine(tok[dot1+1:dot2]) {
+		// Clerk routes an mch_ subject to its M2M verifier before looking
+		// at cat, which then refuses any cat but the M2M one.
+		return nil, errM2MCat
+	}
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -270,6 +275,9 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 	if class == classSessionOrM2M && (claims.Sub == nil || !strings.HasPrefix(*claims.Sub, "mch_")) {
 		v, aerr = c.checkClaims(&claims, key)
 	} else {
+		if class == classSessionOrM2M && h.hasCat {
+			return nil, errM2MCat // an mch_ subject with a session cat
+		}
 		kind := TokenTypeM2M
 		if class == classOAuth {
 			kind = TokenTypeOAuth
@@ -281,6 +289,23 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 	}
 	v.auth.token = tok
 	return v, nil
+}
+
+// errM2MCat: a JWT with an mch_ subject is an M2M token only if its cat
+// is the M2M one or absent (Clerk: jwt/verifyMachineJwt.ts).
+var errM2MCat = authErr(ErrTokenInvalid, ReasonTokenInvalid, "M2M token with another category (header cat)")
+
+// subIsMachine reports whether the (not yet verified) payload segment has
+// a sub starting with mch_. It only picks which error to report.
+func subIsMachine(seg string) bool {
+	raw, ok := decodeSegment(seg, nil)
+	if !ok {
+		return false
+	}
+	var c struct {
+		Sub string `json:"sub"`
+	}
+	return json.Unmarshal(raw, &c) == nil && strings.HasPrefix(c.Sub, "mch_")
 }
 
 // decodeClaims decodes a verified payload into v: a JSON syntax error is

@@ -26,7 +26,8 @@ type MachineToken struct {
 	ClientID string
 	// ExpiresAt is when the token expires; zero: never (API keys only).
 	ExpiresAt time.Time
-	// Revoked makes the verify endpoint answer revoked: true.
+	// Revoked makes the verify endpoint refuse the token, as Clerk does
+	// for a revoked one: 404 resource_not_found.
 	Revoked bool
 }
 
@@ -67,8 +68,10 @@ func (s *Server) addMachine(prefix, object string, t MachineToken) string {
 	return secret
 }
 
-// serveMachineVerify answers the three verify endpoints. Unknown tokens,
-// and tokens of another kind than the endpoint's, are 404 as in Clerk.
+// serveMachineVerify answers the three verify endpoints. Unknown, revoked
+// and expired tokens, and tokens of another kind than the endpoint's, are
+// 404 as in Clerk: its SDK never reads the revoked and expired fields of a
+// 200 answer, and its authenticateRequest reports a 404 as token-invalid.
 func (s *Server) serveMachineVerify(object, field string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var body map[string]string
@@ -85,21 +88,22 @@ func (s *Server) serveMachineVerify(object, field string) http.HandlerFunc {
 		}
 		t := e.tok
 		now := time.Now()
+		if t.Revoked || !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
+			writeError(w, http.StatusNotFound, "resource_not_found", "not found", "Resource not found")
+			return
+		}
 		ans := map[string]any{
 			"object":            object,
 			"id":                t.ID,
 			"subject":           t.Subject,
 			"scopes":            nonNil(t.Scopes),
 			"claims":            t.Claims,
-			"revoked":           t.Revoked,
+			"revoked":           false,
 			"revocation_reason": nil,
-			"expired":           !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt),
+			"expired":           false,
 			"expiration":        nil,
 			"created_at":        now.Add(-time.Hour).UnixMilli(),
 			"updated_at":        now.Add(-time.Hour).UnixMilli(),
-		}
-		if t.Revoked {
-			ans["revocation_reason"] = "revoked in a test"
 		}
 		if !t.ExpiresAt.IsZero() {
 			ans["expiration"] = t.ExpiresAt.UnixMilli()

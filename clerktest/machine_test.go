@@ -1,8 +1,10 @@
 package clerktest_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,7 +39,7 @@ func TestMachineTokens(t *testing.T) {
 		{"m2m", m2m, clerkauth.TokenTypeM2M, "", "mch_api"},
 		{"oauth", oauth, clerkauth.TokenTypeOAuth, "", "email"},
 		{"revoked", revoked, "", clerkauth.ReasonTokenInvalid, ""},
-		{"expired", expired, "", clerkauth.ReasonTokenExpired, ""},
+		{"expired", expired, "", clerkauth.ReasonTokenInvalid, ""}, // Clerk: 404, token-invalid
 		{"unknown", "ak_unknown", "", clerkauth.ReasonTokenInvalid, ""},
 		{"api key at the m2m endpoint", "mt" + apiKey[2:], "", clerkauth.ReasonTokenInvalid, ""},
 	}
@@ -58,6 +60,35 @@ func TestMachineTokens(t *testing.T) {
 	if srv.Requests("/api_keys/verify") == 0 || srv.Requests("/m2m_tokens/verify") == 0 ||
 		srv.Requests("/oauth_applications/access_tokens/verify") == 0 {
 		t.Fatal("verify endpoints not called")
+	}
+
+	// Revoked and expired tokens are answered 404 as by Clerk, and a real
+	// middleware signs them out with authenticateRequest's reason.
+	private := mw.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Error("handler ran") }))
+	for name, tok := range map[string]string{"revoked": revoked, "expired": expired} {
+		req := httptest.NewRequest("GET", "/private", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		rec := httptest.NewRecorder()
+		private.ServeHTTP(rec, req)
+		if rec.Code != 401 || rec.Header().Get("X-Clerk-Auth-Reason") != clerkauth.ReasonTokenInvalid {
+			t.Fatalf("%s: %d %q", name, rec.Code, rec.Header().Get("X-Clerk-Auth-Reason"))
+		}
+	}
+	for _, tc := range []struct {
+		path, field, tok string
+	}{{"/api_keys/verify", "secret", revoked}, {"/m2m_tokens/verify", "token", expired}} {
+		req, _ := http.NewRequest("POST", opts.APIURL+tc.path, strings.NewReader(`{"`+tc.field+`":"`+tc.tok+`"}`))
+		req.Header.Set("Authorization", "Bearer "+opts.SecretKey)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 404 || !strings.Contains(string(body), `"code":"resource_not_found"`) {
+			t.Fatalf("%s: %d %s", tc.path, resp.StatusCode, body)
+		}
 	}
 
 	// A route for machines only.
