@@ -56,6 +56,17 @@ func SplitByScope(entries []string) (org, user []string, ok bool) {
 	return org, user, true
 }
 
+// AllScoped reports whether every entry has a scope, that is whether
+// Clerk's splitByScope can read the list.
+func AllScoped(entries []string) bool {
+	for _, e := range entries {
+		if !strings.Contains(e, ":") {
+			return false
+		}
+	}
+	return true
+}
+
 // HasScoped answers a feature or plan check as Clerk's
 // checkForFeatureOrPlan: want is "name" (an organization or user entry),
 // or "scope:name" with scope o/org/organization or u/user; only the part
