@@ -127,7 +127,8 @@ func parseSessionClaims(members []jsonobj.Member, src string, c *sessionClaims) 
 			switch name {
 			case "sub":
 				if !isNull {
-					c.Sub = &s
+					c.Sub = new(string)
+					*c.Sub = s
 				}
 			case "sid":
 				c.Sid = s

@@ -402,12 +402,20 @@ func String(m Member, src string) (s string, isNull, ok bool) {
 		if body := val[1 : len(val)-1]; PlainASCII(body) {
 			return src[m.Off+1 : m.Off+len(val)-1], false, true
 		}
-		if json.Unmarshal(val, &s) != nil {
-			return "", false, false
-		}
-		return s, false, true
+		s, ok = unquote(val)
+		return s, false, ok
 	}
 	return "", false, false
+}
+
+// unquote decodes a JSON string with escapes or bytes beyond ASCII. It is
+// a function of its own so that only this path moves a string to the heap.
+func unquote(val []byte) (string, bool) {
+	var s string
+	if json.Unmarshal(val, &s) != nil {
+		return "", false
+	}
+	return s, true
 }
 
 // Ints reads an array of integers, such as [3,-1]. ok is false for
