@@ -120,7 +120,6 @@ var (
 	errTooLarge         = authErr(ErrTokenInvalid, ReasonTokenInvalid, "token larger than 16 KiB")
 	errBadHeader        = authErr(ErrTokenInvalid, ReasonTokenInvalid, "token header is not a JSON object")
 	errBadPayload       = authErr(ErrTokenInvalid, ReasonTokenInvalid, "token payload is not a JSON object")
-	errDuplicateKey     = authErr(ErrTokenInvalid, ReasonTokenInvalid, "duplicate member name in token JSON")
 	errCrit             = authErr(ErrTokenInvalid, ReasonTokenInvalid, `token header has "crit"`)
 	errTyp              = authErr(ErrTokenInvalid, ReasonTokenInvalid, `token header "typ" is not "JWT"`)
 	errCat              = authErr(ErrTokenInvalid, ReasonTokenTypeMismatch, "token is not a session token (header cat)")

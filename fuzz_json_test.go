@@ -107,9 +107,9 @@ func FuzzSessionClaims(f *testing.F) {
 		aerr := readSessionClaims(raw, &got)
 		want, ok := refSessionClaims(raw)
 		switch {
-		case aerr == errPayloadDuplicate || aerr == errPayloadTooDeep || aerr == errBadPayload:
+		case aerr == errPayloadDuplicate || aerr == errPayloadTooDeep || aerr == errBadPayload || aerr == errPayloadSyntax:
 			var m map[string]json.RawMessage
-			if aerr == errBadPayload && json.Unmarshal(raw, &m) == nil && m != nil {
+			if (aerr == errBadPayload || aerr == errPayloadSyntax) && json.Unmarshal(raw, &m) == nil && m != nil {
 				t.Fatalf("%q: %v, but it is a JSON object", raw, aerr)
 			}
 			return

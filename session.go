@@ -105,6 +105,8 @@ func readSessionClaims(raw []byte, c *sessionClaims) *AuthError {
 		return errPayloadDuplicate
 	case jsonobj.ErrTooDeep:
 		return errPayloadTooDeep
+	case jsonobj.ErrSyntax:
+		return errPayloadSyntax
 	default:
 		return errBadPayload
 	}
