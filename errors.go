@@ -20,13 +20,19 @@ const (
 	ReasonTokenExpired            = "token-expired"
 	ReasonTokenNotActiveYet       = "token-not-active-yet"
 	ReasonTokenIATInTheFuture     = "token-iat-in-the-future"
-	ReasonTokenInvalidAzp         = "token-invalid-authorized-parties"
-	ReasonTokenInvalidIssuer      = "token-invalid-issuer"
-	ReasonSessionPending          = "session-pending"
-	ReasonJWKKidMismatch          = "jwk-kid-mismatch"
-	ReasonJWKRemoteFailedToLoad   = "jwk-remote-failed-to-load"
-	ReasonSecretKeyInvalid        = "secret-key-invalid"
-	ReasonBackendAPIUnavailable   = "backend-api-unavailable"
+	// ReasonSessionTokenNBF and ReasonSessionTokenIATInTheFuture are what
+	// Clerk's authenticateRequest reports for a session token whose nbf or
+	// iat is in the future (verifyToken says token-not-active-yet and
+	// token-iat-in-the-future, which machine JWTs keep).
+	ReasonSessionTokenNBF            = "session-token-nbf"
+	ReasonSessionTokenIATInTheFuture = "session-token-iat-in-the-future"
+	ReasonTokenInvalidAzp            = "token-invalid-authorized-parties"
+	ReasonTokenInvalidIssuer         = "token-invalid-issuer"
+	ReasonSessionPending             = "session-pending"
+	ReasonJWKKidMismatch             = "jwk-kid-mismatch"
+	ReasonJWKRemoteFailedToLoad      = "jwk-remote-failed-to-load"
+	ReasonSecretKeyInvalid           = "secret-key-invalid"
+	ReasonBackendAPIUnavailable      = "backend-api-unavailable"
 )
 
 // Sentinel errors for the kinds of failure a caller branches on. Every
@@ -119,7 +125,6 @@ var (
 	errTooLarge         = authErr(ErrTokenInvalid, ReasonTokenInvalid, "token larger than 16 KiB")
 	errBadHeader        = authErr(ErrTokenInvalid, ReasonTokenInvalid, "token header is not a JSON object")
 	errBadPayload       = authErr(ErrTokenInvalid, ReasonTokenInvalid, "token payload is not a JSON object")
-	errDuplicateKey     = authErr(ErrTokenInvalid, ReasonTokenInvalid, "duplicate member name in token JSON")
 	errCrit             = authErr(ErrTokenInvalid, ReasonTokenInvalid, `token header has "crit"`)
 	errTyp              = authErr(ErrTokenInvalid, ReasonTokenInvalid, `token header "typ" is not "JWT"`)
 	errCat              = authErr(ErrTokenInvalid, ReasonTokenTypeMismatch, "token is not a session token (header cat)")
@@ -129,7 +134,12 @@ var (
 	errKidMismatch      = authErr(ErrTokenInvalid, ReasonJWKKidMismatch, "no key with the token's kid")
 	errSub              = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, `claim "sub" missing or not a string`)
 	errExpMissing       = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, `claim "exp" missing`)
-	errClaimType        = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, "a registered claim has the wrong type")
+	errClaimType        = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, "a claim has the wrong type")
+	errExpType          = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, `claim "exp" is not a number`)
+	errNbfType          = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, `claim "nbf" is not a number`)
+	errIatType          = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, `claim "iat" is not a number`)
+	errSessionNbf       = authErr(ErrTokenInvalid, ReasonSessionTokenNBF, "nbf is in the future")
+	errSessionIATFuture = authErr(ErrTokenInvalid, ReasonSessionTokenIATInTheFuture, "iat is in the future")
 	errExpired          = authErr(ErrTokenExpired, ReasonTokenExpired, "")
 	errNotActive        = authErr(ErrTokenInvalid, ReasonTokenNotActiveYet, "nbf is in the future")
 	errIATFuture        = authErr(ErrTokenInvalid, ReasonTokenIATInTheFuture, "iat is in the future")

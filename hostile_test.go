@@ -160,7 +160,9 @@ func TestHostileCorpus(t *testing.T) {
 		{"cat/JWT template", req(signed([]byte(`{"alg":"RS256","kid":"ins_good","cat":"cl_B7d4PD222AAA"}`), validPayload)), 401, ReasonTokenTypeMismatch},
 		{"header/duplicate alg", req(signed([]byte(`{"alg":"none","alg":"RS256","kid":"ins_good"}`), validPayload)), 401, inv},
 		{"header/duplicate alg escaped", req(signed([]byte(`{"alg":"RS256","\u0061lg":"none","kid":"ins_good"}`), validPayload)), 401, inv},
-		{"header/duplicate alg other case", req(signed([]byte(`{"alg":"RS256","ALG":"none","kid":"ins_good"}`), validPayload)), 401, inv},
+		// Names are case-sensitive, as for JSON.parse: "ALG" is another member.
+		{"header/alg and ALG", req(signed([]byte(`{"alg":"RS256","ALG":"none","kid":"ins_good"}`), validPayload)), 200, ""},
+		{"header/nested duplicate", req(signed([]byte(`{"alg":"RS256","kid":"ins_good","x":{"a":1,"a":2}}`), validPayload)), 401, inv},
 		{"header/not JSON", req(hB64.EncodeToString([]byte("hello")) + "." + gp + "." + gs), 401, inv},
 		{"header/JSON array", req(signed([]byte(`[{"alg":"RS256","kid":"ins_good"}]`), validPayload)), 401, inv},
 		{"header/trailing garbage", req(signed([]byte(`{"alg":"RS256","kid":"ins_good"}x`), validPayload)), 401, inv},
@@ -203,7 +205,8 @@ func TestHostileCorpus(t *testing.T) {
 		{"payload/not JSON", req(signed(hdr(""), []byte(`not json`))), 401, inv},
 		{"payload/trailing garbage", req(signed(hdr(""), append(append([]byte(nil), validPayload...), "}"...))), 401, inv},
 		{"payload/duplicate exp", req(signed(hdr(""), claims(base+fmt.Sprintf(`,"exp":%d,"exp":%d`, u-100, u+100)))), 401, inv},
-		{"payload/duplicate exp other case", req(signed(hdr(""), claims(base+fmt.Sprintf(`,"exp":%d,"EXP":%d`, u-100, u+100)))), 401, inv},
+		{"payload/exp and EXP", req(signed(hdr(""), claims(base+fmt.Sprintf(`,"exp":%d,"EXP":%d`, u-100, u+100)))), 401, ReasonTokenExpired},
+		{"payload/nested duplicate", req(signed(hdr(""), claims(base+fmt.Sprintf(`,"exp":%d,"x":{"y":[{"a":1,"a":2}]}`, u+100)))), 401, inv},
 		{"payload/duplicate sub", req(signed(hdr(""), claims(base+fmt.Sprintf(`,"exp":%d,"sub":"user_admin"`, u+60)))), 401, inv},
 
 		// exp.
@@ -222,10 +225,10 @@ func TestHostileCorpus(t *testing.T) {
 		{"exp/within skew", req(signed(hdr(""), withExp(fmt.Sprint(u-4)))), 200, ""},
 
 		// nbf and iat.
-		{"nbf/beyond skew", req(signed(hdr(""), payload(sub, iss, azp, fmt.Sprintf(`"nbf":%d`, u+6)))), 401, ReasonTokenNotActiveYet},
+		{"nbf/beyond skew", req(signed(hdr(""), payload(sub, iss, azp, fmt.Sprintf(`"nbf":%d`, u+6)))), 401, ReasonSessionTokenNBF},
 		{"nbf/within skew", req(signed(hdr(""), payload(sub, iss, azp, fmt.Sprintf(`"nbf":%d`, u+5)))), 200, ""},
 		{"nbf/string", req(signed(hdr(""), payload(sub, iss, azp, `"nbf":"0"`))), 401, vfail},
-		{"iat/beyond skew", req(signed(hdr(""), claims(fmt.Sprintf(`%s,%s,%s,"exp":%d,"iat":%d`, sub, iss, azp, u+60, u+6)))), 401, ReasonTokenIATInTheFuture},
+		{"iat/beyond skew", req(signed(hdr(""), claims(fmt.Sprintf(`%s,%s,%s,"exp":%d,"iat":%d`, sub, iss, azp, u+60, u+6)))), 401, ReasonSessionTokenIATInTheFuture},
 		{"iat/within skew", req(signed(hdr(""), claims(fmt.Sprintf(`%s,%s,%s,"exp":%d,"iat":%d`, sub, iss, azp, u+60, u+5)))), 200, ""},
 
 		// sub.

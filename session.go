@@ -4,15 +4,15 @@ import (
 	"errors"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/clerkauth/clerkauth/internal/claims"
+	"github.com/clerkauth/clerkauth/internal/jsonobj"
 )
 
-// sessionClaims are the claims of a Clerk session token (v1 and v2).
-// Registered times are decoded by numericDate, which accepts JSON numbers
-// only and handles floats, huge and negative values explicitly.
+// sessionClaims are the claims of a Clerk session token (v1 and v2), read
+// as Clerk's code reads them: names are case-sensitive, and the
+// organization claims of the other version are ignored.
 type sessionClaims struct {
 	Sub *string     `json:"sub"`
 	Sid string      `json:"sid"`
@@ -24,15 +24,18 @@ type sessionClaims struct {
 	Iat numericDate `json:"iat"`
 	Act *Actor      `json:"act"`
 	Fva []int       `json:"fva"`
-	V   int         `json:"v"`
+	// V2 is true when "v" is the number 2 (Clerk: switch (claims.v) case
+	// 2); any other value, "2" included, reads the token as v1.
+	V2 bool `json:"-"`
 
-	// v1 organization claims.
+	// v1 organization claims (read when !V2).
 	OrgID          string   `json:"org_id"`
 	OrgSlug        string   `json:"org_slug"`
 	OrgRole        string   `json:"org_role"`
 	OrgPermissions []string `json:"org_permissions"`
 
-	// v2 organization claims.
+	// v2 organization claims (read when V2). O is nil unless "o" is an
+	// object.
 	O   *orgClaimsV2 `json:"o"`
 	Fea string       `json:"fea"`
 	Pla string       `json:"pla"`
@@ -48,31 +51,26 @@ type orgClaimsV2 struct {
 
 // numericDate is a JWT NumericDate claim: a JSON number of seconds since
 // the Unix epoch. Fractions are rounded down; values are clamped to ±2^33 s
-// (year 2242), which keeps nanosecond arithmetic from overflowing. Strings
-// are rejected, as RFC 7519 requires. null counts as absent.
+// (year 2242), which keeps nanosecond arithmetic from overflowing. Any
+// other JSON value, null included, is the wrong type (Clerk: typeof !==
+// "number"); the reader notes it in bad and the checks reject it in
+// Clerk's order.
 type numericDate struct {
 	sec int64
-	set bool
+	set bool // a number
+	bad bool // present but not a number
 }
 
 var errNotNumber = errors.New("clerkauth: NumericDate claim is not a number")
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (n *numericDate) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		return nil
-	}
-	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
-		return errNotNumber
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil { // not a number, or beyond float64 (1e400)
+	f, ok := jsonobj.Number(b)
+	if !ok || math.IsNaN(f) {
 		return errNotNumber
 	}
 	const limit = 1 << 33
 	switch {
-	case math.IsNaN(f):
-		return errNotNumber
 	case f > limit:
 		f = limit
 	case f < -limit:
@@ -82,21 +80,221 @@ func (n *numericDate) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// fillAuth maps verified claims into a.
-func fillAuth(a *Auth, c *sessionClaims, exp, iat int64) {
+// Errors of the claims and header readers: each says what was wrong.
+var (
+	errPayloadSyntax    = authErr(ErrTokenInvalid, ReasonTokenInvalid, "token payload is not valid JSON")
+	errPayloadDuplicate = authErr(ErrTokenInvalid, ReasonTokenInvalid, "duplicate member name in token payload")
+	errPayloadTooDeep   = authErr(ErrTokenInvalid, ReasonTokenInvalid, "token payload nested deeper than 128 levels")
+	errHeaderDuplicate  = authErr(ErrTokenInvalid, ReasonTokenInvalid, "duplicate member name in token header")
+	errHeaderTooDeep    = authErr(ErrTokenInvalid, ReasonTokenInvalid, "token header nested deeper than 128 levels")
+	errFeaUnscoped      = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, `claim "fea" has an entry without a scope`)
+)
+
+func claimTypeErr(name string) *AuthError {
+	return authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, "claim "+strconv.Quote(name)+" has the wrong type")
+}
+
+// readSessionClaims reads a verified payload into c. Its members buffer
+// lives on the caller's stack.
+func readSessionClaims(raw []byte, c *sessionClaims) *AuthError {
+	var buf [32]jsonobj.Member
+	members, err := jsonobj.Members(raw, buf[:])
+	switch err {
+	case nil:
+	case jsonobj.ErrDuplicate:
+		return errPayloadDuplicate
+	case jsonobj.ErrTooDeep:
+		return errPayloadTooDeep
+	case jsonobj.ErrSyntax:
+		return errPayloadSyntax
+	default:
+		return errBadPayload
+	}
+	return parseSessionClaims(members, string(raw), c)
+}
+
+// parseSessionClaims reads the claims members into c; src is the claims
+// object as a string (see jsonobj.String).
+func parseSessionClaims(members []jsonobj.Member, src string, c *sessionClaims) *AuthError {
+	// The organization claims of one version only are read, once v is
+	// known: Clerk ignores the others, whatever they hold.
+	o, orgID, orgSlug, orgRole, orgPerms := -1, -1, -1, -1, -1
+	for k, m := range members {
+		switch name := string(m.Name); name {
+		case "sub", "sid", "sts", "azp", "iss", "fea", "pla":
+			s, isNull, ok := jsonobj.String(m, src)
+			if !ok {
+				return claimTypeErr(name)
+			}
+			switch name {
+			case "sub":
+				if !isNull {
+					c.Sub = new(string)
+					*c.Sub = s
+				}
+			case "sid":
+				c.Sid = s
+			case "sts":
+				c.Sts = s
+			case "azp":
+				c.Azp = s
+			case "iss":
+				c.Iss = s
+			case "fea":
+				c.Fea = s
+			case "pla":
+				c.Pla = s
+			}
+		case "exp":
+			c.Exp.bad = c.Exp.UnmarshalJSON(m.Value) != nil
+		case "nbf":
+			c.Nbf.bad = c.Nbf.UnmarshalJSON(m.Value) != nil
+		case "iat":
+			c.Iat.bad = c.Iat.UnmarshalJSON(m.Value) != nil
+		case "v":
+			f, ok := jsonobj.Number(m.Value)
+			c.V2 = ok && f == 2
+		case "act":
+			act, ok := readActor(m, src)
+			if !ok {
+				return claimTypeErr(name)
+			}
+			c.Act = act
+		case "fva":
+			if string(m.Value) == "null" {
+				continue
+			}
+			var ok bool
+			if c.Fva, ok = jsonobj.Ints(m.Value); !ok {
+				return claimTypeErr(name)
+			}
+		case "o":
+			o = k
+		case "org_id":
+			orgID = k
+		case "org_slug":
+			orgSlug = k
+		case "org_role":
+			orgRole = k
+		case "org_permissions":
+			orgPerms = k
+		}
+	}
+	if c.V2 {
+		if o >= 0 && members[o].Value[0] == '{' {
+			org, ok := readOrg(members[o], src)
+			if !ok {
+				return claimTypeErr("o")
+			}
+			c.O = org
+		}
+		return nil
+	}
+	for _, f := range [...]struct {
+		k   int
+		dst *string
+	}{{orgID, &c.OrgID}, {orgSlug, &c.OrgSlug}, {orgRole, &c.OrgRole}} {
+		if f.k < 0 {
+			continue
+		}
+		s, _, ok := jsonobj.String(members[f.k], src)
+		if !ok {
+			return claimTypeErr(string(members[f.k].Name))
+		}
+		*f.dst = s
+	}
+	if orgPerms >= 0 && string(members[orgPerms].Value) != "null" {
+		var ok bool
+		if c.OrgPermissions, ok = jsonobj.Strings(members[orgPerms].Value, src, members[orgPerms].Off); !ok {
+			return claimTypeErr("org_permissions")
+		}
+	}
+	return nil
+}
+
+// readActor reads the act claim: null, or an object whose sub, iss and
+// sid are strings when present. Names are matched exactly.
+func readActor(m jsonobj.Member, src string) (*Actor, bool) {
+	if string(m.Value) == "null" {
+		return nil, true
+	}
+	var buf [8]jsonobj.Member
+	members, err := jsonobj.Members(m.Value, buf[:])
+	if err != nil {
+		return nil, false
+	}
+	sub := src[m.Off : m.Off+len(m.Value)]
+	a := new(Actor)
+	for _, f := range members {
+		var dst *string
+		switch string(f.Name) {
+		case "sub":
+			dst = &a.Subject
+		case "iss":
+			dst = &a.Issuer
+		case "sid":
+			dst = &a.SessionID
+		default:
+			continue
+		}
+		s, _, ok := jsonobj.String(f, sub)
+		if !ok {
+			return nil, false
+		}
+		*dst = s
+	}
+	return a, true
+}
+
+// readOrg reads the v2 "o" object; its fields are strings or null. Names
+// are matched exactly.
+func readOrg(m jsonobj.Member, src string) (*orgClaimsV2, bool) {
+	var buf [8]jsonobj.Member
+	members, err := jsonobj.Members(m.Value, buf[:])
+	if err != nil {
+		return nil, false
+	}
+	sub := src[m.Off : m.Off+len(m.Value)]
+	o := new(orgClaimsV2)
+	for _, f := range members {
+		var dst *string
+		switch string(f.Name) {
+		case "id":
+			dst = &o.ID
+		case "slg":
+			dst = &o.Slg
+		case "rol":
+			dst = &o.Rol
+		case "per":
+			dst = &o.Per
+		case "fpm":
+			dst = &o.Fpm
+		default:
+			continue
+		}
+		s, _, ok := jsonobj.String(f, sub)
+		if !ok {
+			return nil, false
+		}
+		*dst = s
+	}
+	return o, true
+}
+
+// fillAuth maps verified claims into a, as Clerk's
+// JWTPayloadToAuthObjectProperties does. It fails only on a v2
+// organization whose fea Clerk cannot split (Clerk throws there).
+func fillAuth(a *Auth, c *sessionClaims, exp, iat int64) *AuthError {
 	*a = Auth{
 		TokenType:             TokenTypeSession,
 		UserID:                *c.Sub,
 		SessionID:             c.Sid,
-		SessionStatus:         c.Sts,
+		SessionStatus:         c.Sts, // absent: "" (Clerk: null)
 		Actor:                 c.Act,
 		AuthorizedParty:       c.Azp,
 		Issuer:                c.Iss,
 		FactorVerificationAge: c.Fva,
 		Expiry:                time.Unix(exp, 0),
-	}
-	if a.SessionStatus == "" {
-		a.SessionStatus = "active"
 	}
 	if iat != 0 {
 		a.IssuedAt = time.Unix(iat, 0)
@@ -107,16 +305,21 @@ func fillAuth(a *Auth, c *sessionClaims, exp, iat int64) {
 	if len(a.FactorVerificationAge) != 2 {
 		a.FactorVerificationAge = nil
 	}
-	a.Features = splitList(c.Fea)
-	a.Plans = splitList(c.Pla)
-	if c.V >= 2 || c.O != nil {
-		if c.O != nil && c.O.ID != "" {
-			a.OrgID = c.O.ID
-			a.OrgSlug = c.O.Slg
-			if c.O.Rol != "" {
-				a.OrgRole = "org:" + strings.TrimPrefix(c.O.Rol, "org:")
+	a.Features = claims.SplitList(c.Fea)
+	a.Plans = claims.SplitList(c.Pla)
+	if c.V2 {
+		if c.O != nil {
+			if !claims.AllScoped(a.Features) {
+				return errFeaUnscoped
 			}
-			a.OrgPermissions = claims.OrgPermissions(c.Fea, c.O.Per, c.O.Fpm)
+			if c.O.ID != "" {
+				a.OrgID = c.O.ID
+				a.OrgSlug = c.O.Slg
+				if c.O.Rol != "" {
+					a.OrgRole = "org:" + c.O.Rol
+				}
+				a.OrgPermissions = claims.OrgPermissions(c.Fea, c.O.Per, c.O.Fpm)
+			}
 		}
 	} else if c.OrgID != "" {
 		a.OrgID = c.OrgID
@@ -124,173 +327,5 @@ func fillAuth(a *Auth, c *sessionClaims, exp, iat int64) {
 		a.OrgRole = c.OrgRole
 		a.OrgPermissions = c.OrgPermissions
 	}
-}
-
-func splitList(s string) []string {
-	if s == "" {
-		return nil
-	}
-	parts := strings.Split(s, ",")
-	out := parts[:0]
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
-}
-
-// Check is a question for [Auth.Has]. Every field that is set must hold;
-// a Check with no field set is false.
-type Check struct {
-	// Role is an organization role, "org:admin" or "admin".
-	Role string
-	// Permission is an organization permission, "org:invoices:create".
-	Permission string
-	// Feature is a billing feature: "name" (user's or organization's),
-	// "org:name" or "user:name".
-	Feature string
-	// Plan is a billing plan, in the same forms as Feature.
-	Plan string
-	// Reverification requires that the user verified recently. Use one of
-	// the presets (ReverifyStrict(), ...) or a custom level; the zero value
-	// asks nothing.
-	Reverification Reverification
-	// Scope is a scope the machine token must grant (machine tokens only).
-	Scope string
-}
-
-// Reverification says how recently a user must have verified which
-// factors. Level is "first_factor", "second_factor" or "multi_factor".
-type Reverification struct {
-	Level        string
-	AfterMinutes int
-}
-
-// ReverifyStrictMFA is Clerk's "strict_mfa" preset: both factors within
-// 10 minutes.
-func ReverifyStrictMFA() Reverification { return Reverification{"multi_factor", 10} }
-
-// ReverifyStrict is Clerk's "strict" preset: second factor within 10 minutes.
-func ReverifyStrict() Reverification { return Reverification{"second_factor", 10} }
-
-// ReverifyModerate is Clerk's "moderate" preset: second factor within an hour.
-func ReverifyModerate() Reverification { return Reverification{"second_factor", 60} }
-
-// ReverifyLax is Clerk's "lax" preset: second factor within a day.
-func ReverifyLax() Reverification { return Reverification{"second_factor", 1440} }
-
-// Has reports whether the signed-in user or machine satisfies every field
-// of c, with the semantics of Clerk's has(): false when signed out; role
-// and permission need an active organization ("admin" and "org:admin" are
-// the same role); features and plans match by name in the scopes the
-// prefix allows; a factor is fresh when its age is known and below
-// AfterMinutes. Scope checks apply to machine tokens.
-func (a *Auth) Has(c Check) bool {
-	if !a.IsSignedIn() {
-		return false
-	}
-	asked := false
-	if c.Role != "" {
-		asked = true
-		if a.OrgID == "" || a.OrgRole == "" || normRole(a.OrgRole) != normRole(c.Role) {
-			return false
-		}
-	}
-	if c.Permission != "" {
-		asked = true
-		if a.OrgID == "" || !contains(a.OrgPermissions, c.Permission) {
-			return false
-		}
-	}
-	if c.Feature != "" {
-		asked = true
-		if !hasScoped(a.Features, c.Feature) {
-			return false
-		}
-	}
-	if c.Plan != "" {
-		asked = true
-		if !hasScoped(a.Plans, c.Plan) {
-			return false
-		}
-	}
-	if c.Reverification != (Reverification{}) {
-		asked = true
-		if !a.reverified(c.Reverification) {
-			return false
-		}
-	}
-	if c.Scope != "" {
-		asked = true
-		if a.Machine == nil || !contains(a.Machine.Scopes, c.Scope) {
-			return false
-		}
-	}
-	return asked
-}
-
-func normRole(r string) string {
-	return strings.TrimPrefix(r, "org:")
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-// hasScoped answers a feature or plan check against "scope:name" entries.
-func hasScoped(entries []string, want string) bool {
-	scopeNeed := ""
-	name := want
-	if rest, ok := strings.CutPrefix(want, "org:"); ok {
-		scopeNeed, name = "o", rest
-	} else if rest, ok := strings.CutPrefix(want, "user:"); ok {
-		scopeNeed, name = "u", rest
-	}
-	for _, e := range entries {
-		scope, n, ok := strings.Cut(e, ":")
-		if !ok || n != name {
-			continue
-		}
-		if scopeNeed == "" || strings.Contains(scope, scopeNeed) {
-			return true
-		}
-	}
-	return false
-}
-
-// reverified applies Clerk's rule: with fva = [first, second] ages in
-// minutes (-1 = never), a factor is fresh when its age is >= 0 and below
-// AfterMinutes; second_factor falls back to the first factor when the user
-// has no second factor; multi_factor needs both when a second exists.
-func (a *Auth) reverified(r Reverification) bool {
-	if len(a.FactorVerificationAge) != 2 || r.AfterMinutes <= 0 {
-		return false
-	}
-	f1, f2 := a.FactorVerificationAge[0], a.FactorVerificationAge[1]
-	fresh1 := f1 >= 0 && f1 < r.AfterMinutes
-	fresh2 := f2 >= 0 && f2 < r.AfterMinutes
-	switch r.Level {
-	case "first_factor":
-		return fresh1
-	case "second_factor":
-		if f2 == -1 {
-			return fresh1
-		}
-		return fresh2
-	case "multi_factor":
-		if f2 == -1 {
-			return fresh1
-		}
-		return fresh1 && fresh2
-	}
-	return false
+	return nil
 }

@@ -1,7 +1,10 @@
 package clerkauth
 
 import (
+	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -141,7 +144,7 @@ func TestNumericDate(t *testing.T) {
 		{"-5", -5, true, false},
 		{"1e300", 1 << 33, true, false},
 		{"-1e300", -(1 << 33), true, false},
-		{"null", 0, false, false},
+		{"null", 0, false, true}, // Clerk: typeof null !== "number"
 		{`"1700000000"`, 0, false, true},
 		{"true", 0, false, true},
 	}
@@ -154,22 +157,181 @@ func TestNumericDate(t *testing.T) {
 	}
 }
 
-func TestHasDuplicateKeys(t *testing.T) {
-	cases := map[string]bool{
-		`{}`:                              false,
-		`{"a":1,"b":2}`:                   false,
-		`{"a":{"a":1},"b":[{"a":1}]}`:     false,
-		`{"a":"x,\"a\":1","b":2}`:         false,
-		`{"a":1,"a":2}`:                   true,
-		`{"exp":1, "sub":"x", "exp" : 2}`: true,
-		`{"e\u0078p":1,"exp":2}`:          true,
-		` { "a" : true , "b" : null } `:   false,
-		`{"a":1e5,"b":-0.5,"c":"\\"}`:     false,
-		`[1]`:                             true,
+// rawToken signs header and payload exactly as written, with testKey(0).
+func rawToken(t *testing.T, header, payload string) string {
+	t.Helper()
+	return signRS256(t, testKey(t, 0), []byte(header), []byte(payload))
+}
+
+const rawHeader = `{"alg":"RS256","kid":"ins_kid_1","typ":"JWT"}`
+
+// rawClaims is a valid payload at testNow (sub and exp only) with extra members appended.
+func rawClaims(extra string) string {
+	u := testNow.Unix()
+	return fmt.Sprintf(`{"sub":"user_1","exp":%d%s}`, u+60, extra)
+}
+
+// TestClaimsAsClerk checks each claim case where Clerk's reading (JSON.parse
+// and __experimental_JWTPayloadToAuthObjectProperties) decides, through a
+// real middleware.
+func TestClaimsAsClerk(t *testing.T) {
+	m := pemMiddleware(t, nil)
+	var many, deep strings.Builder
+	for i := range 80 {
+		fmt.Fprintf(&many, `,"custom_%02d":"value %d"`, i, i)
 	}
-	for in, want := range cases {
-		if got := hasDuplicateKeys([]byte(in)); got != want {
-			t.Errorf("hasDuplicateKeys(%s) = %v, want %v", in, got, want)
+	deep.WriteString(`,"custom":`)
+	for range 63 {
+		deep.WriteString(`{"a":`)
+	}
+	deep.WriteString(`1` + strings.Repeat("}", 63))
+	cases := []struct {
+		name, header, extra string
+		reason              string // "" signed in
+		check               func(*testing.T, *Auth)
+	}{
+		{name: "o names are case-sensitive", extra: `,"v":2,"o":{"id":"org_a","ID":"org_b","rol":"admin"}`,
+			check: func(t *testing.T, a *Auth) { eq(t, a.OrgID, "org_a"); eq(t, a.OrgRole, "org:admin") }},
+		{name: "act names are case-sensitive", extra: `,"act":{"sub":"user_a","SUB":"user_b","iss":"https://x","sid":"sess_a"}`,
+			check: func(t *testing.T, a *Auth) {
+				if a.Actor == nil || *a.Actor != (Actor{"user_a", "https://x", "sess_a"}) {
+					t.Fatalf("actor %+v", a.Actor)
+				}
+			}},
+		{name: "nested duplicate in o", extra: `,"v":2,"o":{"id":"org_a","id":"org_b"}`, reason: ReasonTokenInvalid},
+		{name: "nested duplicate in custom claim", extra: `,"meta":[{"k":1,"k":2}]`, reason: ReasonTokenInvalid},
+		{name: "nbf null", extra: `,"nbf":null`, reason: ReasonTokenVerificationFailed},
+		{name: "iat null", extra: `,"iat":null`, reason: ReasonTokenVerificationFailed},
+		{name: "typ null", header: `{"alg":"RS256","kid":"ins_kid_1","typ":null}`, reason: ReasonTokenInvalid},
+		{name: "v2 claims without v: no org", extra: `,"o":{"id":"org_a","rol":"admin"},"fea":"o:a"`,
+			check: func(t *testing.T, a *Auth) { eq(t, a.OrgID, ""); eq(t, a.OrgRole, "") }},
+		{name: "v as a string reads v1", extra: `,"v":"2","o":{"id":"org_a"},"org_id":"org_v1","org_role":"org:member"`,
+			check: func(t *testing.T, a *Auth) { eq(t, a.OrgID, "org_v1"); eq(t, a.OrgRole, "org:member") }},
+		{name: "v 2.0 is 2", extra: `,"v":2.0,"o":{"id":"org_a"},"org_id":5`,
+			check: func(t *testing.T, a *Auth) { eq(t, a.OrgID, "org_a") }},
+		{name: "v2 o not an object: no org", extra: `,"v":2,"o":"org_a"`,
+			check: func(t *testing.T, a *Auth) { eq(t, a.OrgID, "") }},
+		{name: "rol kept as written", extra: `,"v":2,"o":{"id":"org_a","rol":"org:admin"}`,
+			check: func(t *testing.T, a *Auth) { eq(t, a.OrgRole, "org:org:admin") }},
+		{name: "sts absent is empty", extra: ``,
+			check: func(t *testing.T, a *Auth) { eq(t, a.SessionStatus, "") }},
+		{name: "80 top-level claims", extra: many.String(),
+			check: func(t *testing.T, a *Auth) { eq(t, a.UserID, "user_1") }},
+		{name: "custom claim nested 64 deep", extra: deep.String(),
+			check: func(t *testing.T, a *Auth) { eq(t, a.UserID, "user_1") }},
+		{name: "nested beyond 128", extra: `,"x":` + strings.Repeat("[", 128) + strings.Repeat("]", 128), reason: ReasonTokenInvalid},
+		{name: "xo scope takes no fpm slot", extra: `,"v":2,"fea":"xo:admin,o:reports","o":{"id":"org_a","per":"read","fpm":"1"}`,
+			check: func(t *testing.T, a *Auth) {
+				if !slices.Equal(a.OrgPermissions, []string{"org:reports:read"}) {
+					t.Fatalf("permissions %q", a.OrgPermissions)
+				}
+			}},
+		{name: "v2 fea entry without scope", extra: `,"v":2,"fea":"o:a,bad","o":{"id":"org_a"}`, reason: ReasonTokenVerificationFailed},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := tc.header
+			if h == "" {
+				h = rawHeader
+			}
+			a, err := m.Authenticate(bearer(rawToken(t, h, rawClaims(tc.extra))))
+			if got := ReasonOf(err); got != tc.reason {
+				t.Fatalf("reason %q (%v), want %q", got, err, tc.reason)
+			}
+			if tc.reason != "" {
+				if !errors.Is(err, ErrTokenInvalid) {
+					t.Fatalf("%v is not ErrTokenInvalid", err)
+				}
+				return
+			}
+			tc.check(t, a)
+		})
+	}
+}
+
+// TestClaimErrorDetails checks that each rejection says what was wrong.
+func TestClaimErrorDetails(t *testing.T) {
+	m := pemMiddleware(t, nil)
+	for extra, detail := range map[string]string{
+		`,"o":{"a":1,"a":2}`: "duplicate member name in token payload",
+		`,"x":` + strings.Repeat("[", 200) + strings.Repeat("]", 200): "nested deeper than 128",
+		`,"nbf":"1"`: `claim "nbf" is not a number`,
+		`,"sid":5`:   `claim "sid" has the wrong type`,
+	} {
+		_, err := m.Authenticate(bearer(rawToken(t, rawHeader, rawClaims(extra))))
+		if err == nil || !strings.Contains(err.Error(), detail) {
+			t.Errorf("%.40s: %v, want %q", extra, err, detail)
 		}
+	}
+	_, err := m.Authenticate(bearer(rawToken(t, `{"alg":"RS256","alg":"RS256"}`, rawClaims(""))))
+	if err == nil || !strings.Contains(err.Error(), "duplicate member name in token header") {
+		t.Errorf("header: %v", err)
+	}
+}
+
+// TestClaimOrderAsClerk: Clerk checks exp before nbf's and iat's types.
+func TestClaimOrderAsClerk(t *testing.T) {
+	m := pemMiddleware(t, nil)
+	u := testNow.Unix()
+	tok := rawToken(t, rawHeader, fmt.Sprintf(`{"sub":"user_1","exp":%d,"nbf":null}`, u-100))
+	if _, err := m.Authenticate(bearer(tok)); ReasonOf(err) != ReasonTokenExpired || !errors.Is(err, ErrTokenExpired) {
+		t.Fatalf("expired token with nbf null: %v", err)
+	}
+}
+
+func TestHasAsClerk(t *testing.T) {
+	m := pemMiddleware(t, nil)
+	auth := func(extra string) *Auth {
+		t.Helper()
+		a, err := m.Authenticate(bearer(rawToken(t, rawHeader, rawClaims(extra))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	v2 := auth(`,"v":2,"fea":"o:f1,u:pro_feature,xo:admin","pla":"u:free_user,o:team","o":{"id":"org_a","rol":"admin","per":"read","fpm":"1"}`)
+	v1 := auth(`,"org_id":"org_b","org_role":"org:org:admin","org_permissions":["org:f1:read","f2:write"]`)
+	cases := []struct {
+		a    *Auth
+		c    Check
+		want bool
+	}{
+		{v2, Check{Permission: "f1:read"}, true},
+		{v2, Check{Permission: "org:org:f1:read"}, true},
+		{v2, Check{Role: "admin"}, true},
+		{v2, Check{Role: "org:org:admin"}, true},
+		{v1, Check{Role: "admin"}, true},
+		{v1, Check{Permission: "f1:read"}, true},
+		{v1, Check{Permission: "f2:write"}, false}, // the token's value is not normalised
+		{v2, Check{Feature: "admin"}, false},
+		{v2, Check{Feature: "org:admin"}, false},
+		{v2, Check{Feature: "xo:admin"}, false},
+		{v2, Check{Feature: "f1"}, true},
+		{v2, Check{Feature: "o:f1"}, true},
+		{v2, Check{Feature: "organization:f1"}, true},
+		{v2, Check{Feature: "user:pro_feature"}, true},
+		{v2, Check{Plan: "free_user"}, true},
+		{v2, Check{Plan: "user:team"}, false},
+		{v2, Check{Plan: "x:team"}, false},
+		{auth(`,"fea":"u:a,"`), Check{Feature: "a"}, false}, // Clerk cannot split the list
+		{auth(`,"fva":[-5,3]`), Check{Reverification: ReverifyStrict()}, false},
+		{auth(`,"fva":[3,-5]`), Check{Reverification: Reverification{"first_factor", 10}}, false},
+		{auth(`,"fva":[-1,-1]`), Check{Reverification: ReverifyLax()}, false},
+		{auth(`,"fva":[-1,3]`), Check{Reverification: ReverifyStrict()}, true},
+		{auth(`,"fva":[-1,3]`), Check{Reverification: ReverifyStrictMFA()}, false},
+		{auth(`,"fva":[3,-1]`), Check{Reverification: ReverifyStrictMFA()}, true},
+		{auth(`,"fva":[3,20]`), Check{Reverification: ReverifyStrictMFA()}, false},
+	}
+	for i, tc := range cases {
+		if got := tc.a.Has(tc.c); got != tc.want {
+			t.Errorf("case %d: Has(%+v) = %v, want %v", i, tc.c, got, tc.want)
+		}
+	}
+}
+
+func eq(t *testing.T, got, want string) {
+	t.Helper()
+	if got != want {
+		t.Fatalf("got %q, want %q", got, want)
 	}
 }

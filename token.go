@@ -3,10 +3,10 @@ package clerkauth
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"time"
 
+	"github.com/clerkauth/clerkauth/internal/jsonobj"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -53,6 +53,8 @@ type verified struct {
 	iat    int64      // Unix seconds; valid when hasIat
 	hasNbf bool
 	hasIat bool
+	nbfBad bool // nbf present but not a number: rejected after exp, as Clerk
+	iatBad bool // the same for iat
 }
 
 // splitToken checks the shape of a compact JWS without decoding it: size,
@@ -165,16 +167,8 @@ func parseHeader(seg string) (header, jwtClass, *AuthError) {
 	if !ok {
 		return h, class, errBadHeader
 	}
-	var mbuf [16]member
-	members, ok := objectMembers(raw, mbuf[:])
-	if !ok {
-		if isJSONObject(raw) && json.Valid(raw) {
-			return h, class, errDuplicateKey
-		}
-		return h, class, errBadHeader
-	}
-	if !parseHeaderJSON(members, string(raw), &h) {
-		return h, class, errBadHeader
+	if aerr := readHeader(raw, &h); aerr != nil {
+		return h, class, aerr
 	}
 	if h.hasTyp {
 		switch h.Typ {
@@ -260,15 +254,7 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 		return nil, errBadPayload
 	}
 	var claims sessionClaims
-	var mbuf [32]member
-	members, ok := objectMembers(raw, mbuf[:])
-	if !ok {
-		if isJSONObject(raw) && json.Valid(raw) {
-			return nil, errDuplicateKey // or too many members or too deep
-		}
-		return nil, errBadPayload
-	}
-	if aerr := parseSessionClaims(members, string(raw), &claims); aerr != nil {
+	if aerr := readSessionClaims(raw, &claims); aerr != nil {
 		return nil, aerr
 	}
 	var v *verified
@@ -308,18 +294,69 @@ func subIsMachine(seg string) bool {
 	return json.Unmarshal(raw, &c) == nil && strings.HasPrefix(c.Sub, "mch_")
 }
 
-// decodeClaims decodes a verified payload into v: a JSON syntax error is
-// token-invalid, a claim of the wrong type token-verification-failed.
+// decodeClaims decodes a verified payload into v with encoding/json (for
+// the machine claims). The payload is first read by the same reader as the
+// session claims, so it is rejected for the same reasons (invalid JSON,
+// a duplicate name at any depth, too deep); a claim of the wrong type is
+// token-verification-failed. encoding/json matches names of v's fields
+// case-insensitively.
 func decodeClaims(raw []byte, v any) *AuthError {
+	var buf [32]jsonobj.Member
+	switch _, err := jsonobj.Members(raw, buf[:]); err {
+	case nil:
+	case jsonobj.ErrDuplicate:
+		return errPayloadDuplicate
+	case jsonobj.ErrTooDeep:
+		return errPayloadTooDeep
+	default:
+		return errBadPayload
+	}
 	if err := json.Unmarshal(raw, v); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return errBadPayload
-		}
 		return errClaimType
 	}
-	if hasDuplicateKeys(raw) {
-		return errDuplicateKey
+	return nil
+}
+
+// readHeader reads the JOSE header members into h: alg, kid, typ and cat
+// are strings (typ null is a typ that is not "JWT", as for Clerk; the
+// others' null is absent); crit is noted.
+func readHeader(raw []byte, h *header) *AuthError {
+	var buf [16]jsonobj.Member
+	members, err := jsonobj.Members(raw, buf[:])
+	switch err {
+	case nil:
+	case jsonobj.ErrDuplicate:
+		return errHeaderDuplicate
+	case jsonobj.ErrTooDeep:
+		return errHeaderTooDeep
+	default:
+		return errBadHeader
+	}
+	src := string(raw)
+	for _, m := range members {
+		switch name := string(m.Name); name {
+		case "alg", "kid", "typ", "cat":
+			s, isNull, ok := jsonobj.String(m, src)
+			if !ok {
+				return errBadHeader
+			}
+			switch {
+			case name == "typ":
+				h.Typ, h.hasTyp = s, true
+				if isNull {
+					h.Typ = "null"
+				}
+			case isNull:
+			case name == "alg":
+				h.Alg = s
+			case name == "kid":
+				h.Kid = s
+			case name == "cat":
+				h.Cat, h.hasCat = s, true
+			}
+		case "crit":
+			h.hasCrit = true
+		}
 	}
 	return nil
 }
@@ -327,8 +364,20 @@ func decodeClaims(raw []byte, v any) *AuthError {
 // checkClaims applies the session-token claim checks that do not depend
 // on the time.
 func (c *core) checkClaims(claims *sessionClaims, key *verifyKey) (*verified, *AuthError) {
+	// Clerk's order: sub, azp, iss, exp; nbf and iat come after the expiry
+	// (checkTime), because an expired token is token-expired whatever its
+	// nbf holds.
 	if claims.Sub == nil || *claims.Sub == "" {
 		return nil, errSub
+	}
+	if len(c.cfg.authorizedParties) > 0 && (claims.Azp == "" || !contains(c.cfg.authorizedParties, claims.Azp)) {
+		return nil, errAzp
+	}
+	if c.cfg.issuer != "" && claims.Iss != c.cfg.issuer {
+		return nil, errIss
+	}
+	if claims.Exp.bad {
+		return nil, errExpType
 	}
 	if !claims.Exp.set {
 		return nil, errExpMissing
@@ -340,17 +389,13 @@ func (c *core) checkClaims(claims *sessionClaims, key *verifyKey) (*verified, *A
 	}{v: verified{
 		key: key,
 		exp: claims.Exp.sec,
-		nbf: claims.Nbf.sec, hasNbf: claims.Nbf.set,
-		iat: claims.Iat.sec, hasIat: claims.Iat.set,
+		nbf: claims.Nbf.sec, hasNbf: claims.Nbf.set, nbfBad: claims.Nbf.bad,
+		iat: claims.Iat.sec, hasIat: claims.Iat.set, iatBad: claims.Iat.bad,
 	}}
 	v := &both.v
-	if len(c.cfg.authorizedParties) > 0 && (claims.Azp == "" || !contains(c.cfg.authorizedParties, claims.Azp)) {
-		return nil, errAzp
+	if aerr := fillAuth(&both.a, claims, v.exp, v.iat); aerr != nil {
+		return nil, aerr
 	}
-	if c.cfg.issuer != "" && claims.Iss != c.cfg.issuer {
-		return nil, errIss
-	}
-	fillAuth(&both.a, claims, v.exp, v.iat)
 	v.auth = &both.a
 	v.auth.origin = c
 	return v, nil
@@ -361,13 +406,26 @@ func (c *core) checkClaims(claims *sessionClaims, key *verifyKey) (*verified, *A
 func (v *verified) checkTime(now time.Time, skew time.Duration) *AuthError {
 	// Claims are clamped to ±2^33 s, so nanoseconds cannot overflow.
 	n, s := now.UnixNano(), int64(skew)
+	session := v.auth.TokenType == TokenTypeSession
 	if v.exp*1e9 <= n-s {
 		return errExpired
 	}
+	if v.nbfBad {
+		return errNbfType
+	}
 	if v.hasNbf && v.nbf*1e9 > n+s {
+		if session {
+			return errSessionNbf
+		}
 		return errNotActive
 	}
+	if v.iatBad {
+		return errIatType
+	}
 	if v.hasIat && v.iat*1e9 > n+s {
+		if session {
+			return errSessionIATFuture
+		}
 		return errIATFuture
 	}
 	return nil

@@ -87,7 +87,7 @@ func TestMiddlewareModes(t *testing.T) {
 		{"issued 30s ago", srv.SessionToken("user_1", clerktest.WithIssuedAt(now.Add(-30*time.Second))), ""},
 		{"expired", srv.SessionToken("user_1", clerktest.WithIssuedAt(now.Add(-2*time.Minute))), clerkauth.ReasonTokenExpired},
 		{"negative lifetime", srv.SessionToken("user_1", clerktest.WithLifetime(-time.Minute)), clerkauth.ReasonTokenExpired},
-		{"issued in the future", srv.SessionToken("user_1", clerktest.WithIssuedAt(now.Add(time.Minute))), clerkauth.ReasonTokenNotActiveYet},
+		{"issued in the future", srv.SessionToken("user_1", clerktest.WithIssuedAt(now.Add(time.Minute))), clerkauth.ReasonSessionTokenNBF},
 		{"pending", srv.SessionToken("user_1", clerktest.WithPending()), clerkauth.ReasonSessionPending},
 		{"wrong issuer", srv.SessionToken("user_1", clerktest.WithClaims(map[string]any{"iss": "https://clerk.evil.com"})), clerkauth.ReasonTokenInvalidIssuer},
 		{"no exp", srv.SessionToken("user_1", clerktest.WithClaims(map[string]any{"exp": nil})), clerkauth.ReasonTokenVerificationFailed},

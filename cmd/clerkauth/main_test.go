@@ -201,7 +201,7 @@ func TestVerify(t *testing.T) {
 		{"expired", envFor(srv), []string{"verify", srv.SessionToken("user_1", clerktest.WithLifetime(-time.Minute))}, 1,
 			[]string{"signed-out", "reason       token-expired", "hint         it expired ", "session tokens live 60 seconds"}},
 		{"future", envFor(srv), []string{"verify", srv.SessionToken("user_1", clerktest.WithIssuedAt(time.Now().Add(time.Hour)))}, 1,
-			[]string{"reason       token-not-active-yet", "in the future by this machine's clock"}},
+			[]string{"reason       session-token-nbf", "in the future by this machine's clock"}},
 		{"pending", envFor(srv), []string{"verify", srv.SessionToken("user_1", clerktest.WithPending())}, 1,
 			[]string{"reason       session-pending", "status       pending", "AcceptPendingSessions"}},
 		{"other instance", envFor(srv), []string{"verify", other.SessionToken("user_1")}, 1,

@@ -207,7 +207,7 @@ func (c *cli) hint(reason string, d *decoded, opts clerkauth.Options, pemName st
 		return when + "session tokens live 60 seconds and the frontend refreshes them; copy a fresh one " +
 			"(the __session cookie, or `await Clerk.session.getToken()` in the browser console). " +
 			"If fresh tokens expire too, check this machine's clock."
-	case clerkauth.ReasonTokenNotActiveYet, clerkauth.ReasonTokenIATInTheFuture:
+	case clerkauth.ReasonTokenNotActiveYet, clerkauth.ReasonTokenIATInTheFuture, clerkauth.ReasonSessionTokenNBF, clerkauth.ReasonSessionTokenIATInTheFuture:
 		if d != nil {
 			if iat, ok := numericDate(d.claims["iat"]); ok && iat.After(c.now()) {
 				return "the token was issued " + human(iat.Sub(c.now())) + " in the future by this machine's clock, " +

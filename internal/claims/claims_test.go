@@ -19,6 +19,18 @@ func TestOrgPermissions(t *testing.T) {
 		{"u:chat,o:docs", "read,write", "2", []string{"org:docs:write"}},
 		{"o:a", "read", "x", nil},
 		{"", "read", "1", nil},
+		// An unknown scope takes no fpm slot (before: xo: took the first).
+		{"xo:admin,o:reports", "read", "1", []string{"org:reports:read"}},
+		{"org:admin,o:reports", "read", "1", []string{"org:reports:read"}},
+		// A bad item keeps its slot; a decimal beyond 64 bits still counts.
+		{"o:a,o:b", "read", "x,1", []string{"org:b:read"}},
+		{"o:a", strings.Repeat("p,", 64) + "last", "18446744073709551616", []string{"org:a:last"}},
+		// Empty permission names are names (Clerk keeps them).
+		{"o:a", "read,,write", "7", []string{"org:a:read", "org:a:", "org:a:write"}},
+		// An entry without a scope: Clerk's splitByScope throws.
+		{"o:a,bad", "read", "1", nil},
+		{"o:a,", "read", "1", nil},
+		{" o:a\ufeff", "read", " 1 ", []string{"org:a:read"}},
 	}
 	for _, tc := range cases {
 		if got := OrgPermissions(tc.fea, tc.per, tc.fpm); !slices.Equal(got, tc.want) {
@@ -27,38 +39,115 @@ func TestOrgPermissions(t *testing.T) {
 	}
 }
 
-// reference is the rule written the plain way, one string at a time.
+func TestHasScoped(t *testing.T) {
+	entries := SplitList("u:pro, o:reports,ou:docs,xo:admin,uo:a:b")
+	cases := map[string]bool{
+		"pro": true, "user:pro": true, "u:pro": true, "org:pro": false,
+		"reports": true, "org:reports": true, "o:reports": true, "organization:reports": true, "user:reports": false,
+		"docs": true, "org:docs": true, "user:docs": true,
+		"admin": false, "xo:admin": false, "org:admin": false,
+		"a:b": false, "org:a:b": false, "org:a": false, "user:a": false, "uo:a:b": false, "team:pro": false, "": false,
+	}
+	for want, ok := range cases {
+		if got := HasScoped(entries, want); got != ok {
+			t.Errorf("HasScoped(%q) = %v, want %v", want, got, ok)
+		}
+	}
+	if HasScoped(SplitList("u:pro,bad"), "pro") || HasScoped(SplitList("u:pro,"), "pro") || HasScoped(nil, "pro") {
+		t.Error("a list Clerk cannot split granted a feature")
+	}
+}
+
+func TestPrefixWithOrg(t *testing.T) {
+	for in, want := range map[string]string{"admin": "org:admin", "org:admin": "org:admin",
+		"org:org:admin": "org:admin", "": "org:", "f1:read": "org:f1:read", "orgadmin": "org:orgadmin"} {
+		if got := PrefixWithOrg(in); got != want {
+			t.Errorf("PrefixWithOrg(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// reference is Clerk's jwtPayloadParser (splitByScope, parsePermissions,
+// decimalToBinaryBits, buildOrgPermissions) transliterated line by line.
 func reference(fea, per, fpm string) []string {
-	if fea == "" || per == "" || fpm == "" {
+	var org []string
+	if fea != "" {
+		for _, part := range strings.Split(fea, ",") {
+			part = TrimJS(part)
+			colon := strings.Index(part, ":")
+			if colon == -1 {
+				return nil // throws
+			}
+			scope, value := part[:colon], part[colon+1:]
+			if scope == "o" || scope == "ou" || scope == "uo" {
+				org = append(org, value)
+			}
+		}
+	}
+	if per == "" || fpm == "" {
 		return nil
 	}
-	perms := strings.Split(per, ",")
-	masks := strings.Split(fpm, ",")
+	permissions := strings.Split(per, ",")
+	for i := range permissions {
+		permissions[i] = TrimJS(permissions[i])
+	}
+	var fpmBits [][]int
+	for _, d := range strings.Split(fpm, ",") {
+		fpmBits = append(fpmBits, decimalToBinaryBits(TrimJS(d), len(permissions)))
+	}
 	var out []string
-	j := 0
-	for _, f := range strings.Split(fea, ",") {
-		scope, name, ok := strings.Cut(strings.TrimSpace(f), ":")
-		if !ok || !strings.Contains(scope, "o") {
+	for fi, feature := range org {
+		if fi >= len(fpmBits) {
 			continue
 		}
-		if j >= len(masks) {
-			break
-		}
-		mask, err := strconv.ParseUint(strings.TrimSpace(masks[j]), 10, 64)
-		j++
-		if err != nil {
-			continue
-		}
-		for i, p := range perms {
-			if i >= 64 {
-				break
-			}
-			if p = strings.TrimSpace(p); p != "" && mask&(1<<uint(i)) != 0 {
-				out = append(out, "org:"+name+":"+p)
+		bits := fpmBits[fi]
+		for pi := 0; pi < len(bits) && pi < len(permissions); pi++ {
+			if bits[pi] == 1 {
+				out = append(out, "org:"+feature+":"+permissions[pi])
 			}
 		}
 	}
 	return out
+}
+
+func decimalToBinaryBits(decimal string, minimumLength int) []int {
+	if decimal == "" {
+		return nil
+	}
+	for _, c := range decimal {
+		if c < '0' || c > '9' {
+			return nil
+		}
+	}
+	remaining := strings.TrimLeft(decimal, "0")
+	if remaining == "" {
+		remaining = "0"
+	}
+	var bits []int
+	for remaining != "0" {
+		quotient := ""
+		remainder := 0
+		for i := 0; i < len(remaining); i++ {
+			value := remainder*10 + int(remaining[i]-'0')
+			q := value / 2
+			if quotient != "" || q != 0 {
+				quotient += strconv.Itoa(q)
+			}
+			remainder = value % 2
+		}
+		bits = append(bits, remainder)
+		remaining = quotient
+		if remaining == "" {
+			remaining = "0"
+		}
+	}
+	if len(bits) == 0 {
+		bits = append(bits, 0)
+	}
+	for len(bits) < minimumLength {
+		bits = append(bits, 0)
+	}
+	return bits
 }
 
 // FuzzOrgPermissions checks the one-allocation decoder against the plain
@@ -67,6 +156,8 @@ func FuzzOrgPermissions(f *testing.F) {
 	f.Add("o:repositories,uo:projects", "read,create,update,delete,revoke", "7,21")
 	f.Add("u:chat,o:docs", " read , write ", "2")
 	f.Add("o:a,o:b,o:c", "x", "1,x,18446744073709551615")
+	f.Add("xo:a,o:b,ou:c", "x,,y", "1,+2,7,18446744073709551616")
+	f.Add("o:a,", "x", "1")
 	f.Fuzz(func(t *testing.T, fea, per, fpm string) {
 		if got, want := OrgPermissions(fea, per, fpm), reference(fea, per, fpm); !slices.Equal(got, want) {
 			t.Fatalf("OrgPermissions(%q, %q, %q) = %q, want %q", fea, per, fpm, got, want)

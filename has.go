@@ -1,0 +1,139 @@
+package clerkauth
+
+import (
+	"github.com/clerkauth/clerkauth/internal/claims"
+)
+
+// Check is a question for [Auth.Has]. Every field that is set must hold;
+// a Check with no field set is false.
+type Check struct {
+	// Role is an organization role, "org:admin" or "admin".
+	Role string
+	// Permission is an organization permission, "org:invoices:create".
+	Permission string
+	// Feature is a billing feature: "name" (user's or organization's),
+	// "org:name" or "user:name".
+	Feature string
+	// Plan is a billing plan, in the same forms as Feature.
+	Plan string
+	// Reverification requires that the user verified recently. Use one of
+	// the presets (ReverifyStrict(), ...) or a custom level; the zero value
+	// asks nothing.
+	Reverification Reverification
+	// Scope is a scope the machine token must grant (machine tokens only).
+	Scope string
+}
+
+// Reverification says how recently a user must have verified which
+// factors. Level is "first_factor", "second_factor" or "multi_factor".
+type Reverification struct {
+	Level        string
+	AfterMinutes int
+}
+
+// ReverifyStrictMFA is Clerk's "strict_mfa" preset: both factors within
+// 10 minutes.
+func ReverifyStrictMFA() Reverification { return Reverification{"multi_factor", 10} }
+
+// ReverifyStrict is Clerk's "strict" preset: second factor within 10 minutes.
+func ReverifyStrict() Reverification { return Reverification{"second_factor", 10} }
+
+// ReverifyModerate is Clerk's "moderate" preset: second factor within an hour.
+func ReverifyModerate() Reverification { return Reverification{"second_factor", 60} }
+
+// ReverifyLax is Clerk's "lax" preset: second factor within a day.
+func ReverifyLax() Reverification { return Reverification{"second_factor", 1440} }
+
+// Has reports whether the signed-in user or machine satisfies every field
+// of c, with the semantics of Clerk's has(): false when signed out; role
+// and permission need an active organization ("admin" and "org:admin" are
+// the same role, and "f1:read" asks for the permission "org:f1:read");
+// features and plans match as Clerk's checkForFeatureOrPlan; a factor is
+// fresh when its age is known and below AfterMinutes. Scope checks apply to machine tokens.
+func (a *Auth) Has(c Check) bool {
+	if !a.IsSignedIn() {
+		return false
+	}
+	asked := false
+	if c.Role != "" {
+		asked = true
+		if a.OrgID == "" || a.OrgRole == "" || claims.PrefixWithOrg(a.OrgRole) != claims.PrefixWithOrg(c.Role) {
+			return false
+		}
+	}
+	if c.Permission != "" {
+		asked = true
+		// Clerk normalises the argument only: the token's permissions are
+		// compared as they are.
+		if a.OrgID == "" || !contains(a.OrgPermissions, claims.PrefixWithOrg(c.Permission)) {
+			return false
+		}
+	}
+	if c.Feature != "" {
+		asked = true
+		if !claims.HasScoped(a.Features, c.Feature) {
+			return false
+		}
+	}
+	if c.Plan != "" {
+		asked = true
+		if !claims.HasScoped(a.Plans, c.Plan) {
+			return false
+		}
+	}
+	if c.Reverification != (Reverification{}) {
+		asked = true
+		if !a.reverified(c.Reverification) {
+			return false
+		}
+	}
+	if c.Scope != "" {
+		asked = true
+		if a.Machine == nil || !contains(a.Machine.Scopes, c.Scope) {
+			return false
+		}
+	}
+	return asked
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// reverified applies Clerk's checkReverificationAuthorization: fva =
+// [first, second] ages in minutes, each -1 (factor not enabled) or >= 0,
+// else nothing passes; a factor is fresh when enabled and its age is below
+// AfterMinutes; second_factor falls back to whichever factor is enabled;
+// multi_factor falls back to the first factor when no second is enabled
+// and fails when only the second is.
+func (a *Auth) reverified(r Reverification) bool {
+	if len(a.FactorVerificationAge) != 2 || r.AfterMinutes <= 0 {
+		return false
+	}
+	f1, f2 := a.FactorVerificationAge[0], a.FactorVerificationAge[1]
+	if f1 < -1 || f2 < -1 || f1 == -1 && f2 == -1 {
+		return false
+	}
+	fresh1 := f1 != -1 && f1 < r.AfterMinutes
+	fresh2 := f2 != -1 && f2 < r.AfterMinutes
+	switch r.Level {
+	case "first_factor":
+		return fresh1
+	case "second_factor":
+		if f2 == -1 {
+			return fresh1
+		}
+		return fresh2
+	case "multi_factor":
+		if f2 == -1 {
+			return fresh1
+		}
+		return f1 != -1 && fresh1 && fresh2
+	}
+	return false
+}
