@@ -175,7 +175,6 @@ func machineAuth(kind string, mach *Machine) *Auth {
 // holds no secret. Concurrent requests with the same token share one call.
 type machineVerifier struct {
 	client    *Client
-	m2mSecret string // for /m2m_tokens/verify; the secret key when unset
 	ttl       time.Duration
 	negTTL    time.Duration
 	callLimit time.Duration
@@ -207,7 +206,6 @@ type machineCall struct {
 func newMachineVerifier(cfg *config, client *Client) *machineVerifier {
 	mv := &machineVerifier{
 		client:    client,
-		m2mSecret: cfg.machineSecretKey,
 		ttl:       cfg.machineTTL,
 		negTTL:    min(cfg.machineTTL, 5*time.Second),
 		callLimit: 2 * cfg.keyWait,
@@ -215,9 +213,6 @@ func newMachineVerifier(cfg *config, client *Client) *machineVerifier {
 		now:       cfg.now,
 		entries:   make(map[[32]byte]machineEntry),
 		inflight:  make(map[[32]byte]*machineCall),
-	}
-	if mv.m2mSecret == "" {
-		mv.m2mSecret = cfg.secretKey
 	}
 	mv.ctx, mv.cancel = context.WithCancel(context.Background())
 	return mv
@@ -354,23 +349,23 @@ type opaqueAnswer struct {
 func (mv *machineVerifier) call(ctx context.Context, kind, tok string) (*Auth, *AuthError) {
 	var path string
 	var body any
-	secret := mv.client.secret
+	cred := credSecret
 	switch kind {
 	case TokenTypeAPIKey:
 		path, body = "/api_keys/verify", map[string]string{"secret": tok}
 	case TokenTypeM2M:
 		path, body = "/m2m_tokens/verify", map[string]string{"token": tok}
-		secret = mv.m2mSecret
+		cred = credMachine
 	default:
 		path, body = "/oauth_applications/access_tokens/verify", map[string]string{"access_token": tok}
 	}
 	var ans opaqueAnswer
-	err := mv.client.doAs(ctx, secret, http.MethodPost, path, body, &ans)
+	err := mv.client.doAs(ctx, cred, http.MethodPost, path, body, &ans)
 	if err != nil {
 		var apiErr *APIError
 		switch {
 		case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized,
-			errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusForbidden && secret == "",
+			errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusForbidden && mv.client.bearer(cred) == "",
 			errors.Is(err, ErrNoSecretKey):
 			return nil, &AuthError{Reason: ReasonSecretKeyInvalid, Kind: ErrKeysUnavailable,
 				Detail: "the Backend API refused the secret key verifying a machine token"}

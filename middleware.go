@@ -35,6 +35,9 @@ type core struct {
 // for that download (bounded by Options.KeyWaitTimeout).
 func New(opts Options) (*Middleware, error) {
 	cfg, err := opts.resolve()
+	if err == nil {
+		err = cfg.checkVerifier()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +45,7 @@ func New(opts Options) (*Middleware, error) {
 	if cfg.pemKey != nil {
 		c.keys.static = &verifyKey{pub: cfg.pemKey}
 	} else {
-		c.keys.remote = newRemoteKeys(cfg)
+		c.keys.remote = newRemoteKeys(cfg, c.client)
 	}
 	c.mach = newMachineVerifier(cfg, c.client)
 	return &Middleware{c: c, accept: cfg.accept}, nil
@@ -57,9 +60,13 @@ func (m *Middleware) Close() error {
 	return nil
 }
 
-// Keyfunc returns a [jwt.Keyfunc] over the middleware's current keys, for
+// Keyfunc returns a [jwt.Keyfunc] over the middleware's keys, for
 // verifying other JWTs signed by the instance (for example JWT templates)
-// with golang-jwt directly.
+// with golang-jwt directly. It finds keys as the middleware does: it waits
+// for the first key download (at most Options.KeyWaitTimeout), refreshes
+// the keys for an unknown kid within the same cooldown, and gives a key
+// only for the algorithms the middleware accepts (RS256, or RS384/RS512
+// with a key that declares it).
 func (m *Middleware) Keyfunc() jwt.Keyfunc {
 	return m.c.keys.jwtKeyfunc()
 }
@@ -174,7 +181,7 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 	var v *verified
 	if c.cache != nil {
 		v = c.cache.get(tok)
-		if v != nil && !c.keys.current(v.key) {
+		if v != nil && !c.keys.current(v.key, now) {
 			// The key left the key set: verify again from scratch.
 			c.cache.remove(tok)
 			v = nil
