@@ -45,11 +45,11 @@ type Client struct {
 	// never in an error, a log line or a printed value.
 	secret        string
 	machineSecret string
-	apiURL     string
-	apiVersion string
-	http       *http.Client
-	now        func() time.Time
-	templates  *templateCache // nil when turned off
+	apiURL        string
+	apiVersion    string
+	http          *http.Client
+	now           func() time.Time
+	templates     *templateCache // nil when turned off
 
 	// Backoff between retries: full jitter over retryBase*2^n, capped.
 	retryBase time.Duration
@@ -77,13 +77,13 @@ func newClient(cfg *config) *Client {
 	return &Client{
 		secret:        cfg.secretKey,
 		machineSecret: firstNonEmpty(cfg.machineSecretKey, cfg.secretKey),
-		apiURL:     cfg.apiURL,
-		apiVersion: cfg.apiVersion,
-		http:       cfg.httpClient,
-		now:        cfg.now,
-		templates:  newTemplateCache(cfg.templateCacheSize),
-		retryBase:  250 * time.Millisecond,
-		retryCap:   2 * time.Second,
+		apiURL:        cfg.apiURL,
+		apiVersion:    cfg.apiVersion,
+		http:          cfg.httpClient,
+		now:           cfg.now,
+		templates:     newTemplateCache(cfg.templateCacheSize),
+		retryBase:     250 * time.Millisecond,
+		retryCap:      2 * time.Second,
 	}
 }
 

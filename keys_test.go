@@ -6,11 +6,13 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -69,13 +71,19 @@ func TestJWKSUnknownKidFloodIsRateLimited(t *testing.T) {
 	waitFetches(t, js, 1)
 
 	var wg sync.WaitGroup
+	var mismatch, refused atomic.Int64
 	for i := range 100 {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
 			bad := makeToken(t, time.Now(), tokenSpec{kid: fmt.Sprintf("random-%d", i)})
 			_, err := m.Authenticate(bearer(bad))
-			if ReasonOf(err) != ReasonJWKKidMismatch {
+			switch {
+			case ReasonOf(err) == ReasonJWKKidMismatch && !errors.Is(err, ErrKeysUnavailable):
+				mismatch.Add(1) // a download made after it arrived lacked its kid
+			case errors.Is(err, ErrKeysUnavailable) && ReasonOf(err) == ReasonJWKRemoteFailedToLoad:
+				refused.Add(1) // the cooldown refused the download
+			default:
 				t.Errorf("random kid: %v", err)
 			}
 		}()
@@ -88,8 +96,11 @@ func TestJWKSUnknownKidFloodIsRateLimited(t *testing.T) {
 	}
 	wg.Wait()
 	// One refresh for the first unknown kid, none after within the cooldown.
-	if n := js.fetches.Load(); n > 2 {
-		t.Fatalf("unknown-kid flood made %d fetches, want at most 2", n)
+	if n := js.fetches.Load(); n != 2 {
+		t.Fatalf("unknown-kid flood made %d fetches, want 2 (start + one refresh)", n)
+	}
+	if mismatch.Load() == 0 || mismatch.Load()+refused.Load() != 100 {
+		t.Fatalf("%d mismatch + %d refused, want 100 with at least one mismatch", mismatch.Load(), refused.Load())
 	}
 }
 
@@ -97,12 +108,14 @@ func TestJWKSDownAtStartThenUp(t *testing.T) {
 	key := testKey(t, 0)
 	js := newJWKSServer(t, jwkJSON(&key.PublicKey, "kid1"))
 	js.setStatus(http.StatusInternalServerError)
+	logs := &hLockedBuffer{}
 	o := js.options()
-	o.JWKSCooldown = 10 * time.Millisecond
+	clock := newTestClock()
+	o.Now = clock.Now
+	o.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	m := newMiddleware(t, o)
-	tok := makeToken(t, time.Now(), tokenSpec{kid: "kid1"})
+	tok := makeToken(t, clock.Now(), tokenSpec{kid: "kid1"})
 
-	waitFetches(t, js, 1)
 	_, err := m.Authenticate(bearer(tok))
 	if !errors.Is(err, ErrKeysUnavailable) || ReasonOf(err) != ReasonJWKRemoteFailedToLoad {
 		t.Fatalf("JWKS down: %v", err)
@@ -113,17 +126,19 @@ func TestJWKSDownAtStartThenUp(t *testing.T) {
 		rec.Body.String() != `{"error":"Authentication unavailable"}` {
 		t.Fatalf("JWKS down: RequireAuth answered %d %q", rec.Code, rec.Body)
 	}
+	// The log says what happened: no keys were ever loaded.
+	if l := logs.String(); !strings.Contains(l, "no keys were ever loaded") || !strings.Contains(l, "503") ||
+		strings.Contains(l, "keeping the last good keys") {
+		t.Errorf("start-up failure logged as %q", l)
+	}
 
 	js.setStatus(0)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		time.Sleep(20 * time.Millisecond)
-		if _, err = m.Authenticate(bearer(tok)); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("JWKS back up but still failing: %v", err)
-		}
+	clock.Advance(failureBackoff)
+	if _, err = m.Authenticate(bearer(tok)); err != nil {
+		t.Fatalf("JWKS back up, backoff passed, still failing: %v", err)
+	}
+	if n := js.fetches.Load(); n != 2 {
+		t.Fatalf("%d downloads, want 2", n)
 	}
 }
 
@@ -145,28 +160,39 @@ func TestJWKSSecretRefused(t *testing.T) {
 func TestJWKSFailureKeepsLastGoodKeys(t *testing.T) {
 	k0, k1 := testKey(t, 0), testKey(t, 1)
 	js := newJWKSServer(t, jwkJSON(&k0.PublicKey, "kid1"))
+	logs := &hLockedBuffer{}
 	o := js.options()
-	o.JWKSCooldown = time.Millisecond
+	clock := newTestClock()
+	o.Now = clock.Now
+	o.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	m := newMiddleware(t, o)
-	good := makeToken(t, time.Now(), tokenSpec{kid: "kid1"})
+	good := makeToken(t, clock.Now(), tokenSpec{kid: "kid1"})
 	if _, err := m.Authenticate(bearer(good)); err != nil {
 		t.Fatal(err)
 	}
 	js.setStatus(http.StatusBadGateway)
 	// An unknown kid forces a refresh, which fails.
-	_, err := m.Authenticate(bearer(makeToken(t, time.Now(), tokenSpec{key: k1, kid: "kid2"})))
+	_, err := m.Authenticate(bearer(makeToken(t, clock.Now(), tokenSpec{key: k1, kid: "kid2"})))
 	if !errors.Is(err, ErrKeysUnavailable) {
 		t.Fatalf("unknown kid while JWKS fails: %v", err)
 	}
-	if _, err := m.Authenticate(bearer(makeToken(t, time.Now(), tokenSpec{kid: "kid1", claims: map[string]any{"sid": "sess_new"}}))); err != nil {
+	if _, err := m.Authenticate(bearer(makeToken(t, clock.Now(), tokenSpec{kid: "kid1", claims: map[string]any{"sid": "sess_new"}}))); err != nil {
 		t.Fatalf("last good keys lost: %v", err)
+	}
+	if !strings.Contains(logs.String(), "keeping the last good keys") {
+		t.Errorf("refresh failure logged as %q", logs.String())
 	}
 	// A JWKS with no usable key is a failure too, not an empty key set.
 	js.setStatus(0)
 	js.setKeys()
-	time.Sleep(5 * time.Millisecond)
-	m.Authenticate(bearer(makeToken(t, time.Now(), tokenSpec{key: k1, kid: "kid3"})))
-	if _, err := m.Authenticate(bearer(makeToken(t, time.Now(), tokenSpec{kid: "kid1", claims: map[string]any{"sid": "sess_new2"}}))); err != nil {
+	clock.Advance(DefaultJWKSCooldown)
+	if _, err := m.Authenticate(bearer(makeToken(t, clock.Now(), tokenSpec{key: k1, kid: "kid3"}))); !errors.Is(err, ErrKeysUnavailable) {
+		t.Fatalf("unknown kid, empty JWKS: %v", err)
+	}
+	if n := js.fetches.Load(); n != 3 {
+		t.Fatalf("%d downloads, want 3", n)
+	}
+	if _, err := m.Authenticate(bearer(makeToken(t, clock.Now(), tokenSpec{kid: "kid1", claims: map[string]any{"sid": "sess_new2"}}))); err != nil {
 		t.Fatalf("empty JWKS replaced the keys: %v", err)
 	}
 }
@@ -175,22 +201,22 @@ func TestJWKSRotation(t *testing.T) {
 	k0, k1 := testKey(t, 0), testKey(t, 1)
 	js := newJWKSServer(t, jwkJSON(&k0.PublicKey, "kid1"))
 	o := js.options()
-	o.JWKSCooldown = time.Millisecond
+	clock := newTestClock()
+	o.Now = clock.Now
 	m := newMiddleware(t, o)
-	old := makeToken(t, time.Now(), tokenSpec{kid: "kid1"})
+	old := makeToken(t, clock.Now(), tokenSpec{kid: "kid1"})
 	if _, err := m.Authenticate(bearer(old)); err != nil {
 		t.Fatal(err)
 	}
 	// Clerk rotates: the new key is published, the old one removed.
 	js.setKeys(jwkJSON(&k1.PublicKey, "kid2"))
-	time.Sleep(5 * time.Millisecond)
-	fresh := makeToken(t, time.Now(), tokenSpec{key: k1, kid: "kid2"})
+	fresh := makeToken(t, clock.Now(), tokenSpec{key: k1, kid: "kid2"})
 	if _, err := m.Authenticate(bearer(fresh)); err != nil {
 		t.Fatalf("new kid after rotation: %v", err)
 	}
 	// The old token was cached, but its key left the key set.
 	_, err := m.Authenticate(bearer(old))
-	if ReasonOf(err) != ReasonJWKKidMismatch {
+	if ReasonOf(err) != ReasonJWKKidMismatch || errors.Is(err, ErrKeysUnavailable) {
 		t.Fatalf("old kid after rotation: %v", err)
 	}
 }
@@ -309,6 +335,18 @@ func TestKeyfuncForGolangJWT(t *testing.T) {
 	}
 	if _, err := jwtParse(makeToken(t, time.Now(), tokenSpec{key: testKey(t, 1), kid: "kid1"}), m); err == nil {
 		t.Fatal("Keyfunc accepted a token from another key")
+	}
+}
+
+// waitIdle waits for the download in flight, if any (a refresh started in
+// the background by a request).
+func (k *keys) waitIdle() {
+	r := k.remote
+	r.mu.Lock()
+	d := r.inflight
+	r.mu.Unlock()
+	if d != nil {
+		<-d.done
 	}
 }
 
