@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -87,6 +88,31 @@ func newClient(cfg *config) *Client {
 	}
 }
 
+// String describes the client without its keys: the API URL and version,
+// and whether a secret key is set.
+func (c *Client) String() string {
+	return fmt.Sprintf("clerkauth.Client{APIURL: %q, APIVersion: %q, SecretKey: %s}", c.apiURL, c.apiVersion, keyState(c.secret))
+}
+
+// Format prints String for every verb: %+v and %#v never show the key.
+func (c *Client) Format(f fmt.State, verb rune) { formatAs(f, verb, c.String()) }
+
+// LogValue is String, for every slog handler.
+func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// keyState says whether a key is set, and of which kind, without it.
+func keyState(key string) string {
+	switch {
+	case key == "":
+		return "unset"
+	case strings.HasPrefix(key, "sk_live_"):
+		return "sk_live_[redacted]"
+	case strings.HasPrefix(key, "sk_test_"):
+		return "sk_test_[redacted]"
+	}
+	return "[redacted]"
+}
+
 // Client returns the Backend API client built from the middleware's
 // Options. It is never nil; without a secret key its calls return
 // [ErrNoSecretKey].
@@ -156,6 +182,9 @@ func (e *APIError) Error() string {
 	}
 	return b.String()
 }
+
+// GoString is Error, for the %#v verb (the error text is redacted).
+func (e *APIError) GoString() string { return "&clerkauth.APIError{" + strconv.Quote(e.Error()) + "}" }
 
 func firstNonEmpty(a, b string) string {
 	if a != "" {
@@ -506,7 +535,7 @@ func (c *Client) apiError(method, path string, resp *http.Response, raw, payload
 			d := &doc.Errors[i]
 			d.Code, d.Message, d.LongMessage = redact(d.Code), redact(d.Message), redact(d.LongMessage)
 			if d.Meta != nil {
-				d.Meta = json.RawMessage(redact(string(d.Meta)))
+				d.Meta = redactJSON(d.Meta, redact)
 			}
 		}
 		e.Errors = doc.Errors
@@ -539,6 +568,12 @@ func newRedactor(secret, machineSecret string, payload []byte) func(string) stri
 			q := string(j[1 : len(j)-1])
 			forms = append(forms, q, strings.ReplaceAll(q, "/", `\/`))
 		}
+		var lower, upper strings.Builder // every character \u-escaped
+		for _, r := range v {
+			fmt.Fprintf(&lower, `\u%04x`, r)
+			fmt.Fprintf(&upper, `\u%04X`, r)
+		}
+		forms = append(forms, lower.String(), upper.String())
 		for _, f := range forms {
 			pairs = append(pairs, f, label)
 		}
@@ -555,6 +590,38 @@ func newRedactor(secret, machineSecret string, payload []byte) func(string) stri
 	}
 	r := strings.NewReplacer(pairs...)
 	return r.Replace
+}
+
+// redactJSON redacts every string of a JSON value after decoding it, so
+// no escape hides a key; the text form is redacted too.
+func redactJSON(raw json.RawMessage, redact func(string) string) json.RawMessage {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return json.RawMessage(strconv.Quote(redact(string(raw))))
+	}
+	var walk func(any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case string:
+			return redact(x)
+		case []any:
+			for i := range x {
+				x[i] = walk(x[i])
+			}
+		case map[string]any:
+			out := make(map[string]any, len(x))
+			for k, e := range x {
+				out[redact(k)] = walk(e)
+			}
+			return out
+		}
+		return v
+	}
+	b, err := json.Marshal(walk(v))
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.

@@ -171,6 +171,24 @@ type Options struct {
 	TemplateTokenCacheSize int
 }
 
+// String prints the options with the secret keys redacted (their
+// prefix kept, so sk_test_ and sk_live_ can be told apart) and without
+// the function fields.
+func (o Options) String() string {
+	type shown Options // no methods: no recursion
+	c := shown(o)
+	c.SecretKey, c.MachineSecretKey = keyState(o.SecretKey), keyState(o.MachineSecretKey)
+	c.ErrorHandler, c.Now, c.Logger, c.HTTPClient = nil, nil, nil, nil
+	return fmt.Sprintf("clerkauth.Options%+v", c)
+}
+
+// Format prints String for every verb: %v, %+v and %#v never show a
+// secret key.
+func (o Options) Format(f fmt.State, verb rune) { formatAs(f, verb, o.String()) }
+
+// LogValue is String, for every slog handler.
+func (o Options) LogValue() slog.Value { return slog.StringValue(o.String()) }
+
 // config is Options after defaults, validation and precomputation. It is
 // immutable after New returns.
 type config struct {
