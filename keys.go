@@ -17,7 +17,6 @@ import (
 )
 
 const (
-	maxJWKSBytes = 1 << 20 // a Clerk JWKS is about 1 KiB
 	maxKeys      = 64
 	maxKidLen    = 256
 	// failureBackoff is the least time between two attempts to load keys

@@ -15,6 +15,8 @@ import (
 	"github.com/clerkauth/clerkauth/clerktest"
 )
 
+type printKey struct{}
+
 // TestPrintedValuesHoldNoSecret prints every value the library hands out
 // or stores in a request's context, after a real middleware verified a
 // real session token and a real ak_ API key (through clerktest's verify
@@ -34,9 +36,7 @@ func TestPrintedValuesHoldNoSecret(t *testing.T) {
 	session := srv.SessionToken("user_print")
 	apiKey := srv.AddAPIKey(clerktest.MachineToken{Subject: "user_print", Name: "printer"})
 	secrets := []string{srv.SecretKey(), opts.MachineSecretKey, apiKey, session}
-	for _, seg := range strings.Split(session, ".") {
-		secrets = append(secrets, seg)
-	}
+	secrets = append(secrets, strings.Split(session, ".")...)
 
 	type named struct {
 		name string
@@ -49,7 +49,7 @@ func TestPrintedValuesHoldNoSecret(t *testing.T) {
 			_ = a.UserID // a handler reading its Auth
 			values = append(values,
 				named{name + " context", r.Context()},
-				named{name + " child context", context.WithValue(r.Context(), struct{}{}, 1)},
+				named{name + " child context", context.WithValue(r.Context(), printKey{}, 1)},
 				named{name + " *Auth", a},
 				named{name + " Auth", *a},
 			)
