@@ -344,7 +344,8 @@ func (r *remoteKeys) startLocked(now time.Time) *download {
 		d.err = err
 		r.inflight = nil
 		r.mu.Unlock()
-		close(d.done)
+		// Log before waking the waiters: what they report is logged.
+		defer close(d.done)
 		switch {
 		case err == nil:
 		case hadKeys:
