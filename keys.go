@@ -17,8 +17,8 @@ import (
 )
 
 const (
-	maxKeys      = 64
-	maxKidLen    = 256
+	maxKeys   = 64
+	maxKidLen = 256
 	// failureBackoff is the least time between two attempts to load keys
 	// while none are loaded, so that a JWKS outage does not turn every
 	// request into a fetch.
