@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -139,6 +141,19 @@ func (a Auth) String() string {
 // GoString is String, for the %#v verb.
 func (a Auth) GoString() string { return a.String() }
 
+// LogValue is String, for every slog handler (the JSON one included).
+func (a Auth) LogValue() slog.Value { return slog.StringValue(a.String()) }
+
+// formatAs prints s for every verb (%v, %+v, %#v, %s; %q quotes it), so a
+// value with a secret inside prints only what s shows.
+func formatAs(f fmt.State, verb rune, s string) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", s)
+		return
+	}
+	io.WriteString(f, s)
+}
+
 // Claims decodes the verified token's claims into v, which may be a
 // map[string]any or a struct of the caller's own custom claims. It returns
 // an error when signed out or for a machine token without a JWT.
@@ -191,6 +206,23 @@ func newAuthContext(parent context.Context, a *Auth, mask tokenMask) *authContex
 	c.auth.mask = mask
 	return c
 }
+
+// String describes the context as the context package does
+// (parent.WithValue(...)), with the Auth's String: never its token.
+func (c *authContext) String() string {
+	parent := "context"
+	if st, ok := c.Context.(fmt.Stringer); ok {
+		parent = st.String()
+	}
+	return parent + ".WithValue(" + c.auth.String() + ")"
+}
+
+// Format prints String for every verb, so that fmt (%v, %+v, %#v) and
+// slog's text handler never reach the Auth's token.
+func (c *authContext) Format(f fmt.State, verb rune) { formatAs(f, verb, c.String()) }
+
+// LogValue is String, for every slog handler.
+func (c *authContext) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // Value implements context.Context.
 func (c *authContext) Value(key any) any {

@@ -3,10 +3,12 @@ package clerkauth
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -39,12 +41,17 @@ const (
 // holds no background goroutine (a shared GetToken call runs in its own
 // goroutine only while someone waits for it).
 type Client struct {
-	secret     string // never put in an error or a log line
-	apiURL     string
-	apiVersion string
-	http       *http.Client
-	now        func() time.Time
-	templates  *templateCache // nil when turned off
+	// secret and machineSecret are the only copies of the instance's
+	// secret key and of the M2M verification key (MachineSecretKey, else
+	// the secret key) in the library; only send puts them on the wire, and
+	// never in an error, a log line or a printed value.
+	secret        string
+	machineSecret string
+	apiURL        string
+	apiVersion    string
+	http          *http.Client
+	now           func() time.Time
+	templates     *templateCache // nil when turned off
 
 	// Backoff between retries: full jitter over retryBase*2^n, capped.
 	retryBase time.Duration
@@ -56,12 +63,12 @@ type Client struct {
 // and environment variables as [New]. It fails when there is no secret
 // key.
 func NewClient(opts Options) (*Client, error) {
-	if opts.envOr(opts.SecretKey, "CLERK_SECRET_KEY") == "" {
-		return nil, errors.New("clerkauth: NewClient needs a secret key: set Options.SecretKey or $CLERK_SECRET_KEY")
-	}
 	cfg, err := opts.resolve()
 	if err != nil {
 		return nil, err
+	}
+	if cfg.secretKey == "" {
+		return nil, errors.New("clerkauth: NewClient needs a secret key: set Options.SecretKey or $CLERK_SECRET_KEY")
 	}
 	return newClient(cfg), nil
 }
@@ -70,15 +77,41 @@ func NewClient(opts Options) (*Client, error) {
 // calls return ErrNoSecretKey.
 func newClient(cfg *config) *Client {
 	return &Client{
-		secret:     cfg.secretKey,
-		apiURL:     cfg.apiURL,
-		apiVersion: cfg.apiVersion,
-		http:       cfg.httpClient,
-		now:        cfg.now,
-		templates:  newTemplateCache(cfg.templateCacheSize, cfg.now),
-		retryBase:  250 * time.Millisecond,
-		retryCap:   2 * time.Second,
+		secret:        cfg.secretKey,
+		machineSecret: firstNonEmpty(cfg.machineSecretKey, cfg.secretKey),
+		apiURL:        cfg.apiURL,
+		apiVersion:    cfg.apiVersion,
+		http:          cfg.httpClient,
+		now:           cfg.now,
+		templates:     newTemplateCache(cfg.templateCacheSize, cfg.now),
+		retryBase:     250 * time.Millisecond,
+		retryCap:      2 * time.Second,
 	}
+}
+
+// String describes the client without its keys: the API URL and version,
+// and whether a secret key is set.
+func (c *Client) String() string {
+	return fmt.Sprintf("clerkauth.Client{APIURL: %q, APIVersion: %q, SecretKey: %s}", c.apiURL, c.apiVersion, keyState(c.secret))
+}
+
+// Format prints String for every verb: %+v and %#v never show the key.
+func (c *Client) Format(f fmt.State, verb rune) { formatAs(f, verb, c.String()) }
+
+// LogValue is String, for every slog handler.
+func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// keyState says whether a key is set, and of which kind, without it.
+func keyState(key string) string {
+	switch {
+	case key == "":
+		return "unset"
+	case strings.HasPrefix(key, "sk_live_"):
+		return "sk_live_[redacted]"
+	case strings.HasPrefix(key, "sk_test_"):
+		return "sk_test_[redacted]"
+	}
+	return "[redacted]"
 }
 
 // Client returns the Backend API client built from the middleware's
@@ -150,6 +183,9 @@ func (e *APIError) Error() string {
 	}
 	return b.String()
 }
+
+// GoString is Error, for the %#v verb (the error text is redacted).
+func (e *APIError) GoString() string { return "&clerkauth.APIError{" + strconv.Quote(e.Error()) + "}" }
 
 func firstNonEmpty(a, b string) string {
 	if a != "" {
@@ -337,13 +373,34 @@ func pathSegment(what, s string) (string, error) {
 // in all, with capped exponential backoff and jitter that honours
 // Retry-After; the caller's ctx bounds everything.
 func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
-	return c.doAs(ctx, c.secret, method, path, body, out)
+	return c.doAs(ctx, credSecret, method, path, body, out)
 }
 
-// doAs is do with another bearer secret (the machine secret key for M2M
+// credential names which key a request is sent with; only send turns it
+// into the key itself.
+type credential uint8
+
+const (
+	credNone    credential = iota // a public endpoint (a custom JWKSURL)
+	credSecret                    // the instance's secret key
+	credMachine                   // MachineSecretKey, else the secret key (M2M verification)
+)
+
+// bearer returns the key of cred; "" for credNone or when not configured.
+func (c *Client) bearer(cred credential) string {
+	switch cred {
+	case credSecret:
+		return c.secret
+	case credMachine:
+		return c.machineSecret
+	}
+	return ""
+}
+
+// doAs is do with another credential (the machine secret key for M2M
 // token verification).
-func (c *Client) doAs(ctx context.Context, secret, method, path string, body, out any) error {
-	if secret == "" {
+func (c *Client) doAs(ctx context.Context, cred credential, method, path string, body, out any) error {
+	if c.bearer(cred) == "" {
 		return ErrNoSecretKey
 	}
 	var payload []byte
@@ -354,7 +411,7 @@ func (c *Client) doAs(ctx context.Context, secret, method, path string, body, ou
 		}
 	}
 	for attempt := 1; ; attempt++ {
-		raw, apiErr, err := c.send(ctx, secret, method, path, payload)
+		raw, apiErr, err := c.send(ctx, cred, method, path, payload)
 		if err != nil {
 			return err
 		}
@@ -402,20 +459,28 @@ func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
 	return max(wait, retryAfter)
 }
 
-// send makes one attempt. It returns the body of a 2xx answer, or the
-// APIError of a status >= 400, or err for anything else (network, context,
-// oversized answer).
-func (c *Client) send(ctx context.Context, secret, method, path string, payload []byte) (raw []byte, apiErr *APIError, err error) {
+// send makes one attempt; it is the only code that puts a key on the wire.
+// path is relative to the API URL ("/v1/users/user_123"), or an absolute
+// URL for a public endpoint (a custom JWKSURL, sent with credNone). It
+// returns the body of a 2xx answer, or the APIError of a status >= 400, or
+// err for anything else (network, context, oversized answer).
+func (c *Client) send(ctx context.Context, cred credential, method, path string, payload []byte) (raw []byte, apiErr *APIError, err error) {
 	var rd io.Reader
 	if payload != nil {
 		rd = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.apiURL+path, rd)
+	target := path
+	if strings.HasPrefix(path, "/") {
+		target = c.apiURL + path
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
 	if err != nil {
 		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: building the request: %w", method, path, err)
 	}
 	h := req.Header
-	h.Set("Authorization", "Bearer "+secret)
+	if secret := c.bearer(cred); secret != "" {
+		h.Set("Authorization", "Bearer "+secret)
+	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Accept", "application/json")
 	h.Set("Clerk-API-Version", c.apiVersion)
@@ -438,7 +503,7 @@ func (c *Client) send(ctx context.Context, secret, method, path string, payload 
 		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: answer larger than 1 MiB", method, path)
 	}
 	if resp.StatusCode >= 400 {
-		return nil, c.apiError(secret, method, path, resp, raw), nil
+		return nil, c.apiError(method, path, resp, raw, payload), nil
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: unexpected HTTP %d", method, path, resp.StatusCode)
@@ -446,8 +511,10 @@ func (c *Client) send(ctx context.Context, secret, method, path string, payload 
 	return raw, nil, nil
 }
 
-// apiError builds the APIError of an answer with a status >= 400.
-func (c *Client) apiError(secret, method, path string, resp *http.Response, raw []byte) *APIError {
+// apiError builds the APIError of an answer with a status >= 400. payload
+// is the request's JSON body, whose strings (the token being verified) are
+// redacted like the keys.
+func (c *Client) apiError(method, path string, resp *http.Response, raw, payload []byte) *APIError {
 	e := &APIError{
 		Method:     method,
 		Path:       path,
@@ -455,15 +522,10 @@ func (c *Client) apiError(secret, method, path string, resp *http.Response, raw 
 		TraceID:    resp.Header.Get("Clerk-Trace-Id"),
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
 	}
-	// A server that echoes the request must not leak the key: redact it
-	// from everything the answer put in the error.
-	redact := func(v string) string {
-		v = strings.ReplaceAll(v, secret, "[secret key]")
-		if c.secret != "" {
-			v = strings.ReplaceAll(v, c.secret, "[secret key]")
-		}
-		return v
-	}
+	// A server that echoes the request must not leak a key or the token
+	// being verified: redact them from everything the answer put in the
+	// error, in the encodings an echo may use.
+	redact := newRedactor(c.secret, c.machineSecret, payload)
 	e.TraceID = redact(e.TraceID)
 	var doc struct {
 		Errors  []APIErrorDetail `json:"errors"`
@@ -474,7 +536,7 @@ func (c *Client) apiError(secret, method, path string, resp *http.Response, raw 
 			d := &doc.Errors[i]
 			d.Code, d.Message, d.LongMessage = redact(d.Code), redact(d.Message), redact(d.LongMessage)
 			if d.Meta != nil {
-				d.Meta = json.RawMessage(redact(string(d.Meta)))
+				d.Meta = redactJSON(d.Meta, redact)
 			}
 		}
 		e.Errors = doc.Errors
@@ -489,6 +551,78 @@ func (c *Client) apiError(secret, method, path string, resp *http.Response, raw 
 	}
 	e.Body = body
 	return e
+}
+
+// newRedactor returns a func that replaces, in a text a server sent back,
+// the keys and every string of the request's JSON body (the token being
+// verified), raw or in the encodings an echo may use (JSON escapes,
+// percent-encoding, base64).
+func newRedactor(secret, machineSecret string, payload []byte) func(string) string {
+	var pairs []string
+	add := func(v, label string) {
+		if len(v) < 8 {
+			return
+		}
+		forms := []string{v, url.QueryEscape(v), url.PathEscape(v),
+			base64.StdEncoding.EncodeToString([]byte(v)), base64.RawURLEncoding.EncodeToString([]byte(v))}
+		if j, err := json.Marshal(v); err == nil {
+			q := string(j[1 : len(j)-1])
+			forms = append(forms, q, strings.ReplaceAll(q, "/", `\/`))
+		}
+		var lower, upper strings.Builder // every character \u-escaped
+		for _, r := range v {
+			fmt.Fprintf(&lower, `\u%04x`, r)
+			fmt.Fprintf(&upper, `\u%04X`, r)
+		}
+		forms = append(forms, lower.String(), upper.String())
+		for _, f := range forms {
+			pairs = append(pairs, f, label)
+		}
+	}
+	add(secret, "[secret key]")
+	add(machineSecret, "[secret key]")
+	var body map[string]any
+	if json.Unmarshal(payload, &body) == nil {
+		for _, v := range body {
+			if s, ok := v.(string); ok {
+				add(s, "[token]")
+			}
+		}
+	}
+	r := strings.NewReplacer(pairs...)
+	return r.Replace
+}
+
+// redactJSON redacts every string of a JSON value after decoding it, so
+// no escape hides a key; the text form is redacted too.
+func redactJSON(raw json.RawMessage, redact func(string) string) json.RawMessage {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return json.RawMessage(strconv.Quote(redact(string(raw))))
+	}
+	var walk func(any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case string:
+			return redact(x)
+		case []any:
+			for i := range x {
+				x[i] = walk(x[i])
+			}
+		case map[string]any:
+			out := make(map[string]any, len(x))
+			for k, e := range x {
+				out[redact(k)] = walk(e)
+			}
+			return out
+		}
+		return v
+	}
+	b, err := json.Marshal(walk(v))
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.

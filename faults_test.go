@@ -118,18 +118,19 @@ func TestJWKSFaults(t *testing.T) {
 		timeout time.Duration // HTTPClient.Timeout; 0: none (the middleware must bound it)
 		status  int           // for both the valid and the forged token
 		reason  string
+		hangs   bool // the server does not answer in time: KeyWaitTimeout is what ends the wait
 	}
 	scenarios := []scenario{
 		{"500", func(<-chan struct{}) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) {
 				hClerkError(w, 500, "internal_clerk_error", "Oops, something went wrong")
 			}
-		}, faultHTTP, 503, unavailable},
+		}, faultHTTP, 503, unavailable, false},
 		{"401 clerk_key_invalid", func(<-chan struct{}) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) {
 				hClerkError(w, 401, "clerk_key_invalid", "The provided Clerk Secret Key is invalid")
 			}
-		}, faultHTTP, 503, ReasonSecretKeyInvalid},
+		}, faultHTTP, 503, ReasonSecretKeyInvalid, false},
 		{"slower than the HTTP timeout", func(release <-chan struct{}) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) {
 				select {
@@ -139,7 +140,7 @@ func TestJWKSFaults(t *testing.T) {
 				}
 				w.Write(hJwksOf(good))
 			}
-		}, faultHTTP, 503, unavailable},
+		}, faultHTTP, 503, unavailable, true},
 		{"hangs forever, no HTTP timeout", func(release <-chan struct{}) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) {
 				select {
@@ -147,7 +148,7 @@ func TestJWKSFaults(t *testing.T) {
 				case <-release:
 				}
 			}
-		}, 0, 503, unavailable},
+		}, 0, 503, unavailable, true},
 		{"50 MiB body", func(release <-chan struct{}) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
@@ -160,21 +161,21 @@ func TestJWKSFaults(t *testing.T) {
 				}
 				w.Write(hJwksOf(good)[len(`{"keys":[`):])
 			}
-		}, 0, 503, unavailable},
+		}, 0, 503, unavailable, true},
 		{"invalid JSON", func(<-chan struct{}) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"keys":[{"kty":"RSA",`)) }
-		}, faultHTTP, 503, unavailable},
+		}, faultHTTP, 503, unavailable, false},
 		{"HTML error page with 200", func(<-chan struct{}) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`<html>Bad gateway</html>`)) }
-		}, faultHTTP, 503, unavailable},
+		}, faultHTTP, 503, unavailable, false},
 		{"zero keys", func(<-chan struct{}) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"keys":[]}`)) }
-		}, faultHTTP, 503, unavailable},
+		}, faultHTTP, 503, unavailable, false},
 		{"only unusable keys", func(<-chan struct{}) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) {
 				w.Write([]byte(`{"keys":[` + hJwkJSON(good, "RS256", "enc") + `]}`))
 			}
-		}, faultHTTP, 503, unavailable},
+		}, faultHTTP, 503, unavailable, false},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
@@ -185,11 +186,18 @@ func TestJWKSFaults(t *testing.T) {
 			t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
 			client := &http.Client{Timeout: sc.timeout}
 			check := hLeakCheck(t, client)
-			m := hFaultMW(t, srv.URL, client, Options{})
-
-			bound := faultKeyWait
+			// The clock is frozen: after the first download fails, the
+			// failure backoff never passes, so the count of downloads is
+			// exact whatever the machine's speed. A server that answers
+			// gets a KeyWaitTimeout that is only a hang detector, so the
+			// reason is the server's, never a timeout's.
 			now := time.Now()
-			start := time.Now()
+			bound := faultKeyWait
+			if !sc.hangs {
+				bound = 10 * time.Second
+			}
+			m := hFaultMW(t, srv.URL, client, Options{Now: hFixedClock(now), KeyWaitTimeout: bound})
+
 			hTimedServe(t, m, hBearer(hGoodToken(t, good, now)), bound).want(t, "valid", sc.status, sc.reason)
 			hTimedServe(t, m, hBearer(hGoodToken(t, forger, now)), bound).want(t, "forged", sc.status, sc.reason)
 
@@ -207,11 +215,10 @@ func TestJWKSFaults(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			// One download at New, then at most one per backoff period
-			// (min(1s, cooldown)) or per download duration (2*KeyWaitTimeout).
-			elapsed := time.Since(start)
-			if n, max := srv.fetches.Load(), int64(2+elapsed/faultCooldown); n > max {
-				t.Errorf("%d JWKS downloads in %v, want at most %d", n, elapsed, max)
+			// One download at New; every later request inside the failure
+			// backoff gets its error without a download.
+			if n := srv.fetches.Load(); n != 1 {
+				t.Errorf("%d JWKS downloads, want 1", n)
 			}
 			// Close alone must end a hanging download: the server's handler
 			// is released only afterwards.
@@ -221,9 +228,10 @@ func TestJWKSFaults(t *testing.T) {
 	}
 }
 
-// TestJWKSDownAtStartThenUp starts with nothing listening on the JWKS
-// address, then starts the server: requests get 503 while down and are
-// signed in once it is up, without a restart.
+// TestFaultJWKSDownAtStartThenUp starts with nothing listening on the
+// JWKS address, then starts the server: requests get 503 while down, still
+// 503 inside the failure backoff (by the injected clock), and are signed in
+// by the first request after it, with one download, without a restart.
 func TestFaultJWKSDownAtStartThenUp(t *testing.T) {
 	good := hkeyN(0, "ins_good")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -234,10 +242,11 @@ func TestFaultJWKSDownAtStartThenUp(t *testing.T) {
 	ln.Close()
 	client := &http.Client{Timeout: faultHTTP}
 	check := hLeakCheck(t, client)
-	m := hFaultMW(t, "http://"+addr, client, Options{})
+	clock := newTestClock()
+	m := hFaultMW(t, "http://"+addr, client, Options{Now: clock.Now, KeyWaitTimeout: 10 * time.Second})
 
 	for i := range 20 {
-		hTimedServe(t, m, hBearer(hGoodToken(t, good, time.Now())), faultKeyWait).
+		hTimedServe(t, m, hBearer(hGoodToken(t, good, clock.Now())), 10*time.Second).
 			want(t, fmt.Sprintf("down #%d", i), 503, ReasonJWKRemoteFailedToLoad)
 	}
 
@@ -245,36 +254,26 @@ func TestFaultJWKSDownAtStartThenUp(t *testing.T) {
 	if err != nil {
 		t.Skipf("cannot listen again on %s: %v", addr, err)
 	}
-	var fetches int
-	var mu sync.Mutex
+	var fetches atomic.Int64
 	srv := httptest.NewUnstartedServer(hClerkShape(t, func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		fetches++
-		mu.Unlock()
+		fetches.Add(1)
 		w.Write(hJwksOf(good))
 	}))
 	srv.Listener.Close()
 	srv.Listener = ln
 	srv.Start()
 
-	// Within one backoff period the last error may still be served; after
-	// it, the next request downloads the keys.
-	var res hHandlerResult
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if res = hTimedServe(t, m, hBearer(hGoodToken(t, good, time.Now())), faultKeyWait); res.status == 200 {
-			break
-		}
-		res.want(t, "coming up", 503, ReasonJWKRemoteFailedToLoad)
-		time.Sleep(faultCooldown / 2)
+	// Inside the backoff the last error is served without a download.
+	hTimedServe(t, m, hBearer(hGoodToken(t, good, clock.Now())), 10*time.Second).want(t, "up, inside the backoff", 503, ReasonJWKRemoteFailedToLoad)
+	if n := fetches.Load(); n != 0 {
+		t.Errorf("%d downloads inside the backoff, want 0", n)
 	}
-	res.want(t, "up", 200, "")
-	hTimedServe(t, m, hBearer(hGoodToken(t, hkeyN(1, "ins_good"), time.Now())), faultKeyWait).want(t, "forged when up", 401, ReasonTokenInvalidSignature)
-	mu.Lock()
-	if fetches != 1 {
-		t.Errorf("%d downloads once up, want 1", fetches)
+	clock.Advance(min(failureBackoff, faultCooldown))
+	hTimedServe(t, m, hBearer(hGoodToken(t, good, clock.Now())), 10*time.Second).want(t, "up", 200, "")
+	hTimedServe(t, m, hBearer(hGoodToken(t, hkeyN(1, "ins_good"), clock.Now())), 10*time.Second).want(t, "forged when up", 401, ReasonTokenInvalidSignature)
+	if n := fetches.Load(); n != 1 {
+		t.Errorf("%d downloads once up, want 1", n)
 	}
-	mu.Unlock()
 	m.Close()
 	client.CloseIdleConnections()
 	srv.Close() // started after the goroutine baseline
@@ -324,54 +323,72 @@ func TestJWKSMixedKeys(t *testing.T) {
 	check(m)
 }
 
-// TestJWKSRotation rotates keys: a new kid is accepted after one download;
-// once the old key is removed, its tokens are rejected, including a token
-// already in the verified-token cache.
+// TestFaultJWKSRotation rotates keys, driven by the injected clock: a new
+// kid is accepted after one download; once the old key is removed, its
+// tokens are rejected, including a token already in the verified-token
+// cache; unknown kids inside the cooldown cost no download and get 503.
 func TestFaultJWKSRotation(t *testing.T) {
 	oldKey := hkeyN(0, "ins_old")
 	newKey := hkeyN(1, "ins_new")
 	srv := hNewJWKSServer(t, hJwksOf(oldKey))
-	client := &http.Client{Timeout: faultHTTP}
+	client := &http.Client{Timeout: 10 * time.Second}
 	check := hLeakCheck(t, client)
-	m := hFaultMW(t, srv.URL, client, Options{})
-	now := time.Now()
+	clock := newTestClock()
+	const cooldown = 30 * time.Second
+	m := hFaultMW(t, srv.URL, client, Options{Now: clock.Now, JWKSCooldown: cooldown, KeyWaitTimeout: 10 * time.Second})
+	serve := func(tok string) hHandlerResult { return hTimedServe(t, m, hBearer(tok), 10*time.Second) }
+	now := clock.Now()
 	oldTok := hGoodToken(t, oldKey, now)
 	newTok := hGoodToken(t, newKey, now)
+	downloads := func() int64 { return srv.fetches.Load() }
 
-	hTimedServe(t, m, hBearer(oldTok), faultKeyWait).want(t, "old key", 200, "")
+	serve(oldTok).want(t, "old key", 200, "")
 	if m.c.cache.get(oldTok) == nil {
 		t.Fatal("the old token is not in the verified-token cache")
 	}
-	hTimedServe(t, m, hBearer(newTok), faultKeyWait).want(t, "new kid before rotation", 401, ReasonJWKKidMismatch)
+	before := downloads()
+	serve(newTok).want(t, "new kid before rotation", 401, ReasonJWKKidMismatch)
+	if n := downloads() - before; n != 1 {
+		t.Errorf("%d downloads for an unknown kid, want 1", n)
+	}
 
 	srv.setBody(hJwksOf(oldKey, newKey))
-	time.Sleep(faultCooldown + 10*time.Millisecond)
-	before := srv.fetches.Load()
-	hTimedServe(t, m, hBearer(newTok), faultKeyWait).want(t, "new kid after rotation", 200, "")
-	if n := srv.fetches.Load() - before; n != 1 {
+	before = downloads()
+	serve(newTok).want(t, "new kid inside the cooldown", 503, ReasonJWKRemoteFailedToLoad)
+	if n := downloads() - before; n != 0 {
+		t.Errorf("%d downloads inside the cooldown, want 0", n)
+	}
+	clock.Advance(cooldown)
+	serve(newTok).want(t, "new kid after the cooldown", 200, "")
+	if n := downloads() - before; n != 1 {
 		t.Errorf("%d downloads for the new kid, want 1", n)
 	}
-	hTimedServe(t, m, hBearer(oldTok), faultKeyWait).want(t, "old key during overlap", 200, "")
+	serve(oldTok).want(t, "old key during overlap", 200, "")
 
 	// Remove the old key; an unknown kid after the cooldown refreshes.
 	srv.setBody(hJwksOf(newKey))
-	time.Sleep(faultCooldown + 10*time.Millisecond)
-	hTimedServe(t, m, hBearer(hGoodToken(t, hkeyN(2, "ins_random"), now)), faultKeyWait).want(t, "random kid", 401, ReasonJWKKidMismatch)
+	clock.Advance(cooldown)
+	serve(hGoodToken(t, hkeyN(2, "ins_random"), now)).want(t, "random kid", 401, ReasonJWKKidMismatch)
 	if s := m.c.keys.snapshot(); s.byKid["ins_old"] != nil {
 		t.Fatal("the old key is still in the key set after a refresh")
 	}
-	hTimedServe(t, m, hBearer(oldTok), faultKeyWait).want(t, "cached token of the removed key", 401, ReasonJWKKidMismatch)
-	hTimedServe(t, m, hBearer(hGoodToken(t, oldKey, now)), faultKeyWait).want(t, "fresh token of the removed key", 401, ReasonJWKKidMismatch)
-	hTimedServe(t, m, hBearer(newTok), faultKeyWait).want(t, "new key", 200, "")
+	// Clerk removed the key: its tokens are 401 at once, cached or not.
+	before = downloads()
+	serve(oldTok).want(t, "cached token of the removed key", 401, ReasonJWKKidMismatch)
+	serve(hGoodToken(t, oldKey, now)).want(t, "fresh token of the removed key", 401, ReasonJWKKidMismatch)
+	serve(newTok).want(t, "new key", 200, "")
 
-	// Unknown kids inside the cooldown never fetch.
-	before = srv.fetches.Load()
+	// Unknown kids inside the cooldown never download, and are 503.
 	for i := range 50 {
-		hTimedServe(t, m, hBearer(hGoodToken(t, hkeyN(2, fmt.Sprintf("ins_r%d", i)), now)), faultKeyWait).
-			want(t, "random kid flood", 401, ReasonJWKKidMismatch)
+		serve(hGoodToken(t, hkeyN(2, fmt.Sprintf("ins_r%d", i)), now)).want(t, "random kid flood", 503, ReasonJWKRemoteFailedToLoad)
 	}
-	if n := srv.fetches.Load() - before; n > 2 {
-		t.Errorf("%d downloads for 50 random kids inside the cooldown, want at most 2", n)
+	if n := downloads() - before; n != 0 {
+		t.Errorf("%d downloads for 50 random kids inside the cooldown, want 0", n)
+	}
+	clock.Advance(cooldown)
+	serve(hGoodToken(t, hkeyN(2, "ins_r_after"), now)).want(t, "random kid after the cooldown", 401, ReasonJWKKidMismatch)
+	if n := downloads() - before; n != 1 {
+		t.Errorf("%d downloads, want 1 after the cooldown", n)
 	}
 	check(m)
 }
@@ -408,23 +425,30 @@ func TestJWKSFlapping(t *testing.T) {
 	const interval = 20 * time.Millisecond
 	m := hFaultMW(t, srv.URL, client, Options{JWKSRefreshInterval: interval})
 
+	// Requests run until the server was down at least twice and the keys
+	// were downloaded at least 6 times (however long a busy machine
+	// takes; 30 s is only a hang detector).
+	r := m.c.keys.remote
+	fetches := func() int64 {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return int64(r.fetches)
+	}
 	start := time.Now()
-	for time.Since(start) < 500*time.Millisecond {
+	for downs.Load() < 2 || fetches() < 6 {
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("after 30s: %d downloads, %d down", fetches(), downs.Load())
+		}
 		now := time.Now()
 		hTimedServe(t, m, hBearer(hGoodToken(t, good, now)), faultKeyWait).want(t, "valid", 200, "")
 		hTimedServe(t, m, hBearer(hGoodToken(t, hkeyN(1, "ins_good"), now)), faultKeyWait).want(t, "forged", 401, ReasonTokenInvalidSignature)
 		time.Sleep(5 * time.Millisecond)
 	}
+	// A refresh is due interval after the previous one ended: never more
+	// than one per interval, however the requests and the timer race.
 	elapsed := time.Since(start)
-	r := m.c.keys.remote
-	r.mu.Lock()
-	got := int64(r.fetches)
-	r.mu.Unlock()
-	if max := int64(2 + elapsed/interval); got > max || got < 3 {
-		t.Errorf("%d downloads in %v with a %v refresh interval, want 3..%d", got, elapsed, interval, max)
-	}
-	if downs.Load() == 0 {
-		t.Error("the key server was never down")
+	if got, max := fetches(), int64(2+elapsed/interval); got > max {
+		t.Errorf("%d downloads in %v with a %v refresh interval, want at most %d", got, elapsed, interval, max)
 	}
 	check(m)
 }

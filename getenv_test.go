@@ -33,7 +33,7 @@ func TestGetenv(t *testing.T) {
 	}
 
 	none := func(string) string { return "" }
-	if _, err := (Options{Getenv: none}).resolve(); err == nil || !strings.Contains(err.Error(), "no way to verify tokens") {
+	if _, err := New(Options{Getenv: none}); err == nil || !strings.Contains(err.Error(), "no way to verify tokens") {
 		t.Fatalf("Getenv returning \"\": err %v, want no way to verify tokens", err)
 	}
 	if _, err := NewClient(Options{Getenv: none}); err == nil {

@@ -199,6 +199,13 @@ func (s *hJwksServer) setHandler(h http.HandlerFunc) {
 	s.handler.Store(&h)
 }
 
+// hTickingClock returns a Now func that starts at t and moves 1 µs at
+// each read: time passes, deterministically.
+func hTickingClock(t time.Time) func() time.Time {
+	var n atomic.Int64
+	return func() time.Time { return t.Add(time.Duration(n.Add(1)) * time.Microsecond) }
+}
+
 // hFixedClock returns a Now func fixed at t.
 func hFixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
 

@@ -36,8 +36,11 @@ func TestHostileCorpus(t *testing.T) {
 		APIURL:            jwks.URL,
 		Issuer:            "https://clerk.example.com",
 		AuthorizedParties: []string{"https://app.example.com"},
-		Now:               hFixedClock(now),
-		KeyWaitTimeout:    2 * time.Second,
+		// Each hostile kid gets its own download (and so its 401): the
+		// clock moves 1 µs per read and the cooldown is 1 ns.
+		Now:            hTickingClock(now),
+		JWKSCooldown:   time.Nanosecond,
+		KeyWaitTimeout: 10 * time.Second,
 	})
 
 	hdr := func(extra string) []byte {

@@ -210,7 +210,6 @@ const (
 // for a while (the breaker) while cached answers are still served.
 type machineVerifier struct {
 	client    *Client
-	m2mSecret string // for /m2m_tokens/verify; the secret key when unset
 	ttl       time.Duration
 	negTTL    time.Duration
 	callLimit time.Duration
@@ -223,7 +222,6 @@ type machineVerifier struct {
 func newMachineVerifier(cfg *config, client *Client) *machineVerifier {
 	mv := &machineVerifier{
 		client:    client,
-		m2mSecret: cfg.machineSecretKey,
 		ttl:       cfg.machineTTL,
 		negTTL:    min(cfg.machineTTL, 5*time.Second),
 		callLimit: 2 * cfg.keyWait,
@@ -234,9 +232,6 @@ func newMachineVerifier(cfg *config, client *Client) *machineVerifier {
 		MaxInFlight: cfg.maxVerifyCalls,
 		Now:         cfg.now,
 	})
-	if mv.m2mSecret == "" {
-		mv.m2mSecret = cfg.secretKey
-	}
 	return mv
 }
 
@@ -343,28 +338,27 @@ type opaqueAnswer struct {
 // without the /v1 prefix.
 func (mv *machineVerifier) call(ctx context.Context, kind, tok string) (*Auth, *AuthError) {
 	var path, field string
-	secret := mv.client.secret
+	cred := credSecret
 	switch kind {
 	case TokenTypeAPIKey:
 		path, field = "/api_keys/verify", "secret"
 	case TokenTypeM2M:
 		path, field = "/m2m_tokens/verify", "token"
-		secret = mv.m2mSecret
+		cred = credMachine
 	default:
 		path, field = "/oauth_applications/access_tokens/verify", "access_token"
 	}
-	if secret == "" {
+	if mv.client.bearer(cred) == "" {
 		return nil, &AuthError{Reason: ReasonSecretKeyInvalid, Kind: ErrKeysUnavailable,
 			Detail: "no secret key to verify a machine token", Err: ErrNoSecretKey}
 	}
 	payload, _ := json.Marshal(map[string]string{field: tok})
-	raw, apiErr, err := mv.client.send(ctx, secret, http.MethodPost, path, payload)
+	raw, apiErr, err := mv.client.send(ctx, cred, http.MethodPost, path, payload)
 	if err != nil {
 		return nil, &AuthError{Reason: ReasonBackendAPIUnavailable, Kind: ErrBackendUnavailable,
 			Detail: "verifying a machine token with the Backend API failed", Err: err}
 	}
 	if apiErr != nil {
-		apiErr = redactToken(apiErr, tok)
 		switch s := apiErr.StatusCode; {
 		case s == http.StatusUnauthorized, s == http.StatusForbidden:
 			return nil, &AuthError{Reason: ReasonSecretKeyInvalid, Kind: ErrKeysUnavailable,
@@ -405,42 +399,6 @@ func (mv *machineVerifier) call(ctx context.Context, kind, tok string) (*Auth, *
 	a.Expiry = mach.ExpiresAt
 	a.token = strings.Clone(tok) // tok may hold a whole header alive
 	return a, nil
-}
-
-// redactToken returns a copy of e without tok in any of the text the
-// answer put in it, raw or JSON-escaped, and without a raw body (a server
-// echoing its request may have filled it with the token).
-func redactToken(e *APIError, tok string) *APIError {
-	forms := []string{tok}
-	if b, err := json.Marshal(tok); err == nil {
-		if esc := string(b[1 : len(b)-1]); esc != tok {
-			forms = append(forms, esc)
-		}
-	}
-	if esc := strings.ReplaceAll(tok, "/", `\/`); esc != tok {
-		forms = append(forms, esc)
-	}
-	if esc := strings.NewReplacer("+", `\u002b`, "/", `\u002f`, "=", `\u003d`).Replace(tok); esc != tok {
-		forms = append(forms, esc)
-	}
-	redact := func(v string) string {
-		for _, f := range forms {
-			v = strings.ReplaceAll(v, f, "[token]")
-		}
-		return v
-	}
-	c := *e
-	c.Body = ""
-	c.TraceID = redact(c.TraceID)
-	c.Errors = make([]APIErrorDetail, len(e.Errors))
-	for i, d := range e.Errors {
-		d.Code, d.Message, d.LongMessage = redact(d.Code), redact(d.Message), redact(d.LongMessage)
-		if d.Meta != nil {
-			d.Meta = json.RawMessage(redact(string(d.Meta)))
-		}
-		c.Errors[i] = d
-	}
-	return &c
 }
 
 // peekKey asks a request's context for the nearest node holding an Auth

@@ -3,7 +3,10 @@ package clerkauth
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -34,6 +37,9 @@ type core struct {
 // for that download (bounded by Options.KeyWaitTimeout).
 func New(opts Options) (*Middleware, error) {
 	cfg, err := opts.resolve()
+	if err == nil {
+		err = cfg.checkVerifier()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -41,11 +47,34 @@ func New(opts Options) (*Middleware, error) {
 	if cfg.pemKey != nil {
 		c.keys.static = &verifyKey{pub: cfg.pemKey}
 	} else {
-		c.keys.remote = newRemoteKeys(cfg)
+		c.keys.remote = newRemoteKeys(cfg, c.client)
 	}
 	c.mach = newMachineVerifier(cfg, c.client)
 	return &Middleware{c: c, accept: cfg.accept}, nil
 }
+
+// String describes the middleware without any key: its key source and
+// the token types it accepts.
+func (m *Middleware) String() string {
+	src := "JWKS " + strconv.Quote(m.c.cfg.jwksURL)
+	if m.c.keys.static != nil {
+		src = "PEM key"
+	}
+	var accepts []string
+	for _, tt := range []string{TokenTypeSession, TokenTypeAPIKey, TokenTypeM2M, TokenTypeOAuth} {
+		if m.accept&maskOf(tt) != 0 {
+			accepts = append(accepts, tt)
+		}
+	}
+	return "clerkauth.Middleware{keys: " + src + ", accepts: " + strconv.Quote(strings.Join(accepts, ",")) + "}"
+}
+
+// Format prints String for every verb: %+v and %#v never reach the
+// client's secret key.
+func (m *Middleware) Format(f fmt.State, verb rune) { formatAs(f, verb, m.String()) }
+
+// LogValue is String, for every slog handler.
+func (m *Middleware) LogValue() slog.Value { return slog.StringValue(m.String()) }
 
 // Close stops the background key refresh and waits for it to end. It is
 // safe to call more than once. Requests after Close still verify with the
@@ -56,9 +85,13 @@ func (m *Middleware) Close() error {
 	return nil
 }
 
-// Keyfunc returns a [jwt.Keyfunc] over the middleware's current keys, for
+// Keyfunc returns a [jwt.Keyfunc] over the middleware's keys, for
 // verifying other JWTs signed by the instance (for example JWT templates)
-// with golang-jwt directly.
+// with golang-jwt directly. It finds keys as the middleware does: it waits
+// for the first key download (at most Options.KeyWaitTimeout), refreshes
+// the keys for an unknown kid within the same cooldown, and gives a key
+// only for the algorithms the middleware accepts (RS256, or RS384/RS512
+// with a key that declares it).
 func (m *Middleware) Keyfunc() jwt.Keyfunc {
 	return m.c.keys.jwtKeyfunc()
 }
@@ -194,7 +227,7 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 	var v *verified
 	if c.cache != nil {
 		v = c.cache.get(tok)
-		if v != nil && !c.keys.current(v.key) {
+		if v != nil && !c.keys.current(v.key, now) {
 			// The key left the key set: verify again from scratch.
 			c.cache.remove(tok)
 			v = nil

@@ -27,7 +27,7 @@ const (
 	DefaultAPIVersion           = "2025-04-10"
 	DefaultClockSkew            = 5 * time.Second
 	DefaultHTTPTimeout          = 10 * time.Second
-	DefaultJWKSRefreshInterval  = time.Hour
+	DefaultJWKSRefreshInterval  = 5 * time.Minute
 	DefaultJWKSCooldown         = 30 * time.Second
 	DefaultKeyWaitTimeout       = 5 * time.Second
 	DefaultTokenCacheSize       = 10000
@@ -57,8 +57,10 @@ type Options struct {
 	PublishableKey string
 
 	// APIURL is the Backend API base URL. It must be https, except for a
-	// loopback address (tests). Default: $CLERK_API_URL, else
-	// https://api.clerk.com.
+	// loopback address (tests). A trailing /v1 (as in
+	// https://api.clerk.com/v1, the form some Clerk SDKs take) is trimmed:
+	// requests go to {APIURL}/v1/... either way. Default: $CLERK_API_URL,
+	// else https://api.clerk.com.
 	APIURL string
 
 	// APIVersion is sent as the Clerk-API-Version header of Backend API
@@ -110,13 +112,20 @@ type Options struct {
 	// Now returns the current time. Default: time.Now.
 	Now func() time.Time
 
-	// JWKSRefreshInterval is how often keys are refreshed in the
-	// background. Default: 1h.
+	// JWKSRefreshInterval is how long keys are used before they are
+	// downloaded again, as measured by Now: the refresh is started in the
+	// background by the first request after it is due (or by a timer), so
+	// a key removed from the JWKS stops verifying new tokens within about
+	// this long. Default: 5m, as Clerk's SDKs.
 	JWKSRefreshInterval time.Duration
 
 	// JWKSCooldown is the least time between two refreshes caused by an
-	// unknown kid; a token with an unknown kid inside the cooldown fails at
-	// once with jwk-kid-mismatch. Default: 30s.
+	// unknown kid, so a flood of tokens with random kids costs at most one
+	// JWKS download per cooldown. A token whose kid is unknown is rejected
+	// with 401 jwk-kid-mismatch only when a download made after it arrived
+	// did not hold its kid; inside the cooldown it fails at once with 503
+	// (ErrKeysUnavailable, jwk-remote-failed-to-load, Retry-After), since
+	// the keys may have rotated. Default: 30s.
 	JWKSCooldown time.Duration
 
 	// KeyWaitTimeout bounds how long a request waits for a key download
@@ -179,6 +188,24 @@ type Options struct {
 	MaxMachineVerifyCalls int
 }
 
+// String prints the options with the secret keys redacted (their
+// prefix kept, so sk_test_ and sk_live_ can be told apart) and without
+// the function fields.
+func (o Options) String() string {
+	type shown Options // no methods: no recursion
+	c := shown(o)
+	c.SecretKey, c.MachineSecretKey = keyState(o.SecretKey), keyState(o.MachineSecretKey)
+	c.ErrorHandler, c.Now, c.Logger, c.HTTPClient = nil, nil, nil, nil
+	return fmt.Sprintf("clerkauth.Options%+v", c)
+}
+
+// Format prints String for every verb: %v, %+v and %#v never show a
+// secret key.
+func (o Options) Format(f fmt.State, verb rune) { formatAs(f, verb, o.String()) }
+
+// LogValue is String, for every slog handler.
+func (o Options) LogValue() slog.Value { return slog.StringValue(o.String()) }
+
 // config is Options after defaults, validation and precomputation. It is
 // immutable after New returns.
 type config struct {
@@ -229,7 +256,7 @@ func (o Options) resolve() (*config, error) {
 	c := &config{
 		secretKey:         envOr(o.SecretKey, "CLERK_SECRET_KEY"),
 		publishableKey:    envOr(o.PublishableKey, "CLERK_PUBLISHABLE_KEY"),
-		apiURL:            strings.TrimRight(envOr(o.APIURL, "CLERK_API_URL"), "/"),
+		apiURL:            trimAPIURL(envOr(o.APIURL, "CLERK_API_URL")),
 		apiVersion:        envOr(o.APIVersion, "CLERK_API_VERSION"),
 		authorizedParties: append([]string(nil), o.AuthorizedParties...),
 		issuer:            o.Issuer,
@@ -329,11 +356,27 @@ func (o Options) resolve() (*config, error) {
 		return nil, errors.New("clerkauth: accepting API keys, M2M or OAuth tokens needs $CLERK_SECRET_KEY " +
 			"(or $CLERK_MACHINE_SECRET_KEY for M2M only) to verify them with the Backend API")
 	}
+	return c, nil
+}
+
+// checkVerifier fails when c has no source of keys (New needs one;
+// NewClient does not).
+func (c *config) checkVerifier() error {
 	if c.pemKey == nil && c.jwksURL == "" {
-		return nil, errors.New("clerkauth: no way to verify tokens: set $CLERK_SECRET_KEY (keys from the Backend API), " +
+		return errors.New("clerkauth: no way to verify tokens: set $CLERK_SECRET_KEY (keys from the Backend API), " +
 			"$CLERK_JWT_KEY (PEM public key, no network), or Options.JWKSURL")
 	}
-	return c, nil
+	return nil
+}
+
+// trimAPIURL drops trailing slashes and one trailing /v1: paths are
+// appended with their /v1.
+func trimAPIURL(u string) string {
+	u = strings.TrimRight(u, "/")
+	if trimmed, ok := strings.CutSuffix(u, "/v1"); ok {
+		u = strings.TrimRight(trimmed, "/")
+	}
+	return u
 }
 
 func durationOr(d, def time.Duration) time.Duration {

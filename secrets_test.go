@@ -2,11 +2,14 @@ package clerkauth
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -287,6 +290,52 @@ func TestAuthPrintsNoToken(t *testing.T) {
 		lc.check(verb, out)
 		if !strings.Contains(out, "user_123") {
 			t.Errorf("%s: %q does not name the user", verb, out)
+		}
+	}
+}
+
+// TestAPIErrorRedactsKeysAndToken: a Backend API that echoes the secret
+// key and the token being verified in its error answer, raw, JSON-escaped
+// (\u and \/ forms), percent-encoded or base64, in every field of Clerk's
+// error JSON or in a plain body, yields an error whose text and fields
+// (%+v, %#v) hold neither.
+func TestAPIErrorRedactsKeysAndToken(t *testing.T) {
+	const secret = "sk_test_ECHOSECRET/abc+def=="
+	tok := "ak_ECHOTOKEN/0123456789+abcdef=="
+	forms := func(v string) []string {
+		esc := strings.NewReplacer("/", `\/`).Replace(v)
+		u := ""
+		for _, r := range v {
+			u += fmt.Sprintf(`\u%04x`, r)
+		}
+		return []string{v, esc, u, url.QueryEscape(v), base64.StdEncoding.EncodeToString([]byte(v))}
+	}
+	for i, body := range []func(v string) string{
+		func(v string) string {
+			return `{"errors":[{"code":"c` + v + `","message":"m ` + v + `","long_message":"l ` + v + `","meta":{"x":"` + v + `"}}],"clerk_trace_id":"` + v + `"}`
+		},
+		func(v string) string { return "plain text echo " + v },
+	} {
+		for j, secretForm := range forms(secret) {
+			tokForm := forms(tok)[j]
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Clerk-Trace-Id", secretForm)
+				w.WriteHeader(http.StatusUnprocessableEntity)
+				io.WriteString(w, body(secretForm)+" "+body(tokForm))
+			}))
+			c := newClient(&config{secretKey: secret, apiURL: srv.URL, apiVersion: "v", httpClient: srv.Client(), now: time.Now})
+			err := c.doAs(t.Context(), credSecret, http.MethodPost, "/api_keys/verify", map[string]string{"secret": tok}, nil)
+			srv.Close()
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, out := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+				for _, s := range append(forms(secret), forms(tok)...) {
+					if strings.Contains(out, s) {
+						t.Errorf("body %d, form %d: error shows %q: %s", i, j, s, out)
+					}
+				}
+			}
 		}
 	}
 }
