@@ -461,7 +461,13 @@ func mintFeatures(features []scopedName, perms []string) (fea, per, fpm string, 
 	slices.Sort(names)
 	entries := make([]string, 0, len(scopes))
 	for name, sc := range scopes {
-		prefix := map[int]string{scopeUser: "u:", scopeOrg: "o:", scopeUser | scopeOrg: "uo:"}[sc]
+		prefix := "uo:"
+		switch sc {
+		case scopeUser:
+			prefix = "u:"
+		case scopeOrg:
+			prefix = "o:"
+		}
 		entries = append(entries, prefix+name)
 	}
 	slices.Sort(entries)
