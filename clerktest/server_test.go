@@ -179,9 +179,10 @@ func TestTokenOptions(t *testing.T) {
 				t.Errorf("Actor %+v", a.Actor)
 			}
 		}},
-		{"plans and features", []clerktest.TokenOption{clerktest.WithPlans("pro", "org:team"), clerktest.WithFeatures("user:export", "o:reports")},
+		{"plans and features", []clerktest.TokenOption{clerktest.WithPlans("pro", "org:team"), clerktest.WithFeatures("user:export", "o:reports"),
+			clerktest.WithOrg("org_1", "acme", "admin")},
 			func(t *testing.T, a *clerkauth.Auth) {
-				if !slices.Equal(a.Plans, []string{"u:pro", "o:team"}) || !slices.Equal(a.Features, []string{"u:export", "o:reports"}) {
+				if !slices.Equal(a.Plans, []string{"u:pro", "o:team"}) || !slices.Equal(a.Features, []string{"o:reports", "u:export"}) {
 					t.Errorf("Plans %v Features %v", a.Plans, a.Features)
 				}
 				for _, c := range []clerkauth.Check{{Plan: "pro"}, {Plan: "user:pro"}, {Plan: "org:team"}, {Feature: "export"}, {Feature: "org:reports"}} {
@@ -235,7 +236,7 @@ func TestSessionTokenShape(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	want := []string{"azp", "exp", "fea", "fva", "iat", "iss", "jti", "nbf", "o", "sid", "sts", "sub", "v"}
+	want := []string{"azp", "exp", "fea", "fva", "iat", "iss", "jti", "nbf", "o", "pla", "sid", "sts", "sub", "v"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("claims = %v, want %v", keys, want)
 	}
@@ -275,9 +276,9 @@ func TestOrgPermissionsRoundTrip(t *testing.T) {
 		{"features added", srv.SessionToken("user_1",
 			clerktest.WithOrg("org_1", "acme", "org:admin", "org:invoices:read", "org:reports:read", "org:invoices:write")),
 			[]string{"org:invoices:read", "org:invoices:write", "org:reports:read"}, []string{"o:invoices", "o:reports"}},
-		{"user features first", srv.SessionToken("user_1", clerktest.WithFeatures("u:export", "o:billing"),
+		{"features sorted", srv.SessionToken("user_1", clerktest.WithFeatures("u:export", "o:billing"),
 			clerktest.WithOrg("org_1", "acme", "admin", "org:invoices:read")),
-			[]string{"org:invoices:read"}, []string{"u:export", "o:billing", "o:invoices"}},
+			[]string{"org:invoices:read"}, []string{"o:billing", "o:invoices", "u:export"}},
 		{"no permissions", srv.SessionToken("user_1", clerktest.WithOrg("org_1", "acme", "admin")), nil, nil},
 	}
 	for _, tc := range tests {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,8 +33,8 @@ type tokenConfig struct {
 	lifetime time.Duration
 	azp      *string
 	org      *orgConfig
-	plans    []string
-	features []string
+	plans    []scopedName
+	features []scopedName
 	actor    string
 	pending  bool
 	fva      *[2]int
@@ -101,22 +102,65 @@ func WithOrg(id, slug, role string, permissions ...string) TokenOption {
 	}
 }
 
-// WithPlans sets the billing plans (pla claim). Each entry is
-// "scope:name" with scope u, o, uo or ou; "user:name" and "org:name" are
-// accepted too, and a bare "name" means "u:name".
+// DefaultUserPlan and DefaultOrgPlan are the plans every minted token
+// carries in pla unless [WithPlans] says otherwise, as Clerk's do: the
+// user's free plan ("u:free_user") and, with an active organization
+// ([WithOrg]), the organization's ("o:free_org"). So Check{Plan:
+// "free_user"} holds in tests as in production.
+const (
+	DefaultUserPlan = "free_user"
+	DefaultOrgPlan  = "free_org"
+)
+
+// DefaultActorIssuer is the act.iss of an impersonation token minted with
+// [WithActor]: Clerk's dashboard, where impersonations start.
+const DefaultActorIssuer = "https://dashboard.clerk.com"
+
+// WithPlans sets the billing plans (pla claim), replacing the defaults
+// ([DefaultUserPlan], [DefaultOrgPlan]). Like Clerk's tokens, pla holds at
+// most one user plan and one organization plan: "name", "u:name" or
+// "user:name" is the user's plan; "o:name", "org:name" or
+// "organization:name" the active organization's, which needs [WithOrg].
+// Anything Clerk never mints (another scope such as "team:pro", "ou:" or
+// "uo:" on a plan, two user plans, an organization plan without an
+// organization, an empty name or one holding ',', ':' or a space) makes
+// WithPlans or SessionToken panic.
 func WithPlans(plans ...string) TokenOption {
-	return func(c *tokenConfig) { c.plans = append(c.plans, plans...) }
+	parsed := make([]scopedName, 0, len(plans))
+	for _, p := range plans {
+		e, err := parseScoped(p, false)
+		if err != nil {
+			panic("clerktest: WithPlans: " + err.Error())
+		}
+		parsed = append(parsed, e)
+	}
+	return func(c *tokenConfig) { c.plans = append(c.plans, parsed...) }
 }
 
-// WithFeatures sets the billing features (fea claim), in the forms
-// [WithPlans] accepts. Organization features needed by [WithOrg]
-// permissions are added after them.
+// WithFeatures sets the billing features (fea claim). Each is "name",
+// "u:name" or "user:name" (the user's), "o:name", "org:name" or
+// "organization:name" (the organization's), or "uo:name" / "ou:name"
+// (both); Clerk's scopes are written as Clerk writes them (u, o, uo), a
+// feature given with both scopes is written once as "uo:", and fea is
+// sorted, as in Clerk's tokens. Organization features needed by [WithOrg]
+// permissions are added. A scope Clerk never mints ("x:export"), an empty
+// name or one holding ',', ':' or a space makes WithFeatures panic.
 func WithFeatures(features ...string) TokenOption {
-	return func(c *tokenConfig) { c.features = append(c.features, features...) }
+	parsed := make([]scopedName, 0, len(features))
+	for _, f := range features {
+		e, err := parseScoped(f, true)
+		if err != nil {
+			panic("clerktest: WithFeatures: " + err.Error())
+		}
+		parsed = append(parsed, e)
+	}
+	return func(c *tokenConfig) { c.features = append(c.features, parsed...) }
 }
 
-// WithActor makes the session an impersonation by the user actorID (act
-// claim).
+// WithActor makes the session an impersonation by the user actorID: the
+// act claim is {"iss": [DefaultActorIssuer], "sid": a new "sess_..." id
+// (the impersonator's session), "sub": actorID}, as in Clerk's tokens.
+// Use [WithClaims] for another act.
 func WithActor(actorID string) TokenOption {
 	return func(c *tokenConfig) { c.actor = actorID }
 }
@@ -128,8 +172,12 @@ func WithPending() TokenOption {
 }
 
 // WithFactorAge sets fva: the minutes since the first and second factors
-// were verified (-1: never). Default: [0, -1].
+// were verified (-1: never). Default: [0, -1]. An age below -1, which
+// Clerk never mints, makes WithFactorAge panic.
 func WithFactorAge(first, second int) TokenOption {
+	if first < -1 || second < -1 {
+		panic(fmt.Sprintf("clerktest: WithFactorAge(%d, %d): an age is minutes (>= 0) or -1 (never)", first, second))
+	}
 	return func(c *tokenConfig) { c.fva = &[2]int{first, second} }
 }
 
@@ -148,9 +196,15 @@ func WithClaims(claims map[string]any) TokenOption {
 // SessionToken mints a Clerk v2 session token for userID, signed with the
 // current key. Defaults: sub userID, a new sid, sts "active", iat now, nbf
 // iat-10s, exp iat+60s, azp [DefaultAuthorizedParty], iss [Server.Issuer],
-// fva [0,-1], v 2, a jti. The user need not have been added with AddUser.
-// The session is remembered, so POST /v1/sessions/{sid}/tokens/... works
-// for it.
+// fva [0,-1], v 2, a jti, and pla "u:free_user" ("u:free_user,o:free_org"
+// with [WithOrg]); fea only when there are features. The user need not
+// have been added with AddUser. The session is remembered, so POST
+// /v1/sessions/{sid}/tokens/... works for it.
+//
+// SessionToken mints only what Clerk can mint: options asking for
+// anything else (see [WithPlans], [WithFeatures], [WithOrg],
+// [WithFactorAge]) make it panic with a message saying why, as a test
+// helper's misuse should. [WithClaims] and [Server.Sign] mint anything.
 func (s *Server) SessionToken(userID string, opts ...TokenOption) string {
 	c := tokenConfig{lifetime: DefaultTokenLifetime}
 	for _, o := range opts {
@@ -172,28 +226,31 @@ func (s *Server) SessionToken(userID string, opts ...TokenOption) string {
 	}
 	claims["fva"] = fva
 	if c.actor != "" {
-		claims["act"] = map[string]any{"sub": c.actor}
+		claims["act"] = map[string]any{"iss": DefaultActorIssuer, "sid": newID("sess"), "sub": c.actor}
 	}
-	if len(c.plans) > 0 {
-		claims["pla"] = strings.Join(scoped(c.plans), ",")
+	pla, err := mintPlans(c.plans, c.org != nil)
+	if err != nil {
+		panic("clerktest: WithPlans: " + err.Error())
 	}
-	fea := scoped(c.features)
+	claims["pla"] = pla
+	var perms []string
+	if c.org != nil {
+		perms = c.org.perms
+	}
+	fea, per, fpm, err := mintFeatures(c.features, perms)
+	if err != nil {
+		panic("clerktest: WithOrg: " + err.Error())
+	}
 	if c.org != nil {
 		role := strings.TrimPrefix(c.org.role, "org:")
 		o := map[string]any{"id": c.org.id, "slg": c.org.slug, "rol": role}
-		var per, fpm string
-		var err error
-		fea, per, fpm, err = encodePermissions(fea, c.org.perms)
-		if err != nil {
-			panic("clerktest: WithOrg: " + err.Error())
-		}
 		if per != "" {
 			o["per"], o["fpm"] = per, fpm
 		}
 		claims["o"] = o
 	}
-	if len(fea) > 0 {
-		claims["fea"] = strings.Join(fea, ",")
+	if fea != "" {
+		claims["fea"] = fea
 	}
 	for k, v := range c.claims {
 		if v == nil {
@@ -297,71 +354,135 @@ func SessionCookies(token string) []*http.Cookie {
 	return []*http.Cookie{{Name: "__session", Value: token}, {Name: "__client_uat", Value: uat}}
 }
 
-// scoped normalizes plan and feature entries to Clerk's "scope:name".
-func scoped(entries []string) []string {
-	out := make([]string, 0, len(entries))
-	for _, e := range entries {
-		switch scope, name, ok := strings.Cut(e, ":"); {
-		case !ok:
-			out = append(out, "u:"+e)
-		case scope == "org":
-			out = append(out, "o:"+name)
-		case scope == "user":
-			out = append(out, "u:"+name)
-		default:
-			out = append(out, e)
-		}
-	}
-	return out
+// Billing scopes of a plan or feature, as bits.
+const (
+	scopeUser = 1 << iota
+	scopeOrg
+)
+
+// scopedName is a plan or feature as Clerk mints it: a name and who holds it.
+type scopedName struct {
+	scope int // scopeUser, scopeOrg or both
+	name  string
 }
 
-// encodePermissions writes organization permissions in Clerk's v2 form.
-// fea lists the features as "scope:name"; those whose scope contains "o"
-// are the organization's, in order, and the features of perms that are
-// not among them are appended as "o:<feature>". per lists the permission
-// names, in order of first use. fpm has one integer per organization
-// feature of fea: bit i set grants "org:<feature>:<per[i]>".
-func encodePermissions(fea, perms []string) (feaOut []string, per, fpm string, err error) {
-	if len(perms) == 0 {
-		return fea, "", "", nil
+// parseScoped reads a plan (both false) or feature argument: "name" is the
+// user's; u/user, o/org/organization are the scopes Clerk's has() accepts
+// as arguments; uo/ou (both) only for features, since Clerk's pla holds
+// one user plan and one organization plan.
+func parseScoped(s string, both bool) (scopedName, error) {
+	scope, name, ok := strings.Cut(s, ":")
+	if !ok {
+		scope, name = "u", s
 	}
-	var names []string // per, in order
-	bit := map[string]int{}
-	want := map[string]uint64{} // feature -> mask
-	var newFeatures []string
-	orgFeature := map[string]bool{}
-	for _, f := range fea {
-		if scope, name, _ := strings.Cut(f, ":"); strings.Contains(scope, "o") {
-			orgFeature[name] = true
+	var e scopedName
+	switch scope {
+	case "u", "user":
+		e.scope = scopeUser
+	case "o", "org", "organization":
+		e.scope = scopeOrg
+	case "uo", "ou":
+		if !both {
+			return e, fmt.Errorf("%q: a plan is the user's (u:) or the organization's (o:), never both", s)
+		}
+		e.scope = scopeUser | scopeOrg
+	default:
+		return e, fmt.Errorf("%q: scope %q is not one Clerk mints (u, o, uo; user:, org:, organization:)", s, scope)
+	}
+	if name == "" || strings.ContainsAny(name, ",: \t\r\n") {
+		return e, fmt.Errorf("%q: the name must be non-empty, without ',', ':' or spaces", s)
+	}
+	e.name = name
+	return e, nil
+}
+
+// mintPlans writes pla as Clerk does: the user's plan, then the active
+// organization's when there is one, each defaulting to the free plan.
+func mintPlans(plans []scopedName, withOrg bool) (string, error) {
+	user, org := "", ""
+	for _, p := range plans {
+		switch p.scope {
+		case scopeUser:
+			if user != "" && user != p.name {
+				return "", fmt.Errorf("two user plans (%q, %q): Clerk's pla holds one", user, p.name)
+			}
+			user = p.name
+		case scopeOrg:
+			if !withOrg {
+				return "", fmt.Errorf("organization plan %q without an active organization (WithOrg)", p.name)
+			}
+			if org != "" && org != p.name {
+				return "", fmt.Errorf("two organization plans (%q, %q): Clerk's pla holds one", org, p.name)
+			}
+			org = p.name
 		}
 	}
+	if user == "" {
+		user = DefaultUserPlan
+	}
+	if !withOrg {
+		return "u:" + user, nil
+	}
+	if org == "" {
+		org = DefaultOrgPlan
+	}
+	return "u:" + user + ",o:" + org, nil
+}
+
+// mintFeatures writes fea and the organization permissions in Clerk's v2
+// form. Each feature is written once, with scope u, o or uo (a feature
+// given for both, or a user feature an organization permission needs,
+// is "uo"), and fea is sorted. perms are "org:<feature>:<permission>";
+// per lists the distinct permission names, sorted; fpm has one integer per
+// organization feature of fea, in fea's order: bit i grants
+// "org:<feature>:<per[i]>".
+func mintFeatures(features []scopedName, perms []string) (fea, per, fpm string, err error) {
+	scopes := map[string]int{}
+	for _, f := range features {
+		scopes[f.name] |= f.scope
+	}
+	type grant struct{ feature, name string }
+	grants := make([]grant, 0, len(perms))
+	var names []string
 	for _, p := range perms {
 		parts := strings.Split(p, ":")
-		if len(parts) != 3 || parts[0] != "org" || parts[1] == "" || parts[2] == "" || strings.Contains(p, ",") {
-			return nil, "", "", fmt.Errorf("permission %q is not of the form org:<feature>:<permission>", p)
+		if len(parts) != 3 || parts[0] != "org" || parts[1] == "" || parts[2] == "" || strings.ContainsAny(p, ", \t\r\n") {
+			return "", "", "", fmt.Errorf("permission %q is not of the form org:<feature>:<permission>", p)
 		}
-		feature, name := parts[1], parts[2]
-		i, ok := bit[name]
-		if !ok {
-			if len(names) == 64 {
-				return nil, "", "", fmt.Errorf("more than 64 distinct permission names")
-			}
-			i = len(names)
-			bit[name] = i
-			names = append(names, name)
-		}
-		if _, ok := want[feature]; !ok && !orgFeature[feature] {
-			newFeatures = append(newFeatures, "o:"+feature)
-			orgFeature[feature] = true
-		}
-		want[feature] |= 1 << uint(i)
-	}
-	feaOut = append(append([]string(nil), fea...), newFeatures...)
-	var masks []string
-	for _, f := range feaOut {
-		if scope, name, _ := strings.Cut(f, ":"); strings.Contains(scope, "o") {
-			masks = append(masks, strconv.FormatUint(want[name], 10))
+		grants = append(grants, grant{parts[1], parts[2]})
+		scopes[parts[1]] |= scopeOrg
+		if !slices.Contains(names, parts[2]) {
+			names = append(names, parts[2])
 		}
 	}
-	return feaOut, strings.Join(names, ","), strings.Join(masks, ","), nil
+	if len(names) > 64 {
+		return "", "", "", fmt.Errorf("more than 64 distinct permission names")
+	}
+	slices.Sort(names)
+	entries := make([]string, 0, len(scopes))
+	for name, sc := range scopes {
+		prefix := "uo:"
+		switch sc {
+		case scopeUser:
+			prefix = "u:"
+		case scopeOrg:
+			prefix = "o:"
+		}
+		entries = append(entries, prefix+name)
+	}
+	slices.Sort(entries)
+	if len(grants) == 0 {
+		return strings.Join(entries, ","), "", "", nil
+	}
+	masks := map[string]uint64{}
+	for _, g := range grants {
+		masks[g.feature] |= 1 << uint(slices.Index(names, g.name))
+	}
+	var fpms []string
+	for _, e := range entries {
+		if scope, name, _ := strings.Cut(e, ":"); scope != "u" {
+			fpms = append(fpms, strconv.FormatUint(masks[name], 10))
+		}
+	}
+	return strings.Join(entries, ","), strings.Join(names, ","), strings.Join(fpms, ","), nil
 }

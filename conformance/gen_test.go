@@ -364,6 +364,13 @@ func (g *gen) clerktest(t *testing.T) {
 		"fva":     srv.SessionToken("user_ct", clerktest.WithIssuedAt(now.Add(-time.Second)), clerktest.WithFactorAge(3, 5)),
 		"plans":   srv.SessionToken("user_ct", clerktest.WithIssuedAt(now.Add(-time.Second)), clerktest.WithPlans("free_user"), clerktest.WithFeatures("export")),
 		"expired": srv.SessionToken("user_ct", clerktest.WithIssuedAt(now.Add(-2*time.Minute))),
+		// Clerk's defaults and encodings: pla with two entries, sorted fea
+		// and per, long scopes mapped, uo merged, fva never.
+		"org-plans": srv.SessionToken("user_ct", clerktest.WithIssuedAt(now.Add(-time.Second)), clerktest.WithOrg("org_1", "acme", "member")),
+		"features": srv.SessionToken("user_ct", clerktest.WithIssuedAt(now.Add(-time.Second)), clerktest.WithPlans("org:team", "pro"),
+			clerktest.WithFeatures("user:export", "organization:reports", "u:zeta", "ou:billing"),
+			clerktest.WithOrg("org_1", "acme", "admin", "org:reports:write", "org:reports:read", "org:zeta:read", "org:billing:read")),
+		"fva-never": srv.SessionToken("user_ct", clerktest.WithIssuedAt(now.Add(-time.Second)), clerktest.WithFactorAge(-1, -1)),
 	}
 	for _, name := range sortedKeys(toks) {
 		tok := toks[name]
