@@ -693,6 +693,9 @@ func TestMachineCallCancelled(t *testing.T) {
 		go func() { _, err := m.AuthenticateToken(ctx, "ak_k"); errs <- err }()
 	}
 	waitUntil(t, "2 waiters", func() bool { return machineWaiters(m, "ak_k") == 2 })
+	// The call must have reached the Backend API before the waiters leave,
+	// or there is nothing for it to see cancelled.
+	waitUntil(t, "the call to reach the Backend API", func() bool { return api.calls.Load() == 1 })
 	cancel1()
 	if err := <-errs; !errors.Is(err, ErrBackendUnavailable) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("request that left: %v", err)
