@@ -203,7 +203,7 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 	if v == nil {
 		var aerr *AuthError
 		v, aerr = c.verify(ctx, tok)
-		if aerr == errM2MCat && mask&maskM2M == 0 {
+		if (aerr == errM2MCat || aerr == errM2MTyp) && mask&maskM2M == 0 {
 			aerr = errTypeNotAccepted // not a session token either way
 		}
 		if aerr != nil {

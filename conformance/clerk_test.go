@@ -292,8 +292,14 @@ func decide(t *testing.T, mws map[string]*clerkauth.Middleware, pemKey string, c
 	ans.Auth = clerkAuth{UserID: str(a.UserID), SessionID: str(a.SessionID), SessionStatus: str(a.SessionStatus),
 		OrgID: str(a.OrgID), OrgRole: str(a.OrgRole), OrgSlug: str(a.OrgSlug), OrgPermissions: nonNil(a.OrgPermissions),
 		FactorVerificationAge: a.FactorVerificationAge, TokenType: str(a.TokenType)}
-	if a.Actor != nil {
-		ans.Auth.Actor, _ = json.Marshal(a.Actor)
+	if a.Actor != nil { // the members the token holds, as Clerk copies act
+		act := map[string]string{}
+		for k, v := range map[string]string{"sub": a.Actor.Subject, "iss": a.Actor.Issuer, "sid": a.Actor.SessionID} {
+			if v != "" {
+				act[k] = v
+			}
+		}
+		ans.Auth.Actor, _ = json.Marshal(act)
 	}
 	if a.Machine != nil {
 		ans.Auth.Subject = str(a.Machine.Subject)
