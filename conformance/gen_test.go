@@ -304,7 +304,7 @@ func (g *gen) corpus() {
 		}
 		raw(fmt.Sprintf("members-%d", n), `{`+body+sb.String()+`}`)
 	}
-	for _, d := range []int{1, 16, 17, 32, 64, 65, 100} {
+	for _, d := range []int{1, 16, 17, 32, 64, 65, 100, 127, 128} { // the payload object adds a level: 128 is 129 deep
 		raw(fmt.Sprintf("nesting-%d", d), `{`+body+`,"deep":`+strings.Repeat(`{"a":`, d)+`1`+strings.Repeat("}", d)+`}`)
 		raw(fmt.Sprintf("nesting-arr-%d", d), `{`+body+`,"deep":`+strings.Repeat(`[`, d)+`1`+strings.Repeat("]", d)+`}`)
 	}
@@ -313,6 +313,10 @@ func (g *gen) corpus() {
 	raw("dup-nested", `{`+strings.Replace(body, `"id":"org_1"`, `"id":"org_1","id":"org_2"`, 1)+`}`)
 	raw("big-number", `{`+strings.Replace(body, `"exp":1750000059`, `"exp":1.750000059e9`, 1)+`}`)
 	raw("exp-huge", `{`+strings.Replace(body, `"exp":1750000059`, `"exp":1e300`, 1)+`}`)
+	for _, claim := range []string{"exp", "nbf", "iat"} { // Infinity in JavaScript
+		old := fmt.Sprintf(`"%s":%d`, claim, baseV2()[claim])
+		raw(claim+"-beyond-float64", `{`+strings.Replace(body, old, `"`+claim+`":1e400`, 1)+`}`)
+	}
 	raw("custom-1k", `{`+body+`,"meta":"`+strings.Repeat("x", 1200)+`"}`)
 	// Header variants.
 	p := js(baseV2())
