@@ -297,6 +297,30 @@ var (
 	errM2MTyp = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, "M2M token with a type other than JWT (header typ)")
 )
 
+// machineJWTKind is the machine token type Clerk's routing gives the JWT
+// tok before verifying it (tokens/machine.ts: an mch_ subject is M2M, else
+// a typ at+jwt or application/at+jwt is OAuth), or "". It reads the
+// unverified token and runs only on the failure path, to pick the reason.
+func machineJWTKind(tok string) string {
+	dot1, dot2, aerr := splitToken(tok)
+	if aerr != nil {
+		return ""
+	}
+	if subIsMachine(tok[dot1+1 : dot2]) {
+		return TokenTypeM2M
+	}
+	var buf [256]byte
+	raw, ok := decodeSegment(tok[:dot1], buf[:])
+	var h header
+	if !ok || readHeader(raw, &h) != nil {
+		return ""
+	}
+	if h.Typ == "at+jwt" || h.Typ == "application/at+jwt" {
+		return TokenTypeOAuth
+	}
+	return ""
+}
+
 // subIsMachine reports whether the (not yet verified) payload segment has
 // a sub, a string, starting with mch_: how Clerk routes a JWT to its M2M
 // verifier (names case-sensitive; a repeated name is not a subject).
@@ -430,6 +454,15 @@ func (c *core) checkClaims(claims *sessionClaims, key *verifyKey) (*verified, *A
 	return v, nil
 }
 
+// The time failures of JWT-format machine tokens carry Clerk's reason for
+// them, token-verification-failed (verifyMachineJwt wraps every verifyJwt
+// error in that code); the kind still says what failed.
+var (
+	errMachineJWTExpired   = authErr(ErrTokenExpired, ReasonTokenVerificationFailed, "machine token expired")
+	errMachineJWTNotActive = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, "nbf is in the future")
+	errMachineJWTIATFuture = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, "iat is in the future")
+)
+
 // checkTime applies exp, nbf and iat with the configured skew, in Clerk's
 // order. It runs on every request, cached or not.
 func (v *verified) checkTime(now time.Time, skew time.Duration) *AuthError {
@@ -437,7 +470,10 @@ func (v *verified) checkTime(now time.Time, skew time.Duration) *AuthError {
 	n, s := now.UnixNano(), int64(skew)
 	session := v.auth.TokenType == TokenTypeSession
 	if v.exp*1e9 <= n-s {
-		return errExpired
+		if session {
+			return errExpired
+		}
+		return errMachineJWTExpired
 	}
 	if v.nbfBad {
 		return errNbfType
@@ -446,7 +482,7 @@ func (v *verified) checkTime(now time.Time, skew time.Duration) *AuthError {
 		if session {
 			return errSessionNbf
 		}
-		return errNotActive
+		return errMachineJWTNotActive
 	}
 	if v.iatBad {
 		return errIatType
@@ -455,7 +491,7 @@ func (v *verified) checkTime(now time.Time, skew time.Duration) *AuthError {
 		if session {
 			return errSessionIATFuture
 		}
-		return errIATFuture
+		return errMachineJWTIATFuture
 	}
 	return nil
 }
