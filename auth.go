@@ -46,12 +46,16 @@ type Auth struct {
 	Actor *Actor
 	// OrgID, OrgRole ("org:admin"), OrgSlug and OrgPermissions describe the
 	// active organization, from v1 (org_*) or v2 (o, fea, per, fpm) claims.
+	// As Clerk, role, slug and permissions are read even when the token
+	// holds no org id; Has answers no role or permission without OrgID.
 	OrgID          string
 	OrgRole        string
 	OrgSlug        string
 	OrgPermissions []string
 	// FactorVerificationAge holds the minutes since the first and second
-	// factors were last verified (fva claim; -1 = never). Nil when absent.
+	// factors were last verified (fva claim; -1 = never). Nil when absent;
+	// copied as the token holds it (as Clerk), so check its length: Has's
+	// reverification passes only with exactly two entries.
 	FactorVerificationAge []int
 	// Plans and Features are the billing plans and features (pla and fea
 	// claims) as "scope:name" entries, for example "u:pro" or "o:reports".

@@ -147,8 +147,6 @@ var (
 	errSessionNbf       = authErr(ErrTokenInvalid, ReasonSessionTokenNBF, "nbf is in the future")
 	errSessionIATFuture = authErr(ErrTokenInvalid, ReasonSessionTokenIATInTheFuture, "iat is in the future")
 	errExpired          = authErr(ErrTokenExpired, ReasonTokenExpired, "")
-	errNotActive        = authErr(ErrTokenInvalid, ReasonTokenNotActiveYet, "nbf is in the future")
-	errIATFuture        = authErr(ErrTokenInvalid, ReasonTokenIATInTheFuture, "iat is in the future")
 	errAzp              = authErr(ErrTokenInvalid, ReasonTokenInvalidAzp, "azp missing or not an authorized party")
 	errIss              = authErr(ErrTokenInvalid, ReasonTokenInvalidIssuer, "iss is not the instance's issuer")
 	errPending          = authErr(ErrSessionPending, ReasonSessionPending, `session status is "pending"`)

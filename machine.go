@@ -144,8 +144,8 @@ func (c *core) checkMachineClaims(kind string, raw []byte, claims *sessionClaims
 	v := &verified{
 		key: key,
 		exp: claims.Exp.sec,
-		nbf: claims.Nbf.sec, hasNbf: claims.Nbf.set,
-		iat: claims.Iat.sec, hasIat: claims.Iat.set,
+		nbf: claims.Nbf.sec, hasNbf: claims.Nbf.set, nbfBad: claims.Nbf.bad,
+		iat: claims.Iat.sec, hasIat: claims.Iat.set, iatBad: claims.Iat.bad,
 	}
 	mach.ExpiresAt = time.Unix(v.exp, 0)
 	v.auth = machineAuth(kind, mach)

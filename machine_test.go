@@ -373,7 +373,8 @@ func TestJWTMachineTokens(t *testing.T) {
 		!a.Has(Check{Scope: "email"}) {
 		t.Fatalf("oauth jwt: %+v %v", a, err)
 	}
-	if _, err := m.Authenticate(bearer(expired)); ReasonOf(err) != ReasonTokenExpired {
+	// Clerk's reason for a machine JWT's time failures is token-verification-failed.
+	if _, err := m.Authenticate(bearer(expired)); ReasonOf(err) != ReasonTokenVerificationFailed || !errors.Is(err, ErrTokenExpired) {
 		t.Fatalf("expired oauth jwt: %v", err)
 	}
 	if _, err := m.Authenticate(bearer(forged)); ReasonOf(err) != ReasonTokenInvalidSignature {
@@ -918,5 +919,89 @@ func TestM2MJWTCategory(t *testing.T) {
 	// A session token with a session cat and a user subject is unaffected.
 	if _, err := all.Authenticate(bearer(makeToken(t, testNow, tokenSpec{}))); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMachineJWTRouting: a JWT is routed as Clerk's verifyMachineAuthToken
+// routes it, by its subject first: an mch_ subject is an M2M token whatever
+// its typ, refused unless its cat is the M2M one (or absent) and its typ JWT
+// (or absent); a typ at+jwt with another subject is OAuth; the M2M cat with
+// another subject is neither a machine nor a session token. Through
+// RequireAuth (status and X-Clerk-Auth-Reason), on a route accepting any
+// token and on a session-only route.
+func TestMachineJWTRouting(t *testing.T) {
+	api := newMachineAPI(t)
+	all := machineMiddleware(t, api, nil)
+	sessionOnly := all.Accept(TokenTypeSession)
+	cases := []struct {
+		name      string
+		header    map[string]any
+		claims    string // raw JSON members added to the claims
+		wantType  string // signed in as this type on the any route, or ""
+		reason    string // else this reason
+		onSession string // reason on the session-only route
+	}{
+		{"mch at+jwt", map[string]any{"typ": "at+jwt"}, `"sub":"mch_w"`, "", ReasonTokenVerificationFailed, ReasonTokenTypeMismatch},
+		{"mch application/at+jwt m2m cat", map[string]any{"typ": "application/at+jwt", "cat": catM2MToken}, `"sub":"mch_w"`, "", ReasonTokenVerificationFailed, ReasonTokenTypeMismatch},
+		{"mch at+jwt session cat", map[string]any{"typ": "at+jwt", "cat": catSessionToken}, `"sub":"mch_w"`, "", ReasonTokenInvalid, ReasonTokenTypeMismatch},
+		{"mch at+jwt template cat", map[string]any{"typ": "at+jwt", "cat": catJWTTemplate}, `"sub":"mch_w"`, "", ReasonTokenInvalid, ReasonTokenTypeMismatch},
+		{"mch typ jwt lower case", map[string]any{"typ": "jwt"}, `"sub":"mch_w"`, "", ReasonTokenVerificationFailed, ReasonTokenTypeMismatch},
+		{"mch typ JWT m2m cat", map[string]any{"cat": catM2MToken}, `"sub":"mch_w"`, TokenTypeM2M, "", ReasonTokenTypeMismatch},
+		{"m2m cat user sub", map[string]any{"cat": catM2MToken}, `"sub":"user_1"`, "", ReasonTokenTypeMismatch, ReasonTokenTypeMismatch},
+		{"m2m cat user sub no typ", map[string]any{"cat": catM2MToken, "typ": nil}, `"sub":"user_1"`, "", ReasonTokenTypeMismatch, ReasonTokenTypeMismatch},
+		{"m2m cat user sub at+jwt", map[string]any{"cat": catM2MToken, "typ": "at+jwt"}, `"sub":"user_1"`, TokenTypeOAuth, "", ReasonTokenTypeMismatch},
+		{"user at+jwt", map[string]any{"typ": "at+jwt"}, `"sub":"user_1"`, TokenTypeOAuth, "", ReasonTokenTypeMismatch},
+		// Names are case-sensitive: SUB is not the subject.
+		{"SUB mch at+jwt", map[string]any{"typ": "at+jwt"}, `"SUB":"mch_w","sub":"user_1"`, TokenTypeOAuth, "", ReasonTokenTypeMismatch},
+		{"sub not a string at+jwt", map[string]any{"typ": "at+jwt"}, `"sub":5`, "", ReasonTokenVerificationFailed, ReasonTokenTypeMismatch},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := map[string]any{"alg": "RS256", "kid": "ins_1", "typ": "JWT"}
+			for k, v := range tc.header {
+				if v == nil {
+					delete(h, k)
+				} else {
+					h[k] = v
+				}
+			}
+			payload := fmt.Sprintf(`{%s,"jti":"mt_x","iat":%d,"exp":%d,"iss":%q}`, tc.claims, testNow.Unix()-5, testNow.Unix()+3600, testIssuer)
+			tok := signRS256(t, testKey(t, 0), mustJSON(t, h), []byte(payload))
+			serve := func(m *Middleware) (*Auth, *httptest.ResponseRecorder) {
+				var got *Auth
+				rec := httptest.NewRecorder()
+				m.RequireAuth(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = GetAuth(r) })).
+					ServeHTTP(rec, bearerTo("/api", tok))
+				return got, rec
+			}
+			a, rec := serve(all)
+			if tc.wantType != "" {
+				if a == nil || a.TokenType != tc.wantType {
+					t.Fatalf("any route: %d %q, want signed in as %s", rec.Code, rec.Header().Get("X-Clerk-Auth-Reason"), tc.wantType)
+				}
+			} else if a != nil || rec.Code != http.StatusUnauthorized || rec.Header().Get("X-Clerk-Auth-Reason") != tc.reason {
+				t.Fatalf("any route: %d %q (signed in: %v), want 401 %q", rec.Code, rec.Header().Get("X-Clerk-Auth-Reason"), a != nil, tc.reason)
+			}
+			if a, rec := serve(sessionOnly); a != nil || rec.Header().Get("X-Clerk-Auth-Reason") != tc.onSession {
+				t.Fatalf("session route: %d %q, want 401 %q", rec.Code, rec.Header().Get("X-Clerk-Auth-Reason"), tc.onSession)
+			}
+		})
+	}
+	// Forged machine JWTs: a signature failure where the type is accepted,
+	// a type mismatch where it is not (decided before verifying, as Clerk).
+	for _, f := range []struct{ name, header, payload string }{
+		{"oauth", `{"alg":"RS256","kid":"ins_1","typ":"at+jwt"}`, `{"sub":"user_1","exp":9999999999}`},
+		{"m2m", `{"alg":"RS256","kid":"ins_1"}`, `{"sub":"mch_w","exp":9999999999}`},
+	} {
+		tok := signRS256(t, testKey(t, 1), []byte(f.header), []byte(f.payload))
+		if _, err := all.Authenticate(bearer(tok)); ReasonOf(err) != ReasonTokenInvalidSignature {
+			t.Errorf("forged %s, any route: %v", f.name, err)
+		}
+		if _, err := sessionOnly.Authenticate(bearer(tok)); ReasonOf(err) != ReasonTokenTypeMismatch {
+			t.Errorf("forged %s, session route: %v", f.name, err)
+		}
+	}
+	if api.calls.Load() != 0 {
+		t.Fatal("JWT-format machine tokens must be verified locally")
 	}
 }

@@ -236,8 +236,12 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 	if v == nil {
 		var aerr *AuthError
 		v, aerr = c.verify(ctx, tok)
-		if aerr == errM2MCat && mask&maskM2M == 0 {
-			aerr = errTypeNotAccepted // not a session token either way
+		if aerr != nil && aerr != errTooLarge {
+			if kind := machineJWTKind(tok); kind != "" && mask&maskOf(kind) == 0 {
+				// Clerk decides the type before verifying: a machine JWT on a
+				// route that does not take it is a type mismatch, valid or not.
+				aerr = errTypeNotAccepted
+			}
 		}
 		if aerr != nil {
 			c.cfg.logger.Debug("clerkauth: token rejected", "reason", aerr.Reason)

@@ -14,16 +14,20 @@ import (
 // as Clerk's code reads them: names are case-sensitive, and the
 // organization claims of the other version are ignored.
 type sessionClaims struct {
-	Sub *string     `json:"sub"`
-	Sid string      `json:"sid"`
-	Sts string      `json:"sts"`
-	Azp string      `json:"azp"`
-	Iss string      `json:"iss"`
-	Exp numericDate `json:"exp"`
-	Nbf numericDate `json:"nbf"`
-	Iat numericDate `json:"iat"`
-	Act *Actor      `json:"act"`
-	Fva []int       `json:"fva"`
+	Sub *string `json:"sub"`
+	Sid string  `json:"sid"`
+	Sts string  `json:"sts"`
+	Azp string  `json:"azp"`
+	// AzpBad: azp present but neither a string nor null. Clerk reports it
+	// as token-invalid-authorized-parties when authorized parties are
+	// configured (checkClaims), else it is a claim of the wrong type.
+	AzpBad bool        `json:"-"`
+	Iss    string      `json:"iss"`
+	Exp    numericDate `json:"exp"`
+	Nbf    numericDate `json:"nbf"`
+	Iat    numericDate `json:"iat"`
+	Act    *Actor      `json:"act"`
+	Fva    []int       `json:"fva"`
 	// V2 is true when "v" is the number 2 (Clerk: switch (claims.v) case
 	// 2); any other value, "2" included, reads the token as v1.
 	V2 bool `json:"-"`
@@ -123,6 +127,10 @@ func parseSessionClaims(members []jsonobj.Member, src string, c *sessionClaims) 
 		switch name := string(m.Name); name {
 		case "sub", "sid", "sts", "azp", "iss", "fea", "pla":
 			s, isNull, ok := jsonobj.String(m, src)
+			if !ok && name == "azp" {
+				c.AzpBad = true
+				continue
+			}
 			if !ok {
 				return claimTypeErr(name)
 			}
@@ -299,12 +307,9 @@ func fillAuth(a *Auth, c *sessionClaims, exp, iat int64) *AuthError {
 	if iat != 0 {
 		a.IssuedAt = time.Unix(iat, 0)
 	}
-	if a.Actor != nil && a.Actor.Subject == "" {
-		a.Actor = nil
-	}
-	if len(a.FactorVerificationAge) != 2 {
-		a.FactorVerificationAge = nil
-	}
+	// As Clerk: act and fva are copied as they are (an act object without
+	// sub is still an actor; an fva of another length than 2 is exposed,
+	// and Has's reverification then fails).
 	a.Features = claims.SplitList(c.Fea)
 	a.Plans = claims.SplitList(c.Pla)
 	if c.V2 {
@@ -312,16 +317,16 @@ func fillAuth(a *Auth, c *sessionClaims, exp, iat int64) *AuthError {
 			if !claims.AllScoped(a.Features) {
 				return errFeaUnscoped
 			}
-			if c.O.ID != "" {
-				a.OrgID = c.O.ID
-				a.OrgSlug = c.O.Slg
-				if c.O.Rol != "" {
-					a.OrgRole = "org:" + c.O.Rol
-				}
-				a.OrgPermissions = claims.OrgPermissions(c.Fea, c.O.Per, c.O.Fpm)
+			// As Clerk, the other members are read without an id too;
+			// Has asks for an OrgID before it looks at them.
+			a.OrgID = c.O.ID
+			a.OrgSlug = c.O.Slg
+			if c.O.Rol != "" {
+				a.OrgRole = "org:" + c.O.Rol
 			}
+			a.OrgPermissions = claims.OrgPermissions(c.Fea, c.O.Per, c.O.Fpm)
 		}
-	} else if c.OrgID != "" {
+	} else {
 		a.OrgID = c.OrgID
 		a.OrgSlug = c.OrgSlug
 		a.OrgRole = c.OrgRole

@@ -220,10 +220,22 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 		return nil, aerr
 	}
 	h, class, aerr := parseHeader(tok[:dot1])
-	if aerr == errCat && subIsMachine(tok[dot1+1:dot2]) {
-		// Clerk routes an mch_ subject to its M2M verifier before looking
-		// at cat, which then refuses any cat but the M2M one.
-		return nil, errM2MCat
+	if aerr == errCat || aerr == errTyp || aerr == nil && class != classSessionOrM2M {
+		// Clerk routes a JWT by its (unverified) subject before anything
+		// else: an mch_ subject goes to its M2M verifier, which refuses any
+		// cat but the M2M one (token-invalid) and any typ but JWT
+		// (token-verification-failed), OAuth's at+jwt included; any other
+		// subject with the M2M cat is not a machine token, and not a
+		// session token either (token-type-mismatch).
+		mch := subIsMachine(tok[dot1+1 : dot2])
+		switch {
+		case mch && h.hasCat && h.Cat != catM2MToken:
+			return nil, errM2MCat
+		case mch && h.hasTyp && h.Typ != "JWT":
+			return nil, errM2MTyp
+		case !mch && class == classM2M:
+			return nil, errCat
+		}
 	}
 	if aerr != nil {
 		return nil, aerr
@@ -277,21 +289,59 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 	return v, nil
 }
 
-// errM2MCat: a JWT with an mch_ subject is an M2M token only if its cat
-// is the M2M one or absent (Clerk: jwt/verifyMachineJwt.ts).
-var errM2MCat = authErr(ErrTokenInvalid, ReasonTokenInvalid, "M2M token with another category (header cat)")
+// errM2MCat and errM2MTyp: a JWT with an mch_ subject is an M2M token only
+// if its cat is the M2M one or absent, and its typ JWT or absent (Clerk:
+// jwt/verifyMachineJwt.ts verifyM2MJwt, then verifyJwt's header type).
+var (
+	errM2MCat = authErr(ErrTokenInvalid, ReasonTokenInvalid, "M2M token with another category (header cat)")
+	errM2MTyp = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, "M2M token with a type other than JWT (header typ)")
+)
+
+// machineJWTKind is the machine token type Clerk's routing gives the JWT
+// tok before verifying it (tokens/machine.ts: an mch_ subject is M2M, else
+// a typ at+jwt or application/at+jwt is OAuth), or "". It reads the
+// unverified token and runs only on the failure path, to pick the reason.
+func machineJWTKind(tok string) string {
+	dot1, dot2, aerr := splitToken(tok)
+	if aerr != nil {
+		return ""
+	}
+	if subIsMachine(tok[dot1+1 : dot2]) {
+		return TokenTypeM2M
+	}
+	var buf [256]byte
+	raw, ok := decodeSegment(tok[:dot1], buf[:])
+	var h header
+	if !ok || readHeader(raw, &h) != nil {
+		return ""
+	}
+	if h.Typ == "at+jwt" || h.Typ == "application/at+jwt" {
+		return TokenTypeOAuth
+	}
+	return ""
+}
 
 // subIsMachine reports whether the (not yet verified) payload segment has
-// a sub starting with mch_. It only picks which error to report.
+// a sub, a string, starting with mch_: how Clerk routes a JWT to its M2M
+// verifier (names case-sensitive; a repeated name is not a subject).
 func subIsMachine(seg string) bool {
 	raw, ok := decodeSegment(seg, nil)
 	if !ok {
 		return false
 	}
-	var c struct {
-		Sub string `json:"sub"`
+	var buf [32]jsonobj.Member
+	members, err := jsonobj.Members(raw, buf[:])
+	if err != nil {
+		return false
 	}
-	return json.Unmarshal(raw, &c) == nil && strings.HasPrefix(c.Sub, "mch_")
+	src := string(raw)
+	for _, m := range members {
+		if string(m.Name) == "sub" {
+			s, isNull, ok := jsonobj.String(m, src)
+			return ok && !isNull && strings.HasPrefix(s, "mch_")
+		}
+	}
+	return false
 }
 
 // decodeClaims decodes a verified payload into v with encoding/json (for
@@ -370,8 +420,11 @@ func (c *core) checkClaims(claims *sessionClaims, key *verifyKey) (*verified, *A
 	if claims.Sub == nil || *claims.Sub == "" {
 		return nil, errSub
 	}
-	if len(c.cfg.authorizedParties) > 0 && (claims.Azp == "" || !contains(c.cfg.authorizedParties, claims.Azp)) {
+	if len(c.cfg.authorizedParties) > 0 && (claims.AzpBad || claims.Azp == "" || !contains(c.cfg.authorizedParties, claims.Azp)) {
 		return nil, errAzp
+	}
+	if claims.AzpBad {
+		return nil, claimTypeErr("azp")
 	}
 	if c.cfg.issuer != "" && claims.Iss != c.cfg.issuer {
 		return nil, errIss
@@ -401,6 +454,15 @@ func (c *core) checkClaims(claims *sessionClaims, key *verifyKey) (*verified, *A
 	return v, nil
 }
 
+// The time failures of JWT-format machine tokens carry Clerk's reason for
+// them, token-verification-failed (verifyMachineJwt wraps every verifyJwt
+// error in that code); the kind still says what failed.
+var (
+	errMachineJWTExpired   = authErr(ErrTokenExpired, ReasonTokenVerificationFailed, "machine token expired")
+	errMachineJWTNotActive = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, "nbf is in the future")
+	errMachineJWTIATFuture = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, "iat is in the future")
+)
+
 // checkTime applies exp, nbf and iat with the configured skew, in Clerk's
 // order. It runs on every request, cached or not.
 func (v *verified) checkTime(now time.Time, skew time.Duration) *AuthError {
@@ -408,7 +470,10 @@ func (v *verified) checkTime(now time.Time, skew time.Duration) *AuthError {
 	n, s := now.UnixNano(), int64(skew)
 	session := v.auth.TokenType == TokenTypeSession
 	if v.exp*1e9 <= n-s {
-		return errExpired
+		if session {
+			return errExpired
+		}
+		return errMachineJWTExpired
 	}
 	if v.nbfBad {
 		return errNbfType
@@ -417,7 +482,7 @@ func (v *verified) checkTime(now time.Time, skew time.Duration) *AuthError {
 		if session {
 			return errSessionNbf
 		}
-		return errNotActive
+		return errMachineJWTNotActive
 	}
 	if v.iatBad {
 		return errIatType
@@ -426,7 +491,7 @@ func (v *verified) checkTime(now time.Time, skew time.Duration) *AuthError {
 		if session {
 			return errSessionIATFuture
 		}
-		return errIATFuture
+		return errMachineJWTIATFuture
 	}
 	return nil
 }

@@ -85,6 +85,7 @@ func (g *gen) all(t *testing.T) {
 	g.cookieMatrix()
 	g.corpus()
 	g.machine()
+	g.machineTimes()
 	g.clerktest(t)
 }
 
@@ -304,7 +305,7 @@ func (g *gen) corpus() {
 		}
 		raw(fmt.Sprintf("members-%d", n), `{`+body+sb.String()+`}`)
 	}
-	for _, d := range []int{1, 16, 17, 32, 64, 65, 100} {
+	for _, d := range []int{1, 16, 17, 32, 64, 65, 100, 127, 128} { // the payload object adds a level: 128 is 129 deep
 		raw(fmt.Sprintf("nesting-%d", d), `{`+body+`,"deep":`+strings.Repeat(`{"a":`, d)+`1`+strings.Repeat("}", d)+`}`)
 		raw(fmt.Sprintf("nesting-arr-%d", d), `{`+body+`,"deep":`+strings.Repeat(`[`, d)+`1`+strings.Repeat("]", d)+`}`)
 	}
@@ -313,6 +314,10 @@ func (g *gen) corpus() {
 	raw("dup-nested", `{`+strings.Replace(body, `"id":"org_1"`, `"id":"org_1","id":"org_2"`, 1)+`}`)
 	raw("big-number", `{`+strings.Replace(body, `"exp":1750000059`, `"exp":1.750000059e9`, 1)+`}`)
 	raw("exp-huge", `{`+strings.Replace(body, `"exp":1750000059`, `"exp":1e300`, 1)+`}`)
+	for _, claim := range []string{"exp", "nbf", "iat"} { // Infinity in JavaScript
+		old := fmt.Sprintf(`"%s":%d`, claim, baseV2()[claim])
+		raw(claim+"-beyond-float64", `{`+strings.Replace(body, old, `"`+claim+`":1e400`, 1)+`}`)
+	}
 	raw("custom-1k", `{`+body+`,"meta":"`+strings.Repeat("x", 1200)+`"}`)
 	// Header variants.
 	p := js(baseV2())
@@ -347,6 +352,33 @@ func (g *gen) machine() {
 				g.add(tcase{ID: id + ",any", Authorization: ptr("Bearer " + tok), Accepts: "any"})
 				g.add(tcase{ID: id + ",session", Authorization: ptr("Bearer " + tok)})
 			}
+		}
+	}
+}
+
+// machineTimes: M2M and OAuth JWTs with times around now and of the wrong
+// type, on a route accepting any token and on a session route.
+func (g *gen) machineTimes() {
+	for kind, h := range map[string]map[string]any{
+		"m2m":   {"alg": "RS256", "kid": "ins_test", "cat": "cl_B7d4PD333AAA"},
+		"oauth": {"alg": "RS256", "kid": "ins_test", "typ": "at+jwt"},
+	} {
+		sub := map[string]string{"m2m": "mch_2abc", "oauth": "user_2abc"}[kind]
+		for name, mod := range map[string]func(c map[string]any){
+			"exp-10": func(c map[string]any) { c["exp"] = nowUnix - 10 }, "exp-4": func(c map[string]any) { c["exp"] = nowUnix - 4 },
+			"nbf+10": func(c map[string]any) { c["nbf"] = nowUnix + 10 }, "nbf+4": func(c map[string]any) { c["nbf"] = nowUnix + 4 },
+			"iat+10": func(c map[string]any) { c["iat"] = nowUnix + 10 }, "iat+4": func(c map[string]any) { c["iat"] = nowUnix + 4 },
+			"exp-null": func(c map[string]any) { c["exp"] = nil }, "nbf-null": func(c map[string]any) { c["nbf"] = nil },
+			"iat-null": func(c map[string]any) { c["iat"] = nil }, "exp-absent": func(c map[string]any) { delete(c, "exp") },
+			"exp-str": func(c map[string]any) { c["exp"] = "1750000059" },
+		} {
+			c := map[string]any{"sub": sub, "iat": nowUnix - 1, "nbf": nowUnix - 6, "exp": nowUnix + 59, "iss": issuer,
+				"jti": "mt_2abc", "scopes": "mch_other", "client_id": "oa_1", "scope": "read"}
+			mod(c)
+			tok := sign(g.key, js(h), js(c))
+			id := "machine/" + kind + "/" + name
+			g.add(tcase{ID: id + ",any", Authorization: ptr("Bearer " + tok), Accepts: "any"})
+			g.add(tcase{ID: id + ",session", Authorization: ptr("Bearer " + tok)})
 		}
 	}
 }

@@ -193,8 +193,8 @@ func tokenKind(d *decoded) (kind string, session bool) {
 		return "unknown token category (cat " + cat + "): not a Clerk session token", false
 	}
 	v := "v1"
-	if n, ok := d.claims["v"].(json.Number); ok && n.String() != "1" {
-		v = "v" + n.String()
+	if claimsV2(d.claims) {
+		v = "v2"
 	}
 	return "Clerk session token (claims " + v + ")", true
 }
@@ -217,8 +217,12 @@ func writeSummary(w io.Writer, d *decoded) {
 		line(w, "session", strings.TrimSpace(str("sid")+" ("+status+")"))
 	}
 	o := orgOf(d.claims)
-	if o.id != "" {
-		line(w, "org", strings.Join(nonEmpty(o.id, o.slug, o.role), "  "))
+	if o.id != "" || o.slug != "" || o.role != "" || len(o.perms) > 0 {
+		id := o.id
+		if id == "" {
+			id = "(no org id: Has answers no role or permission)"
+		}
+		line(w, "org", strings.Join(nonEmpty(id, o.slug, o.role), "  "))
 		line(w, "permissions", strings.Join(o.perms, ", "))
 	}
 	line(w, "features", str("fea"))
@@ -262,14 +266,32 @@ type orgInfo struct {
 	perms          []string
 }
 
-// orgOf reads the active organization from v2 (o, fea) or v1 (org_*)
-// claims, as the middleware does.
+// claimsV2 reports whether the claims are v2, as the middleware (and
+// Clerk: switch (claims.v) case 2) decides: "v" is the number 2. Anything
+// else, "2" as a string included, is v1, whatever "o" holds.
+func claimsV2(claims map[string]any) bool {
+	n, ok := claims["v"].(json.Number)
+	if !ok {
+		return false
+	}
+	f, err := n.Float64()
+	return err == nil && f == 2
+}
+
+// orgOf reads the active organization as the middleware does: from v2
+// claims (an "o" object; orgRole "org:" + rol, as it is) or v1 claims
+// (org_*; the other version's claims are ignored). Slug, role and
+// permissions are read even without an org id, as Clerk exposes them.
 func orgOf(claims map[string]any) orgInfo {
 	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
-	if o, ok := claims["o"].(map[string]any); ok {
+	if claimsV2(claims) {
+		o, ok := claims["o"].(map[string]any)
+		if !ok {
+			return orgInfo{}
+		}
 		info := orgInfo{id: str(o, "id"), slug: str(o, "slg")}
 		if r := str(o, "rol"); r != "" {
-			info.role = "org:" + strings.TrimPrefix(r, "org:")
+			info.role = "org:" + r
 		}
 		info.perms = clerkclaims.OrgPermissions(str(claims, "fea"), str(o, "per"), str(o, "fpm"))
 		return info
