@@ -124,7 +124,7 @@ var divergences = []divergence{
 	{"D2-bearer-case", regexp.MustCompile(`^header/lower-bearer verdict: clerk=false ours=true$`)},
 	{"D3-cookie-reason-order", regexp.MustCompile(`^cookie/((live|test)/s=exp,u=mid,[^ ]*|v[12]/iat/(empty|null|true)` + azp + `)` +
 		` reason: clerk="session-token-iat-before-client-uat" ours="(token-expired|token-verification-failed)"$`)},
-	{"D4-dev-browser", regexp.MustCompile(`^(cookie/test/[^ ]*,nodb|clerktest/cookie-nodb/[a-z]+)` +
+	{"D4-dev-browser", regexp.MustCompile(`^(cookie/test/[^ ]*,nodb|clerktest/cookie-nodb/[a-z-]+)` +
 		` (verdict: clerk=false ours=true|reason: clerk="dev-browser-missing" ours="[a-z-]+"|sessionStatus: clerk="" ours="pending")$`)},
 	{"D5-foreign-cookie", regexp.MustCompile(`^cookie/((live|test)/s=foreign,[^ ]*|v[12]/iss/[a-z]+` + azp + `)` +
 		` reason: clerk="session-token-and-uat-missing" ours="(token-invalid-issuer|token-verification-failed|session-token-but-no-client-uat)"$`)},
