@@ -43,7 +43,7 @@ func New(opts Options) (*Middleware, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &core{cfg: cfg, keys: &keys{}, cache: newTokenCache(cfg.cacheSize), client: newClient(cfg)}
+	c := &core{cfg: cfg, keys: &keys{}, cache: newTokenCache(cfg.cacheSize, cfg.skew), client: newClient(cfg)}
 	if cfg.pemKey != nil {
 		c.keys.static = &verifyKey{pub: cfg.pemKey}
 	} else {
@@ -233,6 +233,7 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 			v = nil
 		}
 	}
+	hit := v != nil
 	if v == nil {
 		var aerr *AuthError
 		v, aerr = c.verify(ctx, tok)
@@ -259,6 +260,9 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 		return nil, errTypeNotAccepted
 	}
 	if aerr := v.checkTime(now, c.cfg.skew); aerr != nil {
+		if aerr == errExpired && hit {
+			c.cache.remove(tok) // never served again: drop it now
+		}
 		return nil, aerr
 	}
 	if uat > 0 && v.hasIat && v.iat < uat {
