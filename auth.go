@@ -69,7 +69,7 @@ type Auth struct {
 	// token); nil for session tokens.
 	Machine *Machine
 
-	token  string    // the verified token itself (never logged)
+	token  *string   // the verified token itself, behind a pointer: fmt prints only its address
 	err    error     // why the request is signed out
 	origin *core     // the middleware core that produced it; nil without one
 	mask   tokenMask // the token types the producing middleware accepted
@@ -127,9 +127,9 @@ func (a *Auth) Reason() string {
 	return ReasonOf(a.Err())
 }
 
-// String describes a without its token (user, session, organization, or
-// why it is signed out). fmt and slog's text output use it, so logging an
-// Auth never logs the session token it holds.
+// String describes a (user, session, organization, or why it is signed
+// out). fmt and slog's text handler use it; %#v and slog's JSON handler
+// print the fields, and the token is not among them.
 func (a Auth) String() string {
 	if !a.IsSignedIn() {
 		return fmt.Sprintf("clerkauth.Auth{signed out: %s}", a.Reason())
@@ -137,12 +137,6 @@ func (a Auth) String() string {
 	return fmt.Sprintf("clerkauth.Auth{TokenType: %q, UserID: %q, SessionID: %q, SessionStatus: %q, OrgID: %q, OrgRole: %q, Expiry: %s}",
 		a.TokenType, a.UserID, a.SessionID, a.SessionStatus, a.OrgID, a.OrgRole, a.Expiry.UTC().Format(time.RFC3339))
 }
-
-// GoString is String, for the %#v verb.
-func (a Auth) GoString() string { return a.String() }
-
-// LogValue is String, for every slog handler (the JSON one included).
-func (a Auth) LogValue() slog.Value { return slog.StringValue(a.String()) }
 
 // formatAs prints s for every verb (%v, %+v, %#v, %s; %q quotes it), so a
 // value with a secret inside prints only what s shows.
@@ -169,15 +163,28 @@ func (a *Auth) Claims(v any) error {
 }
 
 func (a *Auth) rawClaims() ([]byte, error) {
-	if a.Machine != nil && a.Machine.Claims != nil && strings.Count(a.token, ".") != 2 {
+	tok := a.tokenString()
+	if a.Machine != nil && a.Machine.Claims != nil && strings.Count(tok, ".") != 2 {
 		return a.Machine.Claims, nil
 	}
-	first := strings.IndexByte(a.token, '.')
-	last := strings.LastIndexByte(a.token, '.')
+	first := strings.IndexByte(tok, '.')
+	last := strings.LastIndexByte(tok, '.')
 	if first < 0 || last <= first {
 		return nil, errors.New("clerkauth: token is not a JWT: no claims")
 	}
-	return base64.RawURLEncoding.DecodeString(a.token[first+1 : last])
+	return base64.RawURLEncoding.DecodeString(tok[first+1 : last])
+}
+
+// setToken keeps tok, the verified token, behind a pointer (one
+// allocation, when a token is verified, not per request).
+func (a *Auth) setToken(tok string) { a.token = &tok }
+
+// tokenString is the verified token, "" when there is none.
+func (a *Auth) tokenString() string {
+	if a.token == nil {
+		return ""
+	}
+	return *a.token
 }
 
 type ctxKey struct{}

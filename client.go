@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -41,17 +40,14 @@ const (
 // holds no background goroutine (a shared GetToken call runs in its own
 // goroutine only while someone waits for it).
 type Client struct {
-	// secret and machineSecret are the only copies of the instance's
-	// secret key and of the M2M verification key (MachineSecretKey, else
-	// the secret key) in the library; only send puts them on the wire, and
-	// never in an error, a log line or a printed value.
-	secret        string
-	machineSecret string
-	apiURL        string
-	apiVersion    string
-	http          *http.Client
-	now           func() time.Time
-	templates     *templateCache // nil when turned off
+	// creds holds the only copies of the keys in the library, behind a
+	// pointer so that fmt (%+v, %#v) prints its address, never the keys.
+	creds      *credentials
+	apiURL     string
+	apiVersion string
+	http       *http.Client
+	now        func() time.Time
+	templates  *templateCache // nil when turned off
 
 	// Backoff between retries: full jitter over retryBase*2^n, capped.
 	retryBase time.Duration
@@ -73,33 +69,33 @@ func NewClient(opts Options) (*Client, error) {
 	return newClient(cfg), nil
 }
 
+// credentials are the instance's secret key and the M2M verification key
+// (MachineSecretKey, else the secret key). Only send puts them on the
+// wire, and never in an error, a log line or a printed value.
+type credentials struct {
+	secret, machineSecret string
+}
+
 // newClient builds the client of a configuration; with no secret key its
 // calls return ErrNoSecretKey.
 func newClient(cfg *config) *Client {
 	return &Client{
-		secret:        cfg.secretKey,
-		machineSecret: firstNonEmpty(cfg.machineSecretKey, cfg.secretKey),
-		apiURL:        cfg.apiURL,
-		apiVersion:    cfg.apiVersion,
-		http:          cfg.httpClient,
-		now:           cfg.now,
-		templates:     newTemplateCache(cfg.templateCacheSize, cfg.now),
-		retryBase:     250 * time.Millisecond,
-		retryCap:      2 * time.Second,
+		creds:      &credentials{secret: cfg.secretKey, machineSecret: firstNonEmpty(cfg.machineSecretKey, cfg.secretKey)},
+		apiURL:     cfg.apiURL,
+		apiVersion: cfg.apiVersion,
+		http:       cfg.httpClient,
+		now:        cfg.now,
+		templates:  newTemplateCache(cfg.templateCacheSize, cfg.now),
+		retryBase:  250 * time.Millisecond,
+		retryCap:   2 * time.Second,
 	}
 }
 
 // String describes the client without its keys: the API URL and version,
-// and whether a secret key is set.
+// and whether a secret key is set (sk_test_[redacted]).
 func (c *Client) String() string {
-	return fmt.Sprintf("clerkauth.Client{APIURL: %q, APIVersion: %q, SecretKey: %s}", c.apiURL, c.apiVersion, keyState(c.secret))
+	return fmt.Sprintf("clerkauth.Client{APIURL: %q, APIVersion: %q, SecretKey: %s}", c.apiURL, c.apiVersion, keyState(c.creds.secret))
 }
-
-// Format prints String for every verb: %+v and %#v never show the key.
-func (c *Client) Format(f fmt.State, verb rune) { formatAs(f, verb, c.String()) }
-
-// LogValue is String, for every slog handler.
-func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // keyState says whether a key is set, and of which kind, without it.
 func keyState(key string) string {
@@ -183,9 +179,6 @@ func (e *APIError) Error() string {
 	}
 	return b.String()
 }
-
-// GoString is Error, for the %#v verb (the error text is redacted).
-func (e *APIError) GoString() string { return "&clerkauth.APIError{" + strconv.Quote(e.Error()) + "}" }
 
 func firstNonEmpty(a, b string) string {
 	if a != "" {
@@ -390,9 +383,9 @@ const (
 func (c *Client) bearer(cred credential) string {
 	switch cred {
 	case credSecret:
-		return c.secret
+		return c.creds.secret
 	case credMachine:
-		return c.machineSecret
+		return c.creds.machineSecret
 	}
 	return ""
 }
@@ -525,7 +518,7 @@ func (c *Client) apiError(method, path string, resp *http.Response, raw, payload
 	// A server that echoes the request must not leak a key or the token
 	// being verified: redact them from everything the answer put in the
 	// error, in the encodings an echo may use.
-	redact := newRedactor(c.secret, c.machineSecret, payload)
+	redact := newRedactor(c.creds.secret, c.creds.machineSecret, payload)
 	e.TraceID = redact(e.TraceID)
 	var doc struct {
 		Errors  []APIErrorDetail `json:"errors"`

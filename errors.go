@@ -2,7 +2,6 @@ package clerkauth
 
 import (
 	"errors"
-	"strconv"
 )
 
 // Reason strings, as Clerk's own SDKs report them (x-clerk-auth-reason).
@@ -91,11 +90,6 @@ func (e *AuthError) Error() string {
 		msg += ": " + e.Err.Error()
 	}
 	return msg
-}
-
-// GoString is Error, for the %#v verb: the fields hold nothing more.
-func (e *AuthError) GoString() string {
-	return "&clerkauth.AuthError{" + strconv.Quote(e.Error()) + "}"
 }
 
 // Unwrap returns the sentinel kind and the underlying cause.

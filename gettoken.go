@@ -50,7 +50,7 @@ func WithExpiresInSeconds(n int) TokenOption {
 // for without a secret key; neither sends a request. Backend API failures
 // are [*APIError].
 func (a *Auth) GetToken(ctx context.Context, opts ...TokenOption) (string, error) {
-	if !a.IsSignedIn() || a.token == "" {
+	if !a.IsSignedIn() || a.token == nil {
 		return "", ErrNotSignedIn
 	}
 	var o tokenOptions
@@ -58,7 +58,7 @@ func (a *Auth) GetToken(ctx context.Context, opts ...TokenOption) (string, error
 		opt(&o)
 	}
 	if o.template == "" && o.expiresIn == 0 {
-		return a.token, nil
+		return *a.token, nil
 	}
 	if o.expiresIn < 0 {
 		return "", errors.New("clerkauth: WithExpiresInSeconds must not be negative")

@@ -397,7 +397,7 @@ func (mv *machineVerifier) call(ctx context.Context, kind, tok string) (*Auth, *
 	}
 	a := machineAuth(kind, mach)
 	a.Expiry = mach.ExpiresAt
-	a.token = strings.Clone(tok) // tok may hold a whole header alive
+	a.setToken(strings.Clone(tok)) // tok may hold a whole header alive
 	return a, nil
 }
 

@@ -3,10 +3,7 @@ package clerkauth
 import (
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -52,29 +49,6 @@ func New(opts Options) (*Middleware, error) {
 	c.mach = newMachineVerifier(cfg, c.client)
 	return &Middleware{c: c, accept: cfg.accept}, nil
 }
-
-// String describes the middleware without any key: its key source and
-// the token types it accepts.
-func (m *Middleware) String() string {
-	src := "JWKS " + strconv.Quote(m.c.cfg.jwksURL)
-	if m.c.keys.static != nil {
-		src = "PEM key"
-	}
-	var accepts []string
-	for _, tt := range []string{TokenTypeSession, TokenTypeAPIKey, TokenTypeM2M, TokenTypeOAuth} {
-		if m.accept&maskOf(tt) != 0 {
-			accepts = append(accepts, tt)
-		}
-	}
-	return "clerkauth.Middleware{keys: " + src + ", accepts: " + strconv.Quote(strings.Join(accepts, ",")) + "}"
-}
-
-// Format prints String for every verb: %+v and %#v never reach the
-// client's secret key.
-func (m *Middleware) Format(f fmt.State, verb rune) { formatAs(f, verb, m.String()) }
-
-// LogValue is String, for every slog handler.
-func (m *Middleware) LogValue() slog.Value { return slog.StringValue(m.String()) }
 
 // Close stops the background key refresh and waits for it to end. It is
 // safe to call more than once. Requests after Close still verify with the
@@ -247,7 +221,7 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 			// tok is a substring of a header (maybe a whole Cookie line):
 			// keep only the token alive for the entry's life.
 			tok = strings.Clone(tok)
-			v.auth.token = tok
+			v.auth.setToken(tok)
 			c.cache.put(tok, v, now)
 		}
 	}

@@ -188,10 +188,10 @@ type Options struct {
 	MaxMachineVerifyCalls int
 }
 
-// String prints the options with the secret keys redacted (their
+// describe prints the options with the secret keys redacted (their
 // prefix kept, so sk_test_ and sk_live_ can be told apart) and without
 // the function fields.
-func (o Options) String() string {
+func (o Options) describe() string {
 	type shown Options // no methods: no recursion
 	c := shown(o)
 	c.SecretKey, c.MachineSecretKey = keyState(o.SecretKey), keyState(o.MachineSecretKey)
@@ -199,12 +199,16 @@ func (o Options) String() string {
 	return fmt.Sprintf("clerkauth.Options%+v", c)
 }
 
-// Format prints String for every verb: %v, %+v and %#v never show a
-// secret key.
-func (o Options) Format(f fmt.State, verb rune) { formatAs(f, verb, o.String()) }
+// Format prints the options with the secret keys redacted (sk_test_ and
+// sk_live_ kept, so the two can be told apart) and without the function
+// fields, for every verb: %v, %+v and %#v never show a secret key.
+// Options holds the secret key in an exported field, so it needs this
+// where the library's other types do not.
+func (o Options) Format(f fmt.State, verb rune) { formatAs(f, verb, o.describe()) }
 
-// LogValue is String, for every slog handler.
-func (o Options) LogValue() slog.Value { return slog.StringValue(o.String()) }
+// LogValue is Format's text, for every slog handler (the JSON one would
+// otherwise marshal SecretKey).
+func (o Options) LogValue() slog.Value { return slog.StringValue(o.describe()) }
 
 // config is Options after defaults, validation and precomputation. It is
 // immutable after New returns.

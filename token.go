@@ -273,7 +273,7 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	v.auth.token = tok
+	v.auth.setToken(tok)
 	return v, nil
 }
 
