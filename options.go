@@ -15,24 +15,27 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/clerkauth/clerkauth/internal/instance"
 )
 
 // Version is this library's version, sent in the User-Agent of every
 // Backend API request.
 const Version = "0.1.0"
 
-// Default values of [Options] fields.
+// Defaults of the [Options] fields (each field's comment states its own).
 const (
-	DefaultAPIURL               = "https://api.clerk.com"
-	DefaultAPIVersion           = "2025-04-10"
-	DefaultClockSkew            = 5 * time.Second
-	DefaultHTTPTimeout          = 10 * time.Second
-	DefaultJWKSRefreshInterval  = 5 * time.Minute
-	DefaultJWKSCooldown         = 30 * time.Second
-	DefaultKeyWaitTimeout       = 5 * time.Second
-	DefaultTokenCacheSize       = 10000
-	DefaultMachineTokenCacheTTL = 10 * time.Second
-	DefaultTemplateCacheSize    = 1000
+	defaultAPIURL               = instance.DefaultAPIURL
+	defaultAPIVersion           = "2025-04-10"
+	defaultClockSkew            = 5 * time.Second
+	defaultHTTPTimeout          = 10 * time.Second
+	defaultJWKSRefreshInterval  = 5 * time.Minute
+	defaultJWKSCooldown         = 30 * time.Second
+	defaultKeyWaitTimeout       = 5 * time.Second
+	defaultTokenCacheSize       = 10000
+	defaultMachineTokenCacheTTL = 10 * time.Second
+	defaultTemplateCacheSize    = 1000
+	defaultMaxVerifyCalls       = 32
 )
 
 // Options configures a [Middleware] (see [New]) and a [Client] (see
@@ -269,22 +272,22 @@ func (o Options) resolve() (*config, error) {
 		errorHandler:      o.ErrorHandler,
 		logger:            o.Logger,
 		now:               o.Now,
-		skew:              max(durationOr(o.ClockSkew, DefaultClockSkew), 0),
-		refreshInterval:   durationOr(o.JWKSRefreshInterval, DefaultJWKSRefreshInterval),
-		cooldown:          durationOr(o.JWKSCooldown, DefaultJWKSCooldown),
-		keyWait:           durationOr(o.KeyWaitTimeout, DefaultKeyWaitTimeout),
+		skew:              max(durationOr(o.ClockSkew, defaultClockSkew), 0),
+		refreshInterval:   durationOr(o.JWKSRefreshInterval, defaultJWKSRefreshInterval),
+		cooldown:          durationOr(o.JWKSCooldown, defaultJWKSCooldown),
+		keyWait:           durationOr(o.KeyWaitTimeout, defaultKeyWaitTimeout),
 		cacheSize:         o.TokenCacheSize,
 		templateCacheSize: o.TemplateTokenCacheSize,
 		maxVerifyCalls:    o.MaxMachineVerifyCalls,
 	}
 	if c.apiURL == "" {
-		c.apiURL = DefaultAPIURL
+		c.apiURL = defaultAPIURL
 	}
 	if c.apiVersion == "" {
-		c.apiVersion = DefaultAPIVersion
+		c.apiVersion = defaultAPIVersion
 	}
 	if c.httpClient == nil {
-		c.httpClient = &http.Client{Timeout: DefaultHTTPTimeout}
+		c.httpClient = &http.Client{Timeout: defaultHTTPTimeout}
 	}
 	if c.logger == nil {
 		c.logger = slog.Default()
@@ -293,16 +296,16 @@ func (o Options) resolve() (*config, error) {
 		c.now = time.Now
 	}
 	if c.cacheSize == 0 {
-		c.cacheSize = DefaultTokenCacheSize
+		c.cacheSize = defaultTokenCacheSize
 	}
 	if c.maxVerifyCalls <= 0 {
-		c.maxVerifyCalls = 32
+		c.maxVerifyCalls = defaultMaxVerifyCalls
 	}
 	if c.templateCacheSize == 0 {
-		c.templateCacheSize = DefaultTemplateCacheSize
+		c.templateCacheSize = defaultTemplateCacheSize
 	}
 	c.machineSecretKey = envOr(o.MachineSecretKey, "CLERK_MACHINE_SECRET_KEY")
-	c.machineTTL = max(durationOr(o.MachineTokenCacheTTL, DefaultMachineTokenCacheTTL), 0)
+	c.machineTTL = max(durationOr(o.MachineTokenCacheTTL, defaultMachineTokenCacheTTL), 0)
 	c.accept = maskSession
 	if len(o.AcceptsToken) > 0 {
 		mask, ok := parseMask(o.AcceptsToken)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/clerkauth/clerkauth"
+	"github.com/clerkauth/clerkauth/internal/instance"
 )
 
 // verifyTimeout bounds the whole verification, key download included.
@@ -72,7 +73,7 @@ func (c *cli) verifyCmd(args []string) int {
 		case opts.SecretKey != "":
 			apiURL := strings.TrimRight(opts.APIURL, "/")
 			if apiURL == "" {
-				apiURL = clerkauth.DefaultAPIURL
+				apiURL = instance.DefaultAPIURL
 			}
 			keys = "JWKS from " + apiURL + "/v1/jwks with CLERK_SECRET_KEY (" + secretKind(opts.SecretKey) + ")"
 		}
