@@ -122,9 +122,11 @@ func (a *Auth) Err() error {
 }
 
 // Reason returns Clerk's reason string for a signed-out Auth (for example
-// "token-expired"), or "" when signed in.
+// "token-expired"), or "" when signed in: a label for logs and headers.
+// To branch on why a request is signed out, use errors.Is on [Auth.Err]
+// with the Err* kinds.
 func (a *Auth) Reason() string {
-	return ReasonOf(a.Err())
+	return reasonOf(a.Err())
 }
 
 // String describes a (user, session, organization, or why it is signed

@@ -1,5 +1,7 @@
 package clerkauth
 
+import "github.com/clerkauth/clerkauth/internal/reason"
+
 // Names kept so that code written against earlier versions compiles and
 // behaves as before. New code uses the names each comment points to.
 
@@ -26,3 +28,64 @@ const (
 	// Deprecated: Options.TemplateTokenCacheSize states its default.
 	DefaultTemplateCacheSize = defaultTemplateCacheSize
 )
+
+// Reason strings, as Clerk's own SDKs report them (x-clerk-auth-reason).
+// [Auth.Reason] returns the one of a signed-out request, for logs and
+// headers; branch with errors.Is on the Err* kinds.
+const (
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonTokenAndUATMissing = reason.TokenAndUATMissing
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonTokenButNoClientUAT = reason.TokenButNoClientUAT
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonClientUATButNoToken = reason.ClientUATButNoToken
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonTokenIATBeforeClientUAT = reason.TokenIATBeforeClientUAT
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonTokenInvalid = reason.TokenInvalid
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonTokenTypeMismatch = reason.TokenTypeMismatch
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonTokenInvalidAlgorithm = reason.TokenInvalidAlgorithm
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonTokenInvalidSignature = reason.TokenInvalidSignature
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonTokenVerificationFailed = reason.TokenVerificationFailed
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonTokenExpired = reason.TokenExpired
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonTokenNotActiveYet = reason.TokenNotActiveYet
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonTokenIATInTheFuture = reason.TokenIATInTheFuture
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonSessionTokenNBF = reason.SessionTokenNBF
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonSessionTokenIATInTheFuture = reason.SessionTokenIATInTheFuture
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonTokenInvalidAzp = reason.TokenInvalidAzp
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonTokenInvalidIssuer = reason.TokenInvalidIssuer
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonSessionPending = reason.SessionPending
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonJWKKidMismatch = reason.JWKKidMismatch
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonJWKRemoteFailedToLoad = reason.JWKRemoteFailedToLoad
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonSecretKeyInvalid = reason.SecretKeyInvalid
+	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonBackendAPIUnavailable = reason.BackendAPIUnavailable
+)
+
+// ReasonOf returns Clerk's reason string carried by err, or "" when err is
+// nil or carries none.
+//
+// Deprecated: use [Auth.Reason], or errors.As with an [*AuthError].
+func ReasonOf(err error) string { return reasonOf(err) }
+
+// ErrNotSignedIn is wrapped by the error [Auth.GetToken] returns for a
+// signed-out Auth, together with the Auth's own error.
+//
+// Deprecated: [Auth.GetToken] returns the Auth's error ([Auth.Err]):
+// branch on its kind (ErrNoToken, ErrTokenExpired, ...).
+var ErrNotSignedIn = errNotSignedIn

@@ -267,8 +267,8 @@ func ExampleReasonOf() {
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.AddCookie(&http.Cookie{Name: "__session", Value: clerk.SessionToken("user_123")})
 	req.AddCookie(&http.Cookie{Name: "__client_uat", Value: "0"}) // the browser signed out
-	_, err = mw.Authenticate(req)
-	fmt.Println(clerkauth.ReasonOf(err))
+	auth, err := mw.Authenticate(req)
+	fmt.Println(auth.Reason())
 	fmt.Println(err)
 	// Output:
 	// session-token-but-no-client-uat

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/clerkauth/clerkauth/internal/reason"
 )
 
 // TestExtractAsClerk drives a real middleware (PEM key, publishable key
@@ -160,7 +162,7 @@ func TestAuthMessage(t *testing.T) {
 			strings.Contains(msg, "secretmarker") || strings.Contains(msg, expired[:20]) {
 			t.Errorf("%s: reason %q message %q", c.name, rec.Header().Get("X-Clerk-Auth-Reason"), msg)
 		}
-		if msg != "" && msg != authMessage(c.reason) {
+		if msg != "" && msg != reason.Message(c.reason) {
 			t.Errorf("%s: message %q not the fixed one", c.name, msg)
 		}
 	}

@@ -3,10 +3,12 @@ package clerkauth
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
-// ErrNotSignedIn is returned by [Auth.GetToken] for a signed-out Auth.
-var ErrNotSignedIn = errors.New("clerkauth: not signed in")
+// errNotSignedIn is wrapped by GetToken's error for a signed-out Auth,
+// for callers of the deprecated ErrNotSignedIn.
+var errNotSignedIn = errors.New("clerkauth: not signed in")
 
 // TokenOption is an option of [Auth.GetToken].
 type TokenOption func(*tokenOptions)
@@ -45,13 +47,17 @@ func WithExpiresInSeconds(n int) TokenOption {
 // share one Backend API call, so calling GetToken on every request is
 // cheap. A cached token can lag a change to the user's data (metadata, a
 // new email) by up to its lifetime, as the token itself would; turn the
-// cache off if a template carries data that must be fresher. It returns [ErrNotSignedIn]
-// when the Auth is signed out and [ErrNoSecretKey] when minting is asked
+// cache off if a template carries data that must be fresher. It returns
+// the Auth's own error ([Auth.Err]) when the Auth is signed out and
+// [ErrNoSecretKey] when minting is asked
 // for without a secret key; neither sends a request. Backend API failures
 // are [*APIError].
 func (a *Auth) GetToken(ctx context.Context, opts ...TokenOption) (string, error) {
-	if !a.IsSignedIn() || a.token == nil {
-		return "", ErrNotSignedIn
+	if !a.IsSignedIn() {
+		return "", fmt.Errorf("%w: %w", errNotSignedIn, a.Err())
+	}
+	if a.token == nil {
+		return "", errNotSignedIn // an Auth built without a token
 	}
 	var o tokenOptions
 	for _, opt := range opts {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/clerkauth/clerkauth/internal/reason"
 )
 
 // Middleware authenticates requests with Clerk session tokens. Create it
@@ -268,9 +270,9 @@ func WriteUnauthorized(w http.ResponseWriter, err error) {
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Clerk-Auth-Status", "signed-out")
-	if reason := ReasonOf(err); reason != "" {
-		h.Set("X-Clerk-Auth-Reason", reason)
-		if msg := authMessage(reason); msg != "" {
+	if rsn := reasonOf(err); rsn != "" {
+		h.Set("X-Clerk-Auth-Reason", rsn)
+		if msg := reason.Message(rsn); msg != "" {
 			h.Set("X-Clerk-Auth-Message", msg)
 		}
 	}
@@ -283,42 +285,4 @@ func WriteUnauthorized(w http.ResponseWriter, err error) {
 	h.Set("WWW-Authenticate", "Bearer")
 	w.WriteHeader(http.StatusUnauthorized)
 	w.Write(bodyNotAuthenticated)
-}
-
-// authMessage is the X-Clerk-Auth-Message of a signed-out response. Clerk
-// sends one for token verification failures (its text quotes claim values;
-// ours is fixed per reason, so nothing from the token is echoed) and none
-// for the cookie rules (no token, __client_uat), as here.
-func authMessage(reason string) string {
-	switch reason {
-	case ReasonTokenInvalid:
-		return "Invalid JWT form, header or claims."
-	case ReasonTokenTypeMismatch:
-		return "This route does not accept this type of token."
-	case ReasonTokenInvalidAlgorithm:
-		return "Invalid JWT algorithm. Supported: RS256."
-	case ReasonTokenInvalidSignature:
-		return "JWT signature is invalid."
-	case ReasonTokenVerificationFailed:
-		return "Invalid JWT claims: sub, exp, nbf or iat missing or of the wrong type."
-	case ReasonTokenExpired:
-		return "JWT is expired."
-	case ReasonTokenNotActiveYet:
-		return "JWT cannot be used prior to not before date claim (nbf)."
-	case ReasonTokenIATInTheFuture:
-		return "JWT issued at date claim (iat) is in the future."
-	case ReasonTokenInvalidAzp:
-		return "Invalid JWT Authorized party claim (azp)."
-	case ReasonTokenInvalidIssuer:
-		return "Invalid JWT issuer claim (iss)."
-	case ReasonJWKKidMismatch:
-		return "Unable to find a signing key in JWKS that matches the kid of the provided session token."
-	case ReasonJWKRemoteFailedToLoad:
-		return "Failed to load JWKS from Clerk Backend or Frontend API."
-	case ReasonSecretKeyInvalid:
-		return "The secret key is invalid."
-	case ReasonBackendAPIUnavailable:
-		return "Clerk Backend API unavailable."
-	}
-	return ""
 }

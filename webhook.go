@@ -22,13 +22,11 @@ import (
 // the standardwebhooks npm package do. It is written here with
 // crypto/hmac: see README, "Webhooks", for why no library.
 
-// Sentinel errors of [VerifyWebhook]; every error it returns wraps exactly
-// one of them.
+// Sentinel errors of [VerifyWebhook]: every error it returns for a
+// request wraps exactly one of them (a bad signing secret is a plain
+// error: a fault of the configuration, reported by [WebhookHandler] when
+// it is built).
 var (
-	// ErrWebhookSecret: the signing secret is missing or is not "whsec_"
-	// followed by base64. A fault of the server's configuration: the
-	// sender is not to blame.
-	ErrWebhookSecret = errors.New("clerkauth: webhook signing secret invalid")
 	// ErrWebhookUnverified: the request is not a webhook signed with the
 	// secret: a missing svix-* header, a malformed timestamp, a timestamp
 	// more than 5 minutes away from now, or no matching signature.
@@ -99,8 +97,9 @@ func (e *WebhookEvent) User() (*User, error) {
 // r.Body is then replaced by a reader of the same bytes, so a handler may
 // read it again.
 //
-// Every error wraps [ErrWebhookSecret], [ErrWebhookUnverified] or
-// [ErrWebhookPayload], and never contains the secret.
+// Every error about the request wraps [ErrWebhookUnverified] (answer 401)
+// or [ErrWebhookPayload] (answer 400); a missing or malformed secret is a
+// plain error. No error contains the secret.
 func VerifyWebhook(r *http.Request, signingSecret string) (*WebhookEvent, error) {
 	key, err := webhookKey(signingSecret)
 	if err != nil {
@@ -115,7 +114,7 @@ func VerifyWebhook(r *http.Request, signingSecret string) (*WebhookEvent, error)
 // the delivery later); it answers 401 to an unverified request, 400 (413
 // for a body over 1 MiB) to a bad payload, without calling handle. The
 // secret ("" means $CLERK_WEBHOOK_SIGNING_SECRET) is checked here, once:
-// a missing or malformed one is an error wrapping [ErrWebhookSecret].
+// a missing or malformed one is an error.
 func WebhookHandler(signingSecret string, handle func(ctx context.Context, ev *WebhookEvent) error) (http.Handler, error) {
 	key, err := webhookKey(signingSecret)
 	if err != nil {
@@ -144,12 +143,12 @@ func webhookKey(secret string) ([]byte, error) {
 	if secret == "" {
 		secret = os.Getenv(webhookSecretEnv)
 		if secret == "" {
-			return nil, fmt.Errorf("%w: no signing secret given and $%s is not set", ErrWebhookSecret, webhookSecretEnv)
+			return nil, fmt.Errorf("clerkauth: webhook signing secret: none given and $%s is not set", webhookSecretEnv)
 		}
 	}
 	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(strings.TrimSpace(secret), "whsec_"))
 	if err != nil || len(key) == 0 {
-		return nil, fmt.Errorf(`%w: not "whsec_" followed by base64 (the secret from the Clerk dashboard, as in $%s)`, ErrWebhookSecret, webhookSecretEnv)
+		return nil, fmt.Errorf(`clerkauth: webhook signing secret: not "whsec_" followed by base64 (the secret from the Clerk dashboard, as in $%s)`, webhookSecretEnv)
 	}
 	return key, nil
 }
