@@ -1,6 +1,10 @@
 package clerkauth
 
-import "github.com/clerkauth/clerkauth/internal/reason"
+import (
+	"net/http"
+
+	"github.com/clerkauth/clerkauth/internal/reason"
+)
 
 // Names kept so that code written against earlier versions compiles and
 // behaves as before. New code uses the names each comment points to.
@@ -82,6 +86,12 @@ const (
 //
 // Deprecated: use [Auth.Reason], or errors.As with an [*AuthError].
 func ReasonOf(err error) string { return reasonOf(err) }
+
+// WriteUnauthorized writes the default rejection for err.
+//
+// Deprecated: use [DefaultErrorHandler], which has ErrorHandler's
+// signature.
+func WriteUnauthorized(w http.ResponseWriter, err error) { DefaultErrorHandler(w, nil, err) }
 
 // ErrNotSignedIn is wrapped by the error [Auth.GetToken] returns for a
 // signed-out Auth, together with the Auth's own error.

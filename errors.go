@@ -2,6 +2,7 @@ package clerkauth
 
 import (
 	"errors"
+	"net/http"
 
 	"github.com/clerkauth/clerkauth/internal/reason"
 )
@@ -69,6 +70,48 @@ func (e *AuthError) Unwrap() []error {
 		return []error{e.Kind, e.Err}
 	}
 	return []error{e.Kind}
+}
+
+var (
+	bodyNotAuthenticated = []byte(`{"error":"Not authenticated"}`)
+	bodyUnavailable      = []byte(`{"error":"Authentication unavailable"}`)
+)
+
+// DefaultErrorHandler is how [Middleware.RequireAuth] answers a request
+// that is not signed in when Options.ErrorHandler is nil: 503
+// {"error":"Authentication unavailable"} with Retry-After when
+// errors.Is(err, ErrKeysUnavailable) or ErrBackendUnavailable, else 401
+// {"error":"Not authenticated"}; both with X-Clerk-Auth-Status: signed-out
+// and X-Clerk-Auth-Reason, and X-Clerk-Auth-Message where Clerk sends one
+// (a fixed text per reason, never any part of the token). It has
+// ErrorHandler's signature, so an ErrorHandler can wrap it:
+//
+//	opts.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+//		log.Printf("%s %s: %v", r.Method, r.URL.Path, err)
+//		clerkauth.DefaultErrorHandler(w, r, err)
+//	}
+//
+// It does not read r, which may be nil.
+func DefaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Clerk-Auth-Status", "signed-out")
+	if rsn := reasonOf(err); rsn != "" {
+		h.Set("X-Clerk-Auth-Reason", rsn)
+		if msg := reason.Message(rsn); msg != "" {
+			h.Set("X-Clerk-Auth-Message", msg)
+		}
+	}
+	if errors.Is(err, ErrKeysUnavailable) || errors.Is(err, ErrBackendUnavailable) {
+		h.Set("Retry-After", "5")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write(bodyUnavailable)
+		return
+	}
+	h.Set("WWW-Authenticate", "Bearer")
+	w.WriteHeader(http.StatusUnauthorized)
+	w.Write(bodyNotAuthenticated)
 }
 
 // reasonOf returns Clerk's reason string carried by err, "" for none.

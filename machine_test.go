@@ -318,7 +318,7 @@ func TestMachineBackendFailures(t *testing.T) {
 			h := m.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Error("handler ran") }))
 			m.c.cfg.errorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
 				got = err
-				WriteUnauthorized(w, err)
+				DefaultErrorHandler(w, r, err)
 			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, bearer("ak_good_"+tc.name))

@@ -2,13 +2,10 @@ package clerkauth
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/clerkauth/clerkauth/internal/reason"
 )
 
 // Middleware authenticates requests with Clerk session tokens. Create it
@@ -244,45 +241,12 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 	return v.auth, nil
 }
 
-var (
-	bodyNotAuthenticated = []byte(`{"error":"Not authenticated"}`)
-	bodyUnavailable      = []byte(`{"error":"Authentication unavailable"}`)
-)
-
-// reject writes the response for a request that is not signed in.
+// reject writes the response for a request that is not signed in:
+// Options.ErrorHandler, else DefaultErrorHandler.
 func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error) {
 	if m.c.cfg.errorHandler != nil {
 		m.c.cfg.errorHandler(w, r, err)
 		return
 	}
-	WriteUnauthorized(w, err)
-}
-
-// WriteUnauthorized writes the default rejection for err: 503
-// {"error":"Authentication unavailable"} with Retry-After when
-// errors.Is(err, ErrKeysUnavailable) or ErrBackendUnavailable, else 401 {"error":"Not
-// authenticated"}; both with X-Clerk-Auth-Status: signed-out and
-// X-Clerk-Auth-Reason, and X-Clerk-Auth-Message where Clerk sends one (a
-// fixed text per reason, never any part of the token). An ErrorHandler can call it for the default
-// behaviour after doing its own logging.
-func WriteUnauthorized(w http.ResponseWriter, err error) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Clerk-Auth-Status", "signed-out")
-	if rsn := reasonOf(err); rsn != "" {
-		h.Set("X-Clerk-Auth-Reason", rsn)
-		if msg := reason.Message(rsn); msg != "" {
-			h.Set("X-Clerk-Auth-Message", msg)
-		}
-	}
-	if errors.Is(err, ErrKeysUnavailable) || errors.Is(err, ErrBackendUnavailable) {
-		h.Set("Retry-After", "5")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write(bodyUnavailable)
-		return
-	}
-	h.Set("WWW-Authenticate", "Bearer")
-	w.WriteHeader(http.StatusUnauthorized)
-	w.Write(bodyNotAuthenticated)
+	DefaultErrorHandler(w, r, err)
 }

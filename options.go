@@ -101,10 +101,11 @@ type Options struct {
 	// with a 10s timeout.
 	HTTPClient *http.Client
 
-	// ErrorHandler writes the response when RequireAuth rejects a request.
-	// err is an [*AuthError]. Default: 401 {"error":"Not authenticated"}, or
-	// 503 {"error":"Authentication unavailable"} when errors.Is(err,
-	// ErrKeysUnavailable or ErrBackendUnavailable).
+	// ErrorHandler writes the response when RequireAuth rejects a request;
+	// err is an [*AuthError], the request's own copy. Wrap
+	// [DefaultErrorHandler] to log and keep the default responses.
+	// Default: DefaultErrorHandler (401, or 503 when the keys or the
+	// Backend API are unavailable).
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
 	// Logger receives key-refresh failures (Warn) and rejected requests
