@@ -112,11 +112,12 @@ func (a *Auth) IsSignedIn() bool {
 	return a != nil && a.err == nil && (a.UserID != "" || a.Machine != nil)
 }
 
-// Err returns why the request is signed out (an [*AuthError]), or nil when
-// it is signed in.
+// Err returns why the request is signed out (an [*AuthError], this
+// request's own copy), or nil when it is signed in.
 func (a *Auth) Err() error {
 	if a == nil {
-		return errNoMiddleware
+		e := *errNoMiddleware // the caller's own copy
+		return &e
 	}
 	return a.err
 }
@@ -260,6 +261,15 @@ func GetAuth(r *http.Request) *Auth {
 	return signedOut(errNoMiddleware)
 }
 
-func signedOut(err error) *Auth {
-	return &Auth{err: err}
+// signedOut returns a signed-out Auth holding its own copy of err, so
+// that a caller who changes the error it is handed (Authenticate,
+// Auth.Err, ErrorHandler) changes nobody else's: the preallocated errors
+// stay what they are. The Auth and the copy take one allocation.
+func signedOut(err *AuthError) *Auth {
+	s := &struct {
+		a Auth
+		e AuthError
+	}{e: *err}
+	s.a.err = &s.e
+	return &s.a
 }

@@ -129,8 +129,8 @@ func (m *Middleware) reusable(a *Auth) bool {
 }
 
 // Authenticate checks the request's token without any HTTP plumbing. It
-// always returns a non-nil Auth; when err is non-nil (an [*AuthError]) the
-// Auth is signed out.
+// always returns a non-nil Auth; when err is non-nil (an [*AuthError], the
+// caller's own copy, which Auth.Err also returns) the Auth is signed out.
 func (m *Middleware) Authenticate(r *http.Request) (*Auth, error) {
 	a, err := m.authenticateShared(r)
 	if err != nil {
@@ -152,7 +152,8 @@ func (m *Middleware) authenticateShared(r *http.Request) (*Auth, *AuthError) {
 			return a, nil
 		}
 	}
-	return m.signedOut(aerr), aerr
+	a := m.signedOut(aerr)
+	return a, a.err.(*AuthError) // the caller's own copy
 }
 
 // AuthenticateToken checks a token obtained some other way (a WebSocket
@@ -161,7 +162,8 @@ func (m *Middleware) authenticateShared(r *http.Request) (*Auth, *AuthError) {
 func (m *Middleware) AuthenticateToken(ctx context.Context, token string) (*Auth, error) {
 	a, aerr := m.c.authenticate(ctx, token, 0, m.accept)
 	if aerr != nil {
-		return m.signedOut(aerr), aerr
+		a := m.signedOut(aerr)
+		return a, a.err // the caller's own copy
 	}
 	own := *a
 	own.mask = m.accept
@@ -169,7 +171,8 @@ func (m *Middleware) AuthenticateToken(ctx context.Context, token string) (*Auth
 }
 
 func (m *Middleware) signedOut(err *AuthError) *Auth {
-	a := &Auth{err: err, origin: m.c, mask: m.accept}
+	a := signedOut(err)
+	a.origin, a.mask = m.c, m.accept
 	if err == errPending {
 		a.SessionStatus = "pending"
 	}
