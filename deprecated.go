@@ -87,6 +87,33 @@ const (
 // Deprecated: use [Auth.Reason], or errors.As with an [*AuthError].
 func ReasonOf(err error) string { return reasonOf(err) }
 
+// Accept is [Middleware.AcceptsToken], except that unknown type names
+// match nothing (a misspelt route fails closed, at request time).
+//
+// Deprecated: use [Middleware.AcceptsToken], which panics at set-up on an
+// unknown type name.
+func (m *Middleware) Accept(types ...string) *Middleware {
+	var mask tokenMask
+	for _, t := range types {
+		mask |= maskOf(t)
+	}
+	return &Middleware{c: m.c, accept: mask}
+}
+
+// TokenOption is an option of [Auth.GetToken].
+//
+// Deprecated: use [GetTokenOption] (clerktest.TokenOption is another
+// thing).
+type TokenOption = GetTokenOption
+
+// WithExpiresInSeconds sets the lifetime of the token Clerk mints, in
+// seconds.
+//
+// Deprecated: use [WithExpiresIn].
+func WithExpiresInSeconds(n int) GetTokenOption {
+	return func(o *tokenOptions) { o.expiresIn = n }
+}
+
 // WriteUnauthorized writes the default rejection for err.
 //
 // Deprecated: use [DefaultErrorHandler], which has ErrorHandler's

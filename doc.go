@@ -44,7 +44,7 @@
 //
 // With Options.AcceptsToken the middleware also accepts API keys, M2M
 // tokens and OAuth access tokens, verified by the Backend API and cached
-// briefly; [Auth.Machine] describes them. [Middleware.Accept] narrows a
+// briefly; [Auth.Machine] describes them. [Middleware.AcceptsToken] narrows a
 // route to some token types.
 //
 // # 401 versus 503

@@ -215,7 +215,7 @@ func ExampleMiddleware_Accept() {
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", mw.RequireAuth(whoami))                                            // users and API keys
-	mux.Handle("/api/keys-only", mw.Accept(clerkauth.TokenTypeAPIKey).RequireAuth(whoami)) // API keys only
+	mux.Handle("/api/keys-only", mw.AcceptsToken(clerkauth.TokenTypeAPIKey).RequireAuth(whoami)) // API keys only
 
 	session := clerk.SessionToken("user_123")
 	apiKey := clerk.AddAPIKey(clerktest.MachineToken{Subject: "user_123", Name: "ci"})

@@ -140,7 +140,7 @@ type Options struct {
 	// TokenTypeSession (users' session tokens), TokenTypeAPIKey,
 	// TokenTypeM2M, TokenTypeOAuth, or TokenTypeAny. Machine tokens are
 	// read from the Authorization header only, never from cookies. Narrow
-	// it per route with [Middleware.Accept]. Default: session tokens only.
+	// it per route with [Middleware.AcceptsToken]. Default: session tokens only.
 	AcceptsToken []string
 
 	// MachineSecretKey authenticates M2M token verification when set (a

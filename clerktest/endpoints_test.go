@@ -172,7 +172,7 @@ func TestSessionTokenEndpoint(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok, err := a.GetToken(ctx, clerkauth.WithExpiresInSeconds(90))
+		tok, err := a.GetToken(ctx, clerkauth.WithExpiresIn(90 * time.Second))
 		if err != nil {
 			t.Fatalf("GetToken: %v", err)
 		}
@@ -277,9 +277,9 @@ func TestTemplateShortcodes(t *testing.T) {
 	}
 	for _, expires := range []int{0, 3600} {
 		t.Run(fmt.Sprintf("expires %d", expires), func(t *testing.T) {
-			opts := []clerkauth.TokenOption{clerkauth.WithTemplate("full")}
+			opts := []clerkauth.GetTokenOption{clerkauth.WithTemplate("full")}
 			if expires > 0 {
-				opts = append(opts, clerkauth.WithExpiresInSeconds(expires))
+				opts = append(opts, clerkauth.WithExpiresIn(time.Duration(expires) * time.Second))
 			}
 			tok, err := a.GetToken(ctx, opts...)
 			if err != nil {

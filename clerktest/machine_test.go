@@ -93,7 +93,7 @@ func TestMachineTokens(t *testing.T) {
 	}
 
 	// A route for machines only.
-	h := mw.Accept(clerkauth.TokenTypeM2M).RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := mw.AcceptsToken(clerkauth.TokenTypeM2M).RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(clerkauth.GetAuth(r).Machine.MachineID))
 	}))
 	for tok, want := range map[string]int{m2m: 200, apiKey: 401, srv.SessionToken("user_1"): 401} {
