@@ -214,7 +214,7 @@ func ExampleMiddleware_Accept() {
 		fmt.Fprintf(w, "%s %s", auth.TokenType, auth.UserID)
 	})
 	mux := http.NewServeMux()
-	mux.Handle("/api/", mw.RequireAuth(whoami))                                            // users and API keys
+	mux.Handle("/api/", mw.RequireAuth(whoami))                                                  // users and API keys
 	mux.Handle("/api/keys-only", mw.AcceptsToken(clerkauth.TokenTypeAPIKey).RequireAuth(whoami)) // API keys only
 
 	session := clerk.SessionToken("user_123")

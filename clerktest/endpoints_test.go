@@ -172,7 +172,7 @@ func TestSessionTokenEndpoint(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok, err := a.GetToken(ctx, clerkauth.WithExpiresIn(90 * time.Second))
+		tok, err := a.GetToken(ctx, clerkauth.WithExpiresIn(90*time.Second))
 		if err != nil {
 			t.Fatalf("GetToken: %v", err)
 		}
@@ -279,7 +279,7 @@ func TestTemplateShortcodes(t *testing.T) {
 		t.Run(fmt.Sprintf("expires %d", expires), func(t *testing.T) {
 			opts := []clerkauth.GetTokenOption{clerkauth.WithTemplate("full")}
 			if expires > 0 {
-				opts = append(opts, clerkauth.WithExpiresIn(time.Duration(expires) * time.Second))
+				opts = append(opts, clerkauth.WithExpiresIn(time.Duration(expires)*time.Second))
 			}
 			tok, err := a.GetToken(ctx, opts...)
 			if err != nil {
