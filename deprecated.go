@@ -1,8 +1,10 @@
 package clerkauth
 
 import (
+	"crypto/rsa"
 	"net/http"
 
+	"github.com/clerkauth/clerkauth/internal/instance"
 	"github.com/clerkauth/clerkauth/internal/reason"
 )
 
@@ -113,6 +115,39 @@ type TokenOption = GetTokenOption
 func WithExpiresInSeconds(n int) GetTokenOption {
 	return func(o *tokenOptions) { o.expiresIn = n }
 }
+
+// Version is this library's version, sent in the User-Agent of every
+// Backend API request.
+//
+// Deprecated: read the module version with runtime/debug.ReadBuildInfo.
+const Version = version
+
+// MaxTokenSize is the largest token looked at; a Clerk session token is
+// about 1 KiB.
+//
+// Deprecated: a limit of the library, not a setting (16 KiB).
+const MaxTokenSize = 16 << 10
+
+// ParseJWTKey parses the instance's PEM public key as the Clerk dashboard
+// shows it, with or without the BEGIN/END lines. It accepts PKIX and
+// PKCS #1 RSA public keys of at least 2048 bits.
+//
+// Deprecated: set Options.JWTKey; [New] parses and checks it.
+func ParseJWTKey(text string) (*rsa.PublicKey, error) { return instance.ParsePEMKey(text) }
+
+// ParsePublishableKey decodes a publishable key (pk_test_... or
+// pk_live_...) and returns the instance's Frontend API host, for example
+// "clerk.example.com".
+//
+// Deprecated: set Options.PublishableKey; [New] derives the issuer from it.
+func ParsePublishableKey(pk string) (host string, err error) { return instance.FrontendAPIHost(pk) }
+
+// CookieSuffix returns the suffix Clerk appends to the names of its
+// cookies for an instance (__session_<sfx>, __client_uat_<sfx>).
+//
+// Deprecated: the middleware reads the suffixed cookies itself;
+// clerktest.Server.SessionCookies writes them for tests.
+func CookieSuffix(publishableKey string) string { return instance.CookieSuffix(publishableKey) }
 
 // WriteUnauthorized writes the default rejection for err.
 //

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/clerkauth/clerkauth/internal/instance"
 )
 
 // Where a session token comes from, read as Clerk's authenticateRequest
@@ -178,7 +180,7 @@ func (c *core) belongsToInstance(iss any) bool {
 	if !ok {
 		return false
 	}
-	host, err := ParsePublishableKey(c.cfg.publishableKey)
+	host, err := instance.FrontendAPIHost(c.cfg.publishableKey)
 	if err != nil {
 		return false
 	}

@@ -10,10 +10,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// MaxTokenSize is the largest token looked at; a Clerk session token is
-// about 1 KiB. Larger tokens are rejected before any decoding.
-const MaxTokenSize = 16 << 10
-
 // Header "cat" values: the token categories Clerk puts in its JWTs.
 const (
 	catSessionToken = "cl_B7d4PD111AAA"

@@ -19,6 +19,7 @@ import (
 
 	"github.com/clerkauth/clerkauth"
 	"github.com/clerkauth/clerkauth/clerktest"
+	"github.com/clerkauth/clerkauth/internal/instance"
 	"github.com/clerkauth/clerkauth/internal/reason"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -644,7 +645,7 @@ func TestTemplateTokens(t *testing.T) {
 
 func TestKeys(t *testing.T) {
 	srv := clerktest.New(t)
-	host, err := clerkauth.ParsePublishableKey(srv.PublishableKey())
+	host, err := instance.FrontendAPIHost(srv.PublishableKey())
 	if err != nil || "http://"+host != srv.URL || srv.Issuer() != "https://"+host {
 		t.Errorf("publishable key %q decodes to %q (%v); URL %s, issuer %s", srv.PublishableKey(), host, err, srv.URL, srv.Issuer())
 	}
@@ -654,7 +655,7 @@ func TestKeys(t *testing.T) {
 	if other := clerktest.New(t); other.SecretKey() == srv.SecretKey() || other.KeyID() == srv.KeyID() {
 		t.Errorf("two servers share a secret key or kid")
 	}
-	if _, err := clerkauth.ParseJWTKey(srv.PublicKeyPEM()); err != nil {
+	if _, err := instance.ParsePEMKey(srv.PublicKeyPEM()); err != nil {
 		t.Errorf("PublicKeyPEM: %v", err)
 	}
 	if strings.Contains(srv.String(), srv.SecretKey()) {
