@@ -1,11 +1,10 @@
 package clerkauth
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"strings"
 
+	"github.com/clerkauth/clerkauth/internal/claims"
 	"github.com/clerkauth/clerkauth/internal/cookie"
 	"github.com/clerkauth/clerkauth/internal/instance"
 )
@@ -146,25 +145,23 @@ func (c *core) usesSuffixedCookies(j *cookieJar) bool {
 	if j.session == j.sfxSession && j.uat == j.sfxUAT {
 		return false // the same pair either way
 	}
-	var un, sf unverifiedClaims
-	un.decode(j.session)
-	sf.decode(j.sfxSession)
+	un, sf := claims.DecodeUnverified(j.session), claims.DecodeUnverified(j.sfxSession)
 	if j.session != "" {
-		if !un.hasIss {
+		if !un.HasIss {
 			return false // malformed: the unsuffixed pair signs it out
 		}
-		if !c.belongsToInstance(un.iss) {
+		if !c.belongsToInstance(un.Iss) {
 			return true
 		}
 	}
-	if j.sfxUAT != "0" && j.uat != "0" && un.iat > sf.iat {
+	if j.sfxUAT != "0" && j.uat != "0" && un.Iat > sf.Iat {
 		return false // an older clerk-js wrote only the unsuffixed pair
 	}
 	if j.sfxUAT == "0" && j.uat != "0" {
 		return false
 	}
 	if strings.HasPrefix(c.cfg.publishableKey, "pk_test_") && j.sfxUAT != "0" && j.uat == "0" &&
-		sf.hasExp && sf.exp <= float64(c.cfg.now().Unix()) {
+		sf.HasExp && sf.Exp <= float64(c.cfg.now().Unix()) {
 		return false // development: clerk-js may not update the suffixed uat
 	}
 	if j.sfxUAT == "" && j.sfxSession != "" {
@@ -194,51 +191,4 @@ func (c *core) belongsToInstance(iss any) bool {
 		}
 	}
 	return s == host
-}
-
-// unverifiedClaims is what Clerk's decodeJwt reads from a token before any
-// verification, for choosing a cookie pair only; nothing here is trusted.
-type unverifiedClaims struct {
-	iss    any
-	hasIss bool    // iss is truthy in JavaScript's sense
-	iat    float64 // 0 when absent or not a number (Clerk: iat || 0)
-	exp    float64
-	hasExp bool
-}
-
-func (u *unverifiedClaims) decode(tok string) {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return
-	}
-	var hdr, claims map[string]any
-	if json.Unmarshal(looseBase64(parts[0]), &hdr) != nil || hdr == nil ||
-		json.Unmarshal(looseBase64(parts[1]), &claims) != nil || claims == nil {
-		return
-	}
-	u.iss = claims["iss"]
-	switch v := u.iss.(type) {
-	case string:
-		u.hasIss = v != ""
-	case float64:
-		u.hasIss = v != 0
-	case bool:
-		u.hasIss = v
-	case nil:
-	default:
-		u.hasIss = true // objects and arrays are truthy
-	}
-	if v, ok := claims["iat"].(float64); ok {
-		u.iat = v
-	}
-	u.exp, u.hasExp = claims["exp"].(float64)
-}
-
-// looseBase64 decodes base64url with or without padding; nil on error.
-func looseBase64(s string) []byte {
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
-	if err != nil {
-		return nil
-	}
-	return b
 }

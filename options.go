@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -319,7 +317,7 @@ func (o Options) resolve() (*config, error) {
 	if c.secretKey != "" && !strings.HasPrefix(c.secretKey, "sk_test_") && !strings.HasPrefix(c.secretKey, "sk_live_") {
 		return nil, errors.New("clerkauth: the secret key (Options.SecretKey or $CLERK_SECRET_KEY) must start with sk_test_ or sk_live_")
 	}
-	if err := checkURL("APIURL ($CLERK_API_URL)", c.apiURL); err != nil {
+	if err := instance.CheckURL("APIURL ($CLERK_API_URL)", c.apiURL); err != nil {
 		return nil, err
 	}
 
@@ -348,7 +346,7 @@ func (o Options) resolve() (*config, error) {
 		c.jwksSendSecret = true
 	} else if c.jwksURL != "" {
 		c.jwksURL = strings.TrimRight(c.jwksURL, "/")
-		if err := checkURL("JWKSURL", c.jwksURL); err != nil {
+		if err := instance.CheckURL("JWKSURL", c.jwksURL); err != nil {
 			return nil, err
 		}
 		// The secret key goes only to the Backend API's own endpoint.
@@ -388,36 +386,6 @@ func durationOr(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
-}
-
-// checkURL accepts https URLs, and http only for loopback hosts. Its
-// errors name the URL by scheme and host only: a rejected URL may carry a
-// secret in its credentials or query.
-func checkURL(field, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("clerkauth: %s is not a valid URL", field)
-	}
-	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return fmt.Errorf("clerkauth: %s %q must be an absolute URL without query or credentials", field, u.Scheme+"://"+u.Host)
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if isLoopback(u.Hostname()) {
-			return nil
-		}
-	}
-	return fmt.Errorf("clerkauth: %s %q must use https (http is allowed only for loopback addresses)", field, u.Scheme+"://"+u.Host)
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // userAgent names this library in the requests it makes.

@@ -12,6 +12,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"strings"
 )
 
@@ -114,4 +116,34 @@ func FrontendAPIHost(pk string) (host string, err error) {
 func CookieSuffix(publishableKey string) string {
 	sum := sha1.Sum([]byte(publishableKey))
 	return base64.RawURLEncoding.EncodeToString(sum[:])[:8]
+}
+
+// CheckURL accepts https URLs, and http only for loopback hosts. Its
+// errors name the URL by scheme and host only: a rejected URL may carry a
+// secret in its credentials or query.
+func CheckURL(field, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("clerkauth: %s is not a valid URL", field)
+	}
+	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return fmt.Errorf("clerkauth: %s %q must be an absolute URL without query or credentials", field, u.Scheme+"://"+u.Host)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if loopback(u.Hostname()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("clerkauth: %s %q must use https (http is allowed only for loopback addresses)", field, u.Scheme+"://"+u.Host)
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
