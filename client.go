@@ -2,6 +2,7 @@ package clerkauth
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -81,7 +82,7 @@ type credentials struct {
 // calls return ErrNoSecretKey.
 func newClient(cfg *config) *Client {
 	return &Client{
-		creds:      &credentials{secret: cfg.secretKey, machineSecret: firstNonEmpty(cfg.machineSecretKey, cfg.secretKey)},
+		creds:      &credentials{secret: cfg.secretKey, machineSecret: cmp.Or(cfg.machineSecretKey, cfg.secretKey)},
 		apiURL:     cfg.apiURL,
 		apiVersion: cfg.apiVersion,
 		http:       cfg.httpClient,
@@ -109,13 +110,6 @@ func keyState(key string) string {
 		return "sk_test_[redacted]"
 	}
 	return "[redacted]"
-}
-
-// Client returns the Backend API client built from the middleware's
-// Options. It is never nil; without a secret key its calls return
-// [ErrNoSecretKey].
-func (m *Middleware) Client() *Client {
-	return m.c.client
 }
 
 // APIError is a Backend API answer with a status of 400 or more. Use
@@ -166,7 +160,7 @@ func (e *APIError) Error() string {
 		if d.Code != "" {
 			b.WriteString(": " + d.Code)
 		}
-		if msg := firstNonEmpty(d.LongMessage, d.Message); msg != "" {
+		if msg := cmp.Or(d.LongMessage, d.Message); msg != "" {
 			b.WriteString(": " + msg)
 		}
 		if len(e.Errors) > 1 {
@@ -179,13 +173,6 @@ func (e *APIError) Error() string {
 		b.WriteString(" (trace " + e.TraceID + ")")
 	}
 	return b.String()
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // User is a Clerk user as GET /v1/users/{id} returns it, with the commonly

@@ -58,6 +58,13 @@ func (m *Middleware) Close() error {
 	return nil
 }
 
+// Client returns the Backend API client built from the middleware's
+// Options. It is never nil; without a secret key its calls return
+// [ErrNoSecretKey].
+func (m *Middleware) Client() *Client {
+	return m.c.client
+}
+
 // Keyfunc returns a [jwt.Keyfunc] over the middleware's keys, for
 // verifying other JWTs signed by the instance (for example JWT templates)
 // with golang-jwt directly. It finds keys as the middleware does: it waits

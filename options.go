@@ -1,6 +1,7 @@
 package clerkauth
 
 import (
+	"cmp"
 	"crypto/rsa"
 	"errors"
 	"fmt"
@@ -258,49 +259,31 @@ func (o Options) resolve() (*config, error) {
 	c := &config{
 		secretKey:         envOr(o.SecretKey, "CLERK_SECRET_KEY"),
 		publishableKey:    envOr(o.PublishableKey, "CLERK_PUBLISHABLE_KEY"),
-		apiURL:            trimAPIURL(envOr(o.APIURL, "CLERK_API_URL")),
-		apiVersion:        envOr(o.APIVersion, "CLERK_API_VERSION"),
+		apiURL:            cmp.Or(trimAPIURL(envOr(o.APIURL, "CLERK_API_URL")), defaultAPIURL),
+		apiVersion:        cmp.Or(envOr(o.APIVersion, "CLERK_API_VERSION"), defaultAPIVersion),
 		authorizedParties: append([]string(nil), o.AuthorizedParties...),
 		issuer:            o.Issuer,
 		acceptPending:     o.AcceptPendingSessions,
-		httpClient:        o.HTTPClient,
+		httpClient:        cmp.Or(o.HTTPClient, &http.Client{Timeout: defaultHTTPTimeout}),
 		errorHandler:      o.ErrorHandler,
-		logger:            o.Logger,
+		logger:            cmp.Or(o.Logger, slog.Default()),
 		now:               o.Now,
-		skew:              max(durationOr(o.ClockSkew, defaultClockSkew), 0),
-		refreshInterval:   durationOr(o.JWKSRefreshInterval, defaultJWKSRefreshInterval),
-		cooldown:          durationOr(o.JWKSCooldown, defaultJWKSCooldown),
-		keyWait:           durationOr(o.KeyWaitTimeout, defaultKeyWaitTimeout),
-		cacheSize:         o.TokenCacheSize,
-		templateCacheSize: o.TemplateTokenCacheSize,
+		skew:              max(cmp.Or(o.ClockSkew, defaultClockSkew), 0),
+		refreshInterval:   cmp.Or(o.JWKSRefreshInterval, defaultJWKSRefreshInterval),
+		cooldown:          cmp.Or(o.JWKSCooldown, defaultJWKSCooldown),
+		keyWait:           cmp.Or(o.KeyWaitTimeout, defaultKeyWaitTimeout),
+		cacheSize:         cmp.Or(o.TokenCacheSize, defaultTokenCacheSize),
+		templateCacheSize: cmp.Or(o.TemplateTokenCacheSize, defaultTemplateCacheSize),
 		maxVerifyCalls:    o.MaxMachineVerifyCalls,
-	}
-	if c.apiURL == "" {
-		c.apiURL = defaultAPIURL
-	}
-	if c.apiVersion == "" {
-		c.apiVersion = defaultAPIVersion
-	}
-	if c.httpClient == nil {
-		c.httpClient = &http.Client{Timeout: defaultHTTPTimeout}
-	}
-	if c.logger == nil {
-		c.logger = slog.Default()
+		machineSecretKey:  envOr(o.MachineSecretKey, "CLERK_MACHINE_SECRET_KEY"),
+		machineTTL:        max(cmp.Or(o.MachineTokenCacheTTL, defaultMachineTokenCacheTTL), 0),
 	}
 	if c.now == nil {
 		c.now = time.Now
 	}
-	if c.cacheSize == 0 {
-		c.cacheSize = defaultTokenCacheSize
-	}
 	if c.maxVerifyCalls <= 0 {
 		c.maxVerifyCalls = defaultMaxVerifyCalls
 	}
-	if c.templateCacheSize == 0 {
-		c.templateCacheSize = defaultTemplateCacheSize
-	}
-	c.machineSecretKey = envOr(o.MachineSecretKey, "CLERK_MACHINE_SECRET_KEY")
-	c.machineTTL = max(durationOr(o.MachineTokenCacheTTL, defaultMachineTokenCacheTTL), 0)
 	c.accept = maskSession
 	if len(o.AcceptsToken) > 0 {
 		mask, ok := parseMask(o.AcceptsToken)
@@ -379,13 +362,6 @@ func trimAPIURL(u string) string {
 		u = strings.TrimRight(trimmed, "/")
 	}
 	return u
-}
-
-func durationOr(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
 }
 
 // userAgent names this library in the requests it makes.
