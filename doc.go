@@ -52,9 +52,11 @@
 // A request that is not signed in gets 401 {"error":"Not authenticated"};
 // when the keys cannot be obtained at all (Clerk unreachable, a refused
 // secret key) it gets 503 with Retry-After, because that is the server's
-// fault, not the client's ([ErrKeysUnavailable], [DefaultErrorHandler]).
-// Every rejection carries Clerk's reason string ([ReasonOf],
-// X-Clerk-Auth-Reason), and Options.ErrorHandler can replace the response.
+// fault, not the client's ([ErrKeysUnavailable], [ErrBackendUnavailable]).
+// Branch on why with errors.Is on [Auth.Err] and the Err* kinds; every
+// rejection also carries Clerk's reason string ([Auth.Reason],
+// X-Clerk-Auth-Reason) for logs. Options.ErrorHandler replaces the
+// response; it can wrap [DefaultErrorHandler].
 //
 // # Testing: clerktest
 //
