@@ -120,7 +120,7 @@ func WithExpiresInSeconds(n int) GetTokenOption {
 // Backend API request.
 //
 // Deprecated: read the module version with runtime/debug.ReadBuildInfo.
-const Version = version
+const Version = instance.Version
 
 // MaxTokenSize is the largest token looked at; a Clerk session token is
 // about 1 KiB.

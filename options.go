@@ -14,10 +14,6 @@ import (
 	"github.com/clerkauth/clerkauth/internal/instance"
 )
 
-// version is this library's version, sent in the User-Agent of every
-// Backend API request.
-const version = "0.1.0"
-
 // Defaults of the [Options] fields (each field's comment states its own).
 const (
 	defaultAPIURL               = instance.DefaultAPIURL
@@ -365,4 +361,4 @@ func trimAPIURL(u string) string {
 }
 
 // userAgent names this library in the requests it makes.
-const userAgent = "clerkauth-go/" + version
+const userAgent = "clerkauth-go/" + instance.Version

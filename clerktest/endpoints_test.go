@@ -16,6 +16,7 @@ import (
 
 	"github.com/clerkauth/clerkauth"
 	"github.com/clerkauth/clerkauth/clerktest"
+	"github.com/clerkauth/clerkauth/internal/instance"
 	"github.com/clerkauth/clerkauth/internal/reason"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -387,7 +388,7 @@ func body2claims(t *testing.T, body []byte) string {
 func TestServerSessionCookies(t *testing.T) {
 	srv := clerktest.New(t)
 	mw := newMiddleware(t, srv.Options())
-	sfx := clerkauth.CookieSuffix(srv.PublishableKey())
+	sfx := instance.CookieSuffix(srv.PublishableKey())
 	now := time.Now()
 	tok := srv.SessionToken("user_1", clerktest.WithIssuedAt(now.Add(-10*time.Second)))
 	older := srv.SessionToken("user_2", clerktest.WithIssuedAt(now.Add(-20*time.Second)))

@@ -159,7 +159,7 @@ func (c *cli) writeConfig(w io.Writer, opts clerkauth.Options, keys string) {
 	fmt.Fprintln(w, "Configuration (flags and the environment)")
 	line(w, "keys", keys)
 	if opts.PublishableKey != "" {
-		if host, err := clerkauth.ParsePublishableKey(opts.PublishableKey); err == nil {
+		if host, err := instance.FrontendAPIHost(opts.PublishableKey); err == nil {
 			line(w, "issuer", "https://"+host+" (from CLERK_PUBLISHABLE_KEY, "+pkKind(opts.PublishableKey)+")")
 		}
 	} else {
@@ -232,7 +232,7 @@ func (c *cli) hint(rsn string, d *decoded, opts clerkauth.Options, pemName strin
 		return "the signature does not match the key with the token's kid: either the token was altered after it " +
 			"was signed (or forged), or it was signed by another key under the same kid (token issuer: " + claim("iss") + ")."
 	case reason.TokenInvalidIssuer:
-		host, _ := clerkauth.ParsePublishableKey(opts.PublishableKey)
+		host, _ := instance.FrontendAPIHost(opts.PublishableKey)
 		return fmt.Sprintf("the token's iss is %q but CLERK_PUBLISHABLE_KEY says %q: the publishable key belongs to another instance.",
 			claim("iss"), "https://"+host)
 	case reason.TokenInvalidAzp:

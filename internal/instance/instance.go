@@ -1,7 +1,8 @@
 // Package instance reads what identifies a Clerk instance: its publishable
 // key (the Frontend API host and the cookie suffix derived from it), its
-// PEM public key, and the Backend API's address. It knows no clerkauth
-// types; the library, clerktest and the CLI share it.
+// PEM public key, and the Backend API's address and URL rules, with the
+// library's version it reports there. It knows no clerkauth types; the
+// library, clerktest and the CLI share it.
 package instance
 
 import (
@@ -16,6 +17,10 @@ import (
 	"net/url"
 	"strings"
 )
+
+// Version is this library's version, sent in the User-Agent of every
+// Backend API request (clerkauth-go/<Version>) and printed by the CLI.
+const Version = "0.1.0"
 
 // DefaultAPIURL is the Backend API base URL of every production instance.
 const DefaultAPIURL = "https://api.clerk.com"
