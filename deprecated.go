@@ -149,6 +149,26 @@ func ParsePublishableKey(pk string) (host string, err error) { return instance.F
 // clerktest.Server.SessionCookies writes them for tests.
 func CookieSuffix(publishableKey string) string { return instance.CookieSuffix(publishableKey) }
 
+// ReverifyStrictMFA is Clerk's "strict_mfa" preset.
+//
+// Deprecated: use Reverify("strict_mfa").
+func ReverifyStrictMFA() Reverification { return Reverify("strict_mfa") }
+
+// ReverifyStrict is Clerk's "strict" preset.
+//
+// Deprecated: use Reverify("strict").
+func ReverifyStrict() Reverification { return Reverify("strict") }
+
+// ReverifyModerate is Clerk's "moderate" preset.
+//
+// Deprecated: use Reverify("moderate").
+func ReverifyModerate() Reverification { return Reverify("moderate") }
+
+// ReverifyLax is Clerk's "lax" preset.
+//
+// Deprecated: use Reverify("lax").
+func ReverifyLax() Reverification { return Reverify("lax") }
+
 // WriteUnauthorized writes the default rejection for err.
 //
 // Deprecated: use [DefaultErrorHandler], which has ErrorHandler's

@@ -162,3 +162,26 @@ func TestAcceptsTokenPanicsAtSetUp(t *testing.T) {
 		t.Errorf("session token on an any route: %v", err)
 	}
 }
+
+// TestReverifyPresets: Reverify's presets are Clerk's, the deprecated
+// functions give the same values, and an unknown preset never holds.
+func TestReverifyPresets(t *testing.T) {
+	for _, tc := range []struct {
+		preset string
+		old    Reverification
+		want   Reverification
+	}{
+		{"strict_mfa", ReverifyStrictMFA(), Reverification{"multi_factor", 10}},
+		{"strict", ReverifyStrict(), Reverification{"second_factor", 10}},
+		{"moderate", ReverifyModerate(), Reverification{"second_factor", 60}},
+		{"lax", ReverifyLax(), Reverification{"second_factor", 1440}},
+	} {
+		if got := Reverify(tc.preset); got != tc.want || tc.old != tc.want {
+			t.Errorf("Reverify(%q) = %v, deprecated %v, want %v", tc.preset, got, tc.old, tc.want)
+		}
+	}
+	a := &Auth{UserID: "user_1", FactorVerificationAge: []int{0, 0}}
+	if !a.Has(Check{Reverification: Reverify("lax")}) || a.Has(Check{Reverification: Reverify("Strict")}) {
+		t.Error("a fresh user: lax must hold, an unknown preset must not")
+	}
+}

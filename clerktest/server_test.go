@@ -207,7 +207,7 @@ func TestTokenOptions(t *testing.T) {
 				}
 			}},
 		{"factor age", []clerktest.TokenOption{clerktest.WithFactorAge(3, 20)}, func(t *testing.T, a *clerkauth.Auth) {
-			if !a.Has(clerkauth.Check{Reverification: clerkauth.ReverifyModerate()}) || a.Has(clerkauth.Check{Reverification: clerkauth.ReverifyStrict()}) {
+			if !a.Has(clerkauth.Check{Reverification: clerkauth.Reverify("moderate")}) || a.Has(clerkauth.Check{Reverification: clerkauth.Reverify("strict")}) {
 				t.Errorf("reverification with fva %v", a.FactorVerificationAge)
 			}
 		}},
