@@ -73,7 +73,7 @@ type Auth struct {
 	// token); nil for session tokens.
 	Machine *Machine
 
-	token  string    // the verified token itself (never logged)
+	token  *string   // the verified token itself, behind a pointer: fmt prints only its address
 	err    error     // why the request is signed out
 	origin *core     // the middleware core that produced it; nil without one
 	mask   tokenMask // the token types the producing middleware accepted
@@ -116,24 +116,27 @@ func (a *Auth) IsSignedIn() bool {
 	return a != nil && a.err == nil && (a.UserID != "" || a.Machine != nil)
 }
 
-// Err returns why the request is signed out (an [*AuthError]), or nil when
-// it is signed in.
+// Err returns why the request is signed out (an [*AuthError], this
+// request's own copy), or nil when it is signed in.
 func (a *Auth) Err() error {
 	if a == nil {
-		return errNoMiddleware
+		e := *errNoMiddleware // the caller's own copy
+		return &e
 	}
 	return a.err
 }
 
 // Reason returns Clerk's reason string for a signed-out Auth (for example
-// "token-expired"), or "" when signed in.
+// "token-expired"), or "" when signed in: a label for logs and headers.
+// To branch on why a request is signed out, use errors.Is on [Auth.Err]
+// with the Err* kinds.
 func (a *Auth) Reason() string {
-	return ReasonOf(a.Err())
+	return reasonOf(a.Err())
 }
 
-// String describes a without its token (user, session, organization, or
-// why it is signed out). fmt and slog's text output use it, so logging an
-// Auth never logs the session token it holds.
+// String describes a (user, session, organization, or why it is signed
+// out). fmt and slog's text handler use it; %#v and slog's JSON handler
+// print the fields, and the token is not among them.
 func (a Auth) String() string {
 	if !a.IsSignedIn() {
 		return fmt.Sprintf("clerkauth.Auth{signed out: %s}", a.Reason())
@@ -141,12 +144,6 @@ func (a Auth) String() string {
 	return fmt.Sprintf("clerkauth.Auth{TokenType: %q, UserID: %q, SessionID: %q, SessionStatus: %q, OrgID: %q, OrgRole: %q, Expiry: %s}",
 		a.TokenType, a.UserID, a.SessionID, a.SessionStatus, a.OrgID, a.OrgRole, a.Expiry.UTC().Format(time.RFC3339))
 }
-
-// GoString is String, for the %#v verb.
-func (a Auth) GoString() string { return a.String() }
-
-// LogValue is String, for every slog handler (the JSON one included).
-func (a Auth) LogValue() slog.Value { return slog.StringValue(a.String()) }
 
 // formatAs prints s for every verb (%v, %+v, %#v, %s; %q quotes it), so a
 // value with a secret inside prints only what s shows.
@@ -173,15 +170,28 @@ func (a *Auth) Claims(v any) error {
 }
 
 func (a *Auth) rawClaims() ([]byte, error) {
-	if a.Machine != nil && a.Machine.Claims != nil && strings.Count(a.token, ".") != 2 {
+	tok := a.tokenString()
+	if a.Machine != nil && a.Machine.Claims != nil && strings.Count(tok, ".") != 2 {
 		return a.Machine.Claims, nil
 	}
-	first := strings.IndexByte(a.token, '.')
-	last := strings.LastIndexByte(a.token, '.')
+	first := strings.IndexByte(tok, '.')
+	last := strings.LastIndexByte(tok, '.')
 	if first < 0 || last <= first {
 		return nil, errors.New("clerkauth: token is not a JWT: no claims")
 	}
-	return base64.RawURLEncoding.DecodeString(a.token[first+1 : last])
+	return base64.RawURLEncoding.DecodeString(tok[first+1 : last])
+}
+
+// setToken keeps tok, the verified token, behind a pointer (one
+// allocation, when a token is verified, not per request).
+func (a *Auth) setToken(tok string) { a.token = &tok }
+
+// tokenString is the verified token, "" when there is none.
+func (a *Auth) tokenString() string {
+	if a.token == nil {
+		return ""
+	}
+	return *a.token
 }
 
 type ctxKey struct{}
@@ -255,6 +265,15 @@ func GetAuth(r *http.Request) *Auth {
 	return signedOut(errNoMiddleware)
 }
 
-func signedOut(err error) *Auth {
-	return &Auth{err: err}
+// signedOut returns a signed-out Auth holding its own copy of err, so
+// that a caller who changes the error it is handed (Authenticate,
+// Auth.Err, ErrorHandler) changes nobody else's: the preallocated errors
+// stay what they are. The Auth and the copy take one allocation.
+func signedOut(err *AuthError) *Auth {
+	s := &struct {
+		a Auth
+		e AuthError
+	}{e: *err}
+	s.a.err = &s.e
+	return &s.a
 }

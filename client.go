@@ -2,19 +2,20 @@ package clerkauth
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/clerkauth/clerkauth/internal/redact"
+	"github.com/clerkauth/clerkauth/internal/retry"
 )
 
 // ErrNoSecretKey is returned by every [Client] call, and by
@@ -41,17 +42,14 @@ const (
 // holds no background goroutine (a shared GetToken call runs in its own
 // goroutine only while someone waits for it).
 type Client struct {
-	// secret and machineSecret are the only copies of the instance's
-	// secret key and of the M2M verification key (MachineSecretKey, else
-	// the secret key) in the library; only send puts them on the wire, and
-	// never in an error, a log line or a printed value.
-	secret        string
-	machineSecret string
-	apiURL        string
-	apiVersion    string
-	http          *http.Client
-	now           func() time.Time
-	templates     *templateCache // nil when turned off
+	// creds holds the only copies of the keys in the library, behind a
+	// pointer so that fmt (%+v, %#v) prints its address, never the keys.
+	creds      *credentials
+	apiURL     string
+	apiVersion string
+	http       *http.Client
+	now        func() time.Time
+	templates  *templateCache // nil when turned off
 
 	// Backoff between retries: full jitter over retryBase*2^n, capped.
 	retryBase time.Duration
@@ -73,33 +71,33 @@ func NewClient(opts Options) (*Client, error) {
 	return newClient(cfg), nil
 }
 
+// credentials are the instance's secret key and the M2M verification key
+// (MachineSecretKey, else the secret key). Only send puts them on the
+// wire, and never in an error, a log line or a printed value.
+type credentials struct {
+	secret, machineSecret string
+}
+
 // newClient builds the client of a configuration; with no secret key its
 // calls return ErrNoSecretKey.
 func newClient(cfg *config) *Client {
 	return &Client{
-		secret:        cfg.secretKey,
-		machineSecret: firstNonEmpty(cfg.machineSecretKey, cfg.secretKey),
-		apiURL:        cfg.apiURL,
-		apiVersion:    cfg.apiVersion,
-		http:          cfg.httpClient,
-		now:           cfg.now,
-		templates:     newTemplateCache(cfg.templateCacheSize, cfg.now),
-		retryBase:     250 * time.Millisecond,
-		retryCap:      2 * time.Second,
+		creds:      &credentials{secret: cfg.secretKey, machineSecret: cmp.Or(cfg.machineSecretKey, cfg.secretKey)},
+		apiURL:     cfg.apiURL,
+		apiVersion: cfg.apiVersion,
+		http:       cfg.httpClient,
+		now:        cfg.now,
+		templates:  newTemplateCache(cfg.templateCacheSize, cfg.now),
+		retryBase:  250 * time.Millisecond,
+		retryCap:   2 * time.Second,
 	}
 }
 
 // String describes the client without its keys: the API URL and version,
-// and whether a secret key is set.
+// and whether a secret key is set (sk_test_[redacted]).
 func (c *Client) String() string {
-	return fmt.Sprintf("clerkauth.Client{APIURL: %q, APIVersion: %q, SecretKey: %s}", c.apiURL, c.apiVersion, keyState(c.secret))
+	return fmt.Sprintf("clerkauth.Client{APIURL: %q, APIVersion: %q, SecretKey: %s}", c.apiURL, c.apiVersion, keyState(c.creds.secret))
 }
-
-// Format prints String for every verb: %+v and %#v never show the key.
-func (c *Client) Format(f fmt.State, verb rune) { formatAs(f, verb, c.String()) }
-
-// LogValue is String, for every slog handler.
-func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // keyState says whether a key is set, and of which kind, without it.
 func keyState(key string) string {
@@ -112,13 +110,6 @@ func keyState(key string) string {
 		return "sk_test_[redacted]"
 	}
 	return "[redacted]"
-}
-
-// Client returns the Backend API client built from the middleware's
-// Options. It is never nil; without a secret key its calls return
-// [ErrNoSecretKey].
-func (m *Middleware) Client() *Client {
-	return m.c.client
 }
 
 // APIError is a Backend API answer with a status of 400 or more. Use
@@ -169,7 +160,7 @@ func (e *APIError) Error() string {
 		if d.Code != "" {
 			b.WriteString(": " + d.Code)
 		}
-		if msg := firstNonEmpty(d.LongMessage, d.Message); msg != "" {
+		if msg := cmp.Or(d.LongMessage, d.Message); msg != "" {
 			b.WriteString(": " + msg)
 		}
 		if len(e.Errors) > 1 {
@@ -182,16 +173,6 @@ func (e *APIError) Error() string {
 		b.WriteString(" (trace " + e.TraceID + ")")
 	}
 	return b.String()
-}
-
-// GoString is Error, for the %#v verb (the error text is redacted).
-func (e *APIError) GoString() string { return "&clerkauth.APIError{" + strconv.Quote(e.Error()) + "}" }
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // User is a Clerk user as GET /v1/users/{id} returns it, with the commonly
@@ -390,9 +371,9 @@ const (
 func (c *Client) bearer(cred credential) string {
 	switch cred {
 	case credSecret:
-		return c.secret
+		return c.creds.secret
 	case credMachine:
-		return c.machineSecret
+		return c.creds.machineSecret
 	}
 	return ""
 }
@@ -424,7 +405,7 @@ func (c *Client) doAs(ctx context.Context, cred credential, method, path string,
 			}
 			return nil
 		}
-		if attempt >= maxAttempts || !retryable(method, apiErr.StatusCode) || apiErr.RetryAfter > maxRetryAfter {
+		if attempt >= maxAttempts || !retry.Retryable(method, apiErr.StatusCode) || apiErr.RetryAfter > maxRetryAfter {
 			return apiErr
 		}
 		wait := c.backoff(attempt, apiErr.RetryAfter)
@@ -439,16 +420,6 @@ func (c *Client) doAs(ctx context.Context, cred credential, method, path string,
 			return fmt.Errorf("clerkauth: Backend API %s %s: %w (after HTTP %d)", method, path, ctx.Err(), apiErr.StatusCode)
 		}
 	}
-}
-
-func retryable(method string, status int) bool {
-	switch status {
-	case http.StatusTooManyRequests:
-		return true
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return method == http.MethodGet
-	}
-	return false
 }
 
 // backoff returns the wait before attempt+1: full jitter over
@@ -490,7 +461,7 @@ func (c *Client) send(ctx context.Context, cred credential, method, path string,
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			err = ctxErr
 		} else {
-			err = redactURLError(err)
+			err = redact.URLError(err)
 		}
 		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: %w", method, path, err)
 	}
@@ -520,13 +491,13 @@ func (c *Client) apiError(method, path string, resp *http.Response, raw, payload
 		Path:       path,
 		StatusCode: resp.StatusCode,
 		TraceID:    resp.Header.Get("Clerk-Trace-Id"),
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
+		RetryAfter: retry.ParseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
 	}
 	// A server that echoes the request must not leak a key or the token
 	// being verified: redact them from everything the answer put in the
 	// error, in the encodings an echo may use.
-	redact := newRedactor(c.secret, c.machineSecret, payload)
-	e.TraceID = redact(e.TraceID)
+	scrub := redact.New(c.creds.secret, c.creds.machineSecret, payload)
+	e.TraceID = scrub(e.TraceID)
 	var doc struct {
 		Errors  []APIErrorDetail `json:"errors"`
 		TraceID string           `json:"clerk_trace_id"`
@@ -534,110 +505,21 @@ func (c *Client) apiError(method, path string, resp *http.Response, raw, payload
 	if json.Unmarshal(raw, &doc) == nil && len(doc.Errors) > 0 {
 		for i := range doc.Errors {
 			d := &doc.Errors[i]
-			d.Code, d.Message, d.LongMessage = redact(d.Code), redact(d.Message), redact(d.LongMessage)
+			d.Code, d.Message, d.LongMessage = scrub(d.Code), scrub(d.Message), scrub(d.LongMessage)
 			if d.Meta != nil {
-				d.Meta = redactJSON(d.Meta, redact)
+				d.Meta = redact.JSON(d.Meta, scrub)
 			}
 		}
 		e.Errors = doc.Errors
 		if doc.TraceID != "" {
-			e.TraceID = redact(doc.TraceID)
+			e.TraceID = scrub(doc.TraceID)
 		}
 		return e
 	}
-	body := redact(string(raw))
+	body := scrub(string(raw))
 	if len(body) > maxErrorBodyInMessage {
 		body = body[:maxErrorBodyInMessage]
 	}
 	e.Body = body
 	return e
-}
-
-// newRedactor returns a func that replaces, in a text a server sent back,
-// the keys and every string of the request's JSON body (the token being
-// verified), raw or in the encodings an echo may use (JSON escapes,
-// percent-encoding, base64).
-func newRedactor(secret, machineSecret string, payload []byte) func(string) string {
-	var pairs []string
-	add := func(v, label string) {
-		if len(v) < 8 {
-			return
-		}
-		forms := []string{v, url.QueryEscape(v), url.PathEscape(v),
-			base64.StdEncoding.EncodeToString([]byte(v)), base64.RawURLEncoding.EncodeToString([]byte(v))}
-		if j, err := json.Marshal(v); err == nil {
-			q := string(j[1 : len(j)-1])
-			forms = append(forms, q, strings.ReplaceAll(q, "/", `\/`))
-		}
-		var lower, upper strings.Builder // every character \u-escaped
-		for _, r := range v {
-			fmt.Fprintf(&lower, `\u%04x`, r)
-			fmt.Fprintf(&upper, `\u%04X`, r)
-		}
-		forms = append(forms, lower.String(), upper.String())
-		for _, f := range forms {
-			pairs = append(pairs, f, label)
-		}
-	}
-	add(secret, "[secret key]")
-	add(machineSecret, "[secret key]")
-	var body map[string]any
-	if json.Unmarshal(payload, &body) == nil {
-		for _, v := range body {
-			if s, ok := v.(string); ok {
-				add(s, "[token]")
-			}
-		}
-	}
-	r := strings.NewReplacer(pairs...)
-	return r.Replace
-}
-
-// redactJSON redacts every string of a JSON value after decoding it, so
-// no escape hides a key; the text form is redacted too.
-func redactJSON(raw json.RawMessage, redact func(string) string) json.RawMessage {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return json.RawMessage(strconv.Quote(redact(string(raw))))
-	}
-	var walk func(any) any
-	walk = func(v any) any {
-		switch x := v.(type) {
-		case string:
-			return redact(x)
-		case []any:
-			for i := range x {
-				x[i] = walk(x[i])
-			}
-		case map[string]any:
-			out := make(map[string]any, len(x))
-			for k, e := range x {
-				out[redact(k)] = walk(e)
-			}
-			return out
-		}
-		return v
-	}
-	b, err := json.Marshal(walk(v))
-	if err != nil {
-		return nil
-	}
-	return b
-}
-
-// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		return time.Duration(min(n, 1<<20)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }

@@ -44,7 +44,7 @@
 //
 // With Options.AcceptsToken the middleware also accepts API keys, M2M
 // tokens and OAuth access tokens, verified by the Backend API and cached
-// briefly; [Auth.Machine] describes them. [Middleware.Accept] narrows a
+// briefly; [Auth.Machine] describes them. [Middleware.AcceptsToken] narrows a
 // route to some token types.
 //
 // # 401 versus 503
@@ -52,9 +52,11 @@
 // A request that is not signed in gets 401 {"error":"Not authenticated"};
 // when the keys cannot be obtained at all (Clerk unreachable, a refused
 // secret key) it gets 503 with Retry-After, because that is the server's
-// fault, not the client's ([ErrKeysUnavailable], [WriteUnauthorized]).
-// Every rejection carries Clerk's reason string ([ReasonOf],
-// X-Clerk-Auth-Reason), and Options.ErrorHandler can replace the response.
+// fault, not the client's ([ErrKeysUnavailable], [ErrBackendUnavailable]).
+// Branch on why with errors.Is on [Auth.Err] and the Err* kinds; every
+// rejection also carries Clerk's reason string ([Auth.Reason],
+// X-Clerk-Auth-Reason) for logs. Options.ErrorHandler replaces the
+// response; it can wrap [DefaultErrorHandler].
 //
 // # Testing: clerktest
 //

@@ -2,38 +2,9 @@ package clerkauth
 
 import (
 	"errors"
-	"strconv"
-)
+	"net/http"
 
-// Reason strings, as Clerk's own SDKs report them (x-clerk-auth-reason).
-// Every error returned by [Middleware.Authenticate] carries one of them;
-// read it with [ReasonOf] or from [Auth.Reason].
-const (
-	ReasonTokenAndUATMissing      = "session-token-and-uat-missing"
-	ReasonTokenButNoClientUAT     = "session-token-but-no-client-uat"
-	ReasonClientUATButNoToken     = "client-uat-but-no-session-token"
-	ReasonTokenIATBeforeClientUAT = "session-token-iat-before-client-uat"
-	ReasonTokenInvalid            = "token-invalid"
-	ReasonTokenTypeMismatch       = "token-type-mismatch"
-	ReasonTokenInvalidAlgorithm   = "token-invalid-algorithm"
-	ReasonTokenInvalidSignature   = "token-invalid-signature"
-	ReasonTokenVerificationFailed = "token-verification-failed"
-	ReasonTokenExpired            = "token-expired"
-	ReasonTokenNotActiveYet       = "token-not-active-yet"
-	ReasonTokenIATInTheFuture     = "token-iat-in-the-future"
-	// ReasonSessionTokenNBF and ReasonSessionTokenIATInTheFuture are what
-	// Clerk's authenticateRequest reports for a session token whose nbf or
-	// iat is in the future (verifyToken says token-not-active-yet and
-	// token-iat-in-the-future, which machine JWTs keep).
-	ReasonSessionTokenNBF            = "session-token-nbf"
-	ReasonSessionTokenIATInTheFuture = "session-token-iat-in-the-future"
-	ReasonTokenInvalidAzp            = "token-invalid-authorized-parties"
-	ReasonTokenInvalidIssuer         = "token-invalid-issuer"
-	ReasonSessionPending             = "session-pending"
-	ReasonJWKKidMismatch             = "jwk-kid-mismatch"
-	ReasonJWKRemoteFailedToLoad      = "jwk-remote-failed-to-load"
-	ReasonSecretKeyInvalid           = "secret-key-invalid"
-	ReasonBackendAPIUnavailable      = "backend-api-unavailable"
+	"github.com/clerkauth/clerkauth/internal/reason"
 )
 
 // Sentinel errors for the kinds of failure a caller branches on. Every
@@ -93,11 +64,6 @@ func (e *AuthError) Error() string {
 	return msg
 }
 
-// GoString is Error, for the %#v verb: the fields hold nothing more.
-func (e *AuthError) GoString() string {
-	return "&clerkauth.AuthError{" + strconv.Quote(e.Error()) + "}"
-}
-
 // Unwrap returns the sentinel kind and the underlying cause.
 func (e *AuthError) Unwrap() []error {
 	if e.Err != nil {
@@ -106,9 +72,50 @@ func (e *AuthError) Unwrap() []error {
 	return []error{e.Kind}
 }
 
-// ReasonOf returns Clerk's reason string carried by err, or "" when err is
-// nil or carries none.
-func ReasonOf(err error) string {
+var (
+	bodyNotAuthenticated = []byte(`{"error":"Not authenticated"}`)
+	bodyUnavailable      = []byte(`{"error":"Authentication unavailable"}`)
+)
+
+// DefaultErrorHandler is how [Middleware.RequireAuth] answers a request
+// that is not signed in when Options.ErrorHandler is nil: 503
+// {"error":"Authentication unavailable"} with Retry-After when
+// errors.Is(err, ErrKeysUnavailable) or ErrBackendUnavailable, else 401
+// {"error":"Not authenticated"}; both with X-Clerk-Auth-Status: signed-out
+// and X-Clerk-Auth-Reason, and X-Clerk-Auth-Message where Clerk sends one
+// (a fixed text per reason, never any part of the token). It has
+// ErrorHandler's signature, so an ErrorHandler can wrap it:
+//
+//	opts.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+//		log.Printf("%s %s: %v", r.Method, r.URL.Path, err)
+//		clerkauth.DefaultErrorHandler(w, r, err)
+//	}
+//
+// It does not read r, which may be nil.
+func DefaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Clerk-Auth-Status", "signed-out")
+	if rsn := reasonOf(err); rsn != "" {
+		h.Set("X-Clerk-Auth-Reason", rsn)
+		if msg := reason.Message(rsn); msg != "" {
+			h.Set("X-Clerk-Auth-Message", msg)
+		}
+	}
+	if errors.Is(err, ErrKeysUnavailable) || errors.Is(err, ErrBackendUnavailable) {
+		h.Set("Retry-After", "5")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write(bodyUnavailable)
+		return
+	}
+	h.Set("WWW-Authenticate", "Bearer")
+	w.WriteHeader(http.StatusUnauthorized)
+	w.Write(bodyNotAuthenticated)
+}
+
+// reasonOf returns Clerk's reason string carried by err, "" for none.
+func reasonOf(err error) string {
 	var ae *AuthError
 	if errors.As(err, &ae) {
 		return ae.Reason
@@ -123,33 +130,33 @@ func authErr(kind error, reason, detail string) *AuthError {
 // Preallocated errors for the failures that need no detail, so that a flood
 // of bad requests does not allocate an error each.
 var (
-	errNoToken          = authErr(ErrNoToken, ReasonTokenAndUATMissing, "no Authorization bearer token and no __session cookie")
-	errTokenButNoUAT    = authErr(ErrSignedOut, ReasonTokenButNoClientUAT, "__session cookie present but __client_uat is missing or 0")
-	errUATButNoToken    = authErr(ErrSignedOut, ReasonClientUATButNoToken, "__client_uat cookie present but no __session cookie")
-	errIATBeforeUAT     = authErr(ErrSignedOut, ReasonTokenIATBeforeClientUAT, "token issued before the client's last sign-in or sign-out")
-	errMalformed        = authErr(ErrTokenInvalid, ReasonTokenInvalid, "malformed token")
-	errTooLarge         = authErr(ErrTokenInvalid, ReasonTokenInvalid, "token larger than 16 KiB")
-	errBadHeader        = authErr(ErrTokenInvalid, ReasonTokenInvalid, "token header is not a JSON object")
-	errBadPayload       = authErr(ErrTokenInvalid, ReasonTokenInvalid, "token payload is not a JSON object")
-	errCrit             = authErr(ErrTokenInvalid, ReasonTokenInvalid, `token header has "crit"`)
-	errTyp              = authErr(ErrTokenInvalid, ReasonTokenInvalid, `token header "typ" is not "JWT"`)
-	errCat              = authErr(ErrTokenInvalid, ReasonTokenTypeMismatch, "token is not a session token (header cat)")
-	errTypeNotAccepted  = authErr(ErrTokenInvalid, ReasonTokenTypeMismatch, "this route does not accept this type of token")
-	errAlg              = authErr(ErrTokenInvalid, ReasonTokenInvalidAlgorithm, "token algorithm is not RS256")
-	errSignature        = authErr(ErrTokenInvalid, ReasonTokenInvalidSignature, "signature does not verify")
-	errKidMismatch      = authErr(ErrTokenInvalid, ReasonJWKKidMismatch, "no key with the token's kid")
-	errSub              = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, `claim "sub" missing or not a string`)
-	errExpMissing       = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, `claim "exp" missing`)
-	errClaimType        = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, "a claim has the wrong type")
-	errExpType          = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, `claim "exp" is not a number`)
-	errNbfType          = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, `claim "nbf" is not a number`)
-	errIatType          = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, `claim "iat" is not a number`)
-	errSessionNbf       = authErr(ErrTokenInvalid, ReasonSessionTokenNBF, "nbf is in the future")
-	errSessionIATFuture = authErr(ErrTokenInvalid, ReasonSessionTokenIATInTheFuture, "iat is in the future")
-	errExpired          = authErr(ErrTokenExpired, ReasonTokenExpired, "")
-	errAzp              = authErr(ErrTokenInvalid, ReasonTokenInvalidAzp, "azp missing or not an authorized party")
-	errIss              = authErr(ErrTokenInvalid, ReasonTokenInvalidIssuer, "iss is not the instance's issuer")
-	errPending          = authErr(ErrSessionPending, ReasonSessionPending, `session status is "pending"`)
-	errBearerEmpty      = authErr(ErrTokenInvalid, ReasonTokenInvalid, "Authorization: Bearer with no token")
-	errTwoAuthorization = authErr(ErrTokenInvalid, ReasonTokenInvalid, "more than one Authorization header")
+	errNoToken          = authErr(ErrNoToken, reason.TokenAndUATMissing, "no Authorization bearer token and no __session cookie")
+	errTokenButNoUAT    = authErr(ErrSignedOut, reason.TokenButNoClientUAT, "__session cookie present but __client_uat is missing or 0")
+	errUATButNoToken    = authErr(ErrSignedOut, reason.ClientUATButNoToken, "__client_uat cookie present but no __session cookie")
+	errIATBeforeUAT     = authErr(ErrSignedOut, reason.TokenIATBeforeClientUAT, "token issued before the client's last sign-in or sign-out")
+	errMalformed        = authErr(ErrTokenInvalid, reason.TokenInvalid, "malformed token")
+	errTooLarge         = authErr(ErrTokenInvalid, reason.TokenInvalid, "token larger than 16 KiB")
+	errBadHeader        = authErr(ErrTokenInvalid, reason.TokenInvalid, "token header is not a JSON object")
+	errBadPayload       = authErr(ErrTokenInvalid, reason.TokenInvalid, "token payload is not a JSON object")
+	errCrit             = authErr(ErrTokenInvalid, reason.TokenInvalid, `token header has "crit"`)
+	errTyp              = authErr(ErrTokenInvalid, reason.TokenInvalid, `token header "typ" is not "JWT"`)
+	errCat              = authErr(ErrTokenInvalid, reason.TokenTypeMismatch, "token is not a session token (header cat)")
+	errTypeNotAccepted  = authErr(ErrTokenInvalid, reason.TokenTypeMismatch, "this route does not accept this type of token")
+	errAlg              = authErr(ErrTokenInvalid, reason.TokenInvalidAlgorithm, "token algorithm is not RS256")
+	errSignature        = authErr(ErrTokenInvalid, reason.TokenInvalidSignature, "signature does not verify")
+	errKidMismatch      = authErr(ErrTokenInvalid, reason.JWKKidMismatch, "no key with the token's kid")
+	errSub              = authErr(ErrTokenInvalid, reason.TokenVerificationFailed, `claim "sub" missing or not a string`)
+	errExpMissing       = authErr(ErrTokenInvalid, reason.TokenVerificationFailed, `claim "exp" missing`)
+	errClaimType        = authErr(ErrTokenInvalid, reason.TokenVerificationFailed, "a claim has the wrong type")
+	errExpType          = authErr(ErrTokenInvalid, reason.TokenVerificationFailed, `claim "exp" is not a number`)
+	errNbfType          = authErr(ErrTokenInvalid, reason.TokenVerificationFailed, `claim "nbf" is not a number`)
+	errIatType          = authErr(ErrTokenInvalid, reason.TokenVerificationFailed, `claim "iat" is not a number`)
+	errSessionNbf       = authErr(ErrTokenInvalid, reason.SessionTokenNBF, "nbf is in the future")
+	errSessionIATFuture = authErr(ErrTokenInvalid, reason.SessionTokenIATInTheFuture, "iat is in the future")
+	errExpired          = authErr(ErrTokenExpired, reason.TokenExpired, "")
+	errAzp              = authErr(ErrTokenInvalid, reason.TokenInvalidAzp, "azp missing or not an authorized party")
+	errIss              = authErr(ErrTokenInvalid, reason.TokenInvalidIssuer, "iss is not the instance's issuer")
+	errPending          = authErr(ErrSessionPending, reason.SessionPending, `session status is "pending"`)
+	errBearerEmpty      = authErr(ErrTokenInvalid, reason.TokenInvalid, "Authorization: Bearer with no token")
+	errTwoAuthorization = authErr(ErrTokenInvalid, reason.TokenInvalid, "more than one Authorization header")
 )

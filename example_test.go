@@ -214,8 +214,8 @@ func ExampleMiddleware_Accept() {
 		fmt.Fprintf(w, "%s %s", auth.TokenType, auth.UserID)
 	})
 	mux := http.NewServeMux()
-	mux.Handle("/api/", mw.RequireAuth(whoami))                                            // users and API keys
-	mux.Handle("/api/keys-only", mw.Accept(clerkauth.TokenTypeAPIKey).RequireAuth(whoami)) // API keys only
+	mux.Handle("/api/", mw.RequireAuth(whoami))                                                  // users and API keys
+	mux.Handle("/api/keys-only", mw.AcceptsToken(clerkauth.TokenTypeAPIKey).RequireAuth(whoami)) // API keys only
 
 	session := clerk.SessionToken("user_123")
 	apiKey := clerk.AddAPIKey(clerktest.MachineToken{Subject: "user_123", Name: "ci"})
@@ -267,8 +267,8 @@ func ExampleReasonOf() {
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.AddCookie(&http.Cookie{Name: "__session", Value: clerk.SessionToken("user_123")})
 	req.AddCookie(&http.Cookie{Name: "__client_uat", Value: "0"}) // the browser signed out
-	_, err = mw.Authenticate(req)
-	fmt.Println(clerkauth.ReasonOf(err))
+	auth, err := mw.Authenticate(req)
+	fmt.Println(auth.Reason())
 	fmt.Println(err)
 	// Output:
 	// session-token-but-no-client-uat

@@ -1,11 +1,12 @@
 package clerkauth
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/clerkauth/clerkauth/internal/claims"
+	"github.com/clerkauth/clerkauth/internal/cookie"
+	"github.com/clerkauth/clerkauth/internal/instance"
 )
 
 // Where a session token comes from, read as Clerk's authenticateRequest
@@ -83,26 +84,26 @@ func (c *core) fromCookies(lines []string) (tok string, uat int64, err *AuthErro
 			if !ok {
 				continue
 			}
-			name = trimSpaceTab(name)
+			name = cookie.TrimSpaceTab(name)
 			if !strings.HasPrefix(name, "__") {
 				continue
 			}
 			switch {
 			case name == "__session":
 				if !j.seenSession {
-					j.session, j.seenSession = cookieValue(val), true
+					j.session, j.seenSession = cookie.Value(val), true
 				}
 			case name == "__client_uat":
 				if !j.seenUAT {
-					j.uat, j.seenUAT = cookieValue(val), true
+					j.uat, j.seenUAT = cookie.Value(val), true
 				}
 			case sfx != "" && len(name) == len("__session_")+len(sfx) && name == "__session_"+sfx:
 				if !j.seenSfxS {
-					j.sfxSession, j.seenSfxS = cookieValue(val), true
+					j.sfxSession, j.seenSfxS = cookie.Value(val), true
 				}
 			case sfx != "" && len(name) == len("__client_uat_")+len(sfx) && name == "__client_uat_"+sfx:
 				if !j.seenSfxU {
-					j.sfxUAT, j.seenSfxU = cookieValue(val), true
+					j.sfxUAT, j.seenSfxU = cookie.Value(val), true
 				}
 			}
 		}
@@ -111,7 +112,7 @@ func (c *core) fromCookies(lines []string) (tok string, uat int64, err *AuthErro
 	if sfx != "" && c.usesSuffixedCookies(&j) {
 		session, clientUAT = j.sfxSession, j.sfxUAT
 	}
-	uat = parseIntJS(clientUAT)
+	uat = cookie.ParseIntJS(clientUAT)
 	switch {
 	case session == "" && uat == 0:
 		return "", 0, errNoToken
@@ -144,25 +145,23 @@ func (c *core) usesSuffixedCookies(j *cookieJar) bool {
 	if j.session == j.sfxSession && j.uat == j.sfxUAT {
 		return false // the same pair either way
 	}
-	var un, sf unverifiedClaims
-	un.decode(j.session)
-	sf.decode(j.sfxSession)
+	un, sf := claims.DecodeUnverified(j.session), claims.DecodeUnverified(j.sfxSession)
 	if j.session != "" {
-		if !un.hasIss {
+		if !un.HasIss {
 			return false // malformed: the unsuffixed pair signs it out
 		}
-		if !c.belongsToInstance(un.iss) {
+		if !c.belongsToInstance(un.Iss) {
 			return true
 		}
 	}
-	if j.sfxUAT != "0" && j.uat != "0" && un.iat > sf.iat {
+	if j.sfxUAT != "0" && j.uat != "0" && un.Iat > sf.Iat {
 		return false // an older clerk-js wrote only the unsuffixed pair
 	}
 	if j.sfxUAT == "0" && j.uat != "0" {
 		return false
 	}
 	if strings.HasPrefix(c.cfg.publishableKey, "pk_test_") && j.sfxUAT != "0" && j.uat == "0" &&
-		sf.hasExp && sf.exp <= float64(c.cfg.now().Unix()) {
+		sf.HasExp && sf.Exp <= float64(c.cfg.now().Unix()) {
 		return false // development: clerk-js may not update the suffixed uat
 	}
 	if j.sfxUAT == "" && j.sfxSession != "" {
@@ -178,13 +177,13 @@ func (c *core) belongsToInstance(iss any) bool {
 	if !ok {
 		return false
 	}
-	host, err := ParsePublishableKey(c.cfg.publishableKey)
+	host, err := instance.FrontendAPIHost(c.cfg.publishableKey)
 	if err != nil {
 		return false
 	}
 	for _, p := range []string{"https://", "http://"} {
 		for {
-			i := indexFold(s, p)
+			i := cookie.IndexFold(s, p)
 			if i < 0 {
 				break
 			}
@@ -192,142 +191,4 @@ func (c *core) belongsToInstance(iss any) bool {
 		}
 	}
 	return s == host
-}
-
-func indexFold(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
-			return i
-		}
-	}
-	return -1
-}
-
-// unverifiedClaims is what Clerk's decodeJwt reads from a token before any
-// verification, for choosing a cookie pair only; nothing here is trusted.
-type unverifiedClaims struct {
-	iss    any
-	hasIss bool    // iss is truthy in JavaScript's sense
-	iat    float64 // 0 when absent or not a number (Clerk: iat || 0)
-	exp    float64
-	hasExp bool
-}
-
-func (u *unverifiedClaims) decode(tok string) {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return
-	}
-	var hdr, claims map[string]any
-	if json.Unmarshal(looseBase64(parts[0]), &hdr) != nil || hdr == nil ||
-		json.Unmarshal(looseBase64(parts[1]), &claims) != nil || claims == nil {
-		return
-	}
-	u.iss = claims["iss"]
-	switch v := u.iss.(type) {
-	case string:
-		u.hasIss = v != ""
-	case float64:
-		u.hasIss = v != 0
-	case bool:
-		u.hasIss = v
-	case nil:
-	default:
-		u.hasIss = true // objects and arrays are truthy
-	}
-	if v, ok := claims["iat"].(float64); ok {
-		u.iat = v
-	}
-	u.exp, u.hasExp = claims["exp"].(float64)
-}
-
-// looseBase64 decodes base64url with or without padding; nil on error.
-func looseBase64(s string) []byte {
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
-	if err != nil {
-		return nil
-	}
-	return b
-}
-
-// trimSpaceTab trims spaces and tabs, as the cookie package does.
-func trimSpaceTab(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
-// cookieValue is a cookie value as Clerk reads it: trimmed of spaces and
-// tabs, quotes kept, percent-decoded as decodeURIComponent decodes (the raw
-// value when that fails). It allocates only when the value holds a '%'.
-func cookieValue(v string) string {
-	v = trimSpaceTab(v)
-	if strings.IndexByte(v, '%') < 0 {
-		return v
-	}
-	b := make([]byte, 0, len(v))
-	for i := 0; i < len(v); i++ {
-		if v[i] != '%' {
-			b = append(b, v[i])
-			continue
-		}
-		if i+2 >= len(v) || unhex(v[i+1]) > 15 || unhex(v[i+2]) > 15 {
-			return v
-		}
-		b = append(b, unhex(v[i+1])<<4|unhex(v[i+2]))
-		i += 2
-	}
-	if !utf8.Valid(b) {
-		return v
-	}
-	return string(b)
-}
-
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10
-	}
-	return 0xff
-}
-
-// parseIntJS is JavaScript's Number.parseInt(s) || 0 for the values a
-// __client_uat can hold: leading whitespace, an optional sign, then decimal
-// digits (or hex after 0x) up to the first other character; 0 when there
-// are none. Values past int64 saturate.
-func parseIntJS(s string) int64 {
-	s = strings.TrimLeft(s, " \t\n\r\v\f")
-	neg := false
-	if s != "" && (s[0] == '-' || s[0] == '+') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	base := int64(10)
-	if len(s) >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
-		base, s = 16, s[2:]
-	}
-	var n int64
-	for i := 0; i < len(s); i++ {
-		d := int64(unhex(s[i]))
-		if d >= base {
-			break
-		}
-		if n > (1<<63-1-d)/base {
-			n = 1<<63 - 1
-			break
-		}
-		n = n*base + d
-	}
-	if neg {
-		return -n
-	}
-	return n
 }

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/clerkauth/clerkauth/internal/reason"
 )
 
 // TestExtractAsClerk drives a real middleware (PEM key, publishable key
@@ -108,28 +110,6 @@ func TestExtractAsClerk(t *testing.T) {
 	}
 }
 
-func TestParseIntJS(t *testing.T) {
-	for in, want := range map[string]int64{
-		"": 0, "0": 0, "00": 0, "17": 17, " 17": 17, "17abc": 17, "+5": 5, "-5": -5, "0x1f": 31,
-		"abc": 0, "1e3": 1, "99999999999999999999999": 1<<63 - 1, "-": 0, "0x": 0,
-	} {
-		if got := parseIntJS(in); got != want {
-			t.Errorf("parseIntJS(%q) = %d, want %d", in, got, want)
-		}
-	}
-}
-
-func TestCookieValue(t *testing.T) {
-	for in, want := range map[string]string{
-		"abc": "abc", " abc\t": "abc", `"abc"`: `"abc"`, "a%2Eb": "a.b", "%zz": "%zz",
-		"%e2%82%ac": "€", "%ff": "%ff", "a%2": "a%2", "a+b": "a+b",
-	} {
-		if got := cookieValue(in); got != want {
-			t.Errorf("cookieValue(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestAuthMessage: every signed-out response with a token verification
 // reason carries X-Clerk-Auth-Message, from a fixed text that holds no
 // part of the token; the cookie rules carry none, as in Clerk.
@@ -160,7 +140,7 @@ func TestAuthMessage(t *testing.T) {
 			strings.Contains(msg, "secretmarker") || strings.Contains(msg, expired[:20]) {
 			t.Errorf("%s: reason %q message %q", c.name, rec.Header().Get("X-Clerk-Auth-Reason"), msg)
 		}
-		if msg != "" && msg != authMessage(c.reason) {
+		if msg != "" && msg != reason.Message(c.reason) {
 			t.Errorf("%s: message %q not the fixed one", c.name, msg)
 		}
 	}

@@ -18,7 +18,7 @@ func FuzzAPIError(f *testing.F) {
 	f.Add(429, `{"errors":[]}`, "", "Wed, 21 Oct 2015 07:28:00 GMT")
 	f.Add(502, strings.Repeat("x", 4096), secret, "-1")
 	f.Add(400, `{"errors":[{"message":"\u0073k_test_FUZZSECRET"}]}`, "", "")
-	c := &Client{secret: secret, now: func() time.Time { return time.Unix(1_700_000_000, 0) }}
+	c := &Client{creds: &credentials{secret: secret}, now: func() time.Time { return time.Unix(1_700_000_000, 0) }}
 	f.Fuzz(func(t *testing.T, status int, body, trace, retryAfter string) {
 		if status < 400 || status > 599 {
 			status = 400 + (status%200+200)%200

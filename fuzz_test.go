@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/clerkauth/clerkauth/internal/instance"
 	"math"
 	"net/http"
 	"os"
@@ -412,7 +413,7 @@ func FuzzParsePublishableKey(f *testing.F) {
 		if host == "" || len(host) > 253 || strings.ContainsAny(host, "/?#@$ \x00") {
 			t.Fatalf("accepted host %q from %q", host, pk)
 		}
-		if checkURL("issuer", "https://"+host) != nil && !strings.Contains(host, ":") {
+		if instance.CheckURL("issuer", "https://"+host) != nil && !strings.Contains(host, ":") {
 			t.Fatalf("host %q does not make an https URL", host)
 		}
 	})

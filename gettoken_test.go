@@ -152,15 +152,15 @@ func TestGetTokenWithoutTemplate(t *testing.T) {
 func TestGetTokenTemplate(t *testing.T) {
 	tests := []struct {
 		name     string
-		opts     []TokenOption
+		opts     []GetTokenOption
 		wantPath string
 		wantBody string
 		wantLife int64
 	}{
-		{"template", []TokenOption{WithTemplate("supabase")}, "/v1/sessions/sess_2abc/tokens/supabase", "", 60},
-		{"template and expiry", []TokenOption{WithTemplate("supabase"), WithExpiresInSeconds(300)},
+		{"template", []GetTokenOption{WithTemplate("supabase")}, "/v1/sessions/sess_2abc/tokens/supabase", "", 60},
+		{"template and expiry", []GetTokenOption{WithTemplate("supabase"), WithExpiresIn(300 * time.Second)},
 			"/v1/sessions/sess_2abc/tokens/supabase", `{"expires_in_seconds":300}`, 300},
-		{"expiry alone", []TokenOption{WithExpiresInSeconds(120)}, "/v1/sessions/sess_2abc/tokens", `{"expires_in_seconds":120}`, 120},
+		{"expiry alone", []GetTokenOption{WithExpiresIn(119500 * time.Millisecond)}, "/v1/sessions/sess_2abc/tokens", `{"expires_in_seconds":120}`, 120},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -226,7 +226,7 @@ func TestGetTokenCache(t *testing.T) {
 	})
 	t.Run("keyed by template and expiry", func(t *testing.T) {
 		env := newTokenEnv(t, nil)
-		calls := [][]TokenOption{
+		calls := [][]GetTokenOption{
 			{supabase}, {supabase, WithExpiresInSeconds(300)}, {WithTemplate("hasura")}, {WithExpiresInSeconds(300)},
 			{supabase}, {supabase, WithExpiresInSeconds(300)}, {WithTemplate("hasura")}, {WithExpiresInSeconds(300)},
 		}
@@ -322,7 +322,7 @@ func TestGetTokenRefusals(t *testing.T) {
 		out, _ := env.mw.AuthenticateToken(ctx, env.session[:len(env.session)-4]+"AAAA")
 		noMW := GetAuth(httptest.NewRequest("GET", "/", nil))
 		for name, a := range map[string]*Auth{"bad signature": out, "no middleware": noMW, "nil": nil} {
-			for _, opts := range [][]TokenOption{nil, {WithTemplate("supabase")}} {
+			for _, opts := range [][]GetTokenOption{nil, {WithTemplate("supabase")}} {
 				if tok, err := a.GetToken(ctx, opts...); !errors.Is(err, ErrNotSignedIn) || tok != "" {
 					t.Errorf("%s, %d options: %q, %v; want ErrNotSignedIn", name, len(opts), tok, err)
 				}
@@ -347,7 +347,7 @@ func TestGetTokenRefusals(t *testing.T) {
 	})
 	t.Run("negative expiry", func(t *testing.T) {
 		env := newTokenEnv(t, nil)
-		if _, err := env.auth.GetToken(ctx, WithTemplate("supabase"), WithExpiresInSeconds(-1)); err == nil {
+		if _, err := env.auth.GetToken(ctx, WithTemplate("supabase"), WithExpiresIn(-time.Millisecond)); err == nil {
 			t.Error("no error for a negative expiry")
 		}
 		if n := len(env.api.requests()); n != 0 {

@@ -16,8 +16,8 @@ type Check struct {
 	Feature string
 	// Plan is a billing plan, in the same forms as Feature.
 	Plan string
-	// Reverification requires that the user verified recently. Use one of
-	// the presets (ReverifyStrict(), ...) or a custom level; the zero value
+	// Reverification requires that the user verified recently. Use a
+	// preset (Reverify("strict"), ...) or a custom level; the zero value
 	// asks nothing.
 	Reverification Reverification
 	// Scope is a scope the machine token must grant (machine tokens only).
@@ -31,18 +31,24 @@ type Reverification struct {
 	AfterMinutes int
 }
 
-// ReverifyStrictMFA is Clerk's "strict_mfa" preset: both factors within
-// 10 minutes.
-func ReverifyStrictMFA() Reverification { return Reverification{"multi_factor", 10} }
-
-// ReverifyStrict is Clerk's "strict" preset: second factor within 10 minutes.
-func ReverifyStrict() Reverification { return Reverification{"second_factor", 10} }
-
-// ReverifyModerate is Clerk's "moderate" preset: second factor within an hour.
-func ReverifyModerate() Reverification { return Reverification{"second_factor", 60} }
-
-// ReverifyLax is Clerk's "lax" preset: second factor within a day.
-func ReverifyLax() Reverification { return Reverification{"second_factor", 1440} }
+// Reverify returns Clerk's reverification preset of that name, as in
+// has({reverification: "strict"}): "strict_mfa" (both factors within 10
+// minutes), "strict" (second factor within 10 minutes), "moderate" (within
+// an hour) or "lax" (within a day). Any other name gives a Reverification
+// that never holds.
+func Reverify(preset string) Reverification {
+	switch preset {
+	case "strict_mfa":
+		return Reverification{"multi_factor", 10}
+	case "strict":
+		return Reverification{"second_factor", 10}
+	case "moderate":
+		return Reverification{"second_factor", 60}
+	case "lax":
+		return Reverification{"second_factor", 1440}
+	}
+	return Reverification{Level: "unknown preset " + preset} // never holds
+}
 
 // Has reports whether the signed-in user or machine satisfies every field
 // of c, with the semantics of Clerk's has(): false when signed out; role

@@ -3,8 +3,6 @@ package clerkauth
 import (
 	"context"
 	"crypto/rsa"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -12,13 +10,14 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/clerkauth/clerkauth/internal/jwks"
 )
 
 const (
-	maxKeys   = 64
-	maxKidLen = 256
+	maxKeys   = jwks.MaxKeys
+	maxKidLen = jwks.MaxKidLen
 	// failureBackoff is the least time between two attempts to load keys
 	// while none are loaded, so that a JWKS outage does not turn every
 	// request into a fetch.
@@ -389,75 +388,17 @@ func (r *remoteKeys) fetch(seq uint64) (*keySet, *AuthError) {
 	return set, nil
 }
 
-// parseJWKS parses a JWKS and keeps the RSA signing keys of at least 2048
-// bits; one bad key does not sink the others. It fails when no key is usable.
+// parseJWKS parses a JWKS (see [jwks.Parse]) into a key set.
 func parseJWKS(body []byte) (set *keySet, skipped int, err error) {
-	var doc struct {
-		Keys []json.RawMessage `json:"keys"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, 0, errors.New("not a JSON Web Key Set")
-	}
-	byKid := make(map[string]*verifyKey, len(doc.Keys))
-	var unusable map[string]bool
-	for i, raw := range doc.Keys {
-		if i >= maxKeys {
-			skipped += len(doc.Keys) - i
-			break
-		}
-		k, ok := parseJWK(raw)
-		if !ok || byKid[k.kid] != nil {
-			skipped++
-			var named struct {
-				Kid string `json:"kid"`
-			}
-			if json.Unmarshal(raw, &named) == nil && named.Kid != "" && len(named.Kid) <= maxKidLen {
-				if unusable == nil {
-					unusable = make(map[string]bool)
-				}
-				unusable[named.Kid] = true
-			}
-			continue
-		}
-		byKid[k.kid] = k
-	}
-	if len(byKid) == 0 {
-		return nil, skipped, errors.New("no usable RSA signing key of at least 2048 bits")
-	}
-	return &keySet{byKid: byKid, unusable: unusable}, skipped, nil
-}
-
-func parseJWK(raw json.RawMessage) (*verifyKey, bool) {
-	jwk, err := jwkset.NewJWKFromRawJSON(raw, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
+	parsed, err := jwks.Parse(body)
 	if err != nil {
-		return nil, false
+		return nil, 0, err
 	}
-	m := jwk.Marshal()
-	pub, ok := jwk.Key().(*rsa.PublicKey)
-	if !ok || m.KID == "" || len(m.KID) > maxKidLen || pub.N.BitLen() < 2048 {
-		return nil, false
+	byKid := make(map[string]*verifyKey, len(parsed.Keys))
+	for _, k := range parsed.Keys {
+		byKid[k.Kid] = &verifyKey{kid: k.Kid, pub: k.Pub, alg: k.Alg}
 	}
-	if m.USE != "" && m.USE != jwkset.UseSig {
-		return nil, false
-	}
-	switch m.ALG {
-	case "", jwkset.AlgRS256, jwkset.AlgRS384, jwkset.AlgRS512:
-	default:
-		return nil, false
-	}
-	return &verifyKey{kid: m.KID, pub: pub, alg: string(m.ALG)}, true
-}
-
-// redactURLError drops the URL from a *url.Error (it is logged apart) and
-// keeps the cause.
-func redactURLError(err error) error {
-	var ue interface{ Unwrap() error }
-	if errors.As(err, &ue) {
-		if inner := ue.Unwrap(); inner != nil {
-			return inner
-		}
-	}
-	return err
+	return &keySet{byKid: byKid, unusable: parsed.Unusable}, parsed.Skipped, nil
 }
 
 // jwtKeyfunc adapts the keys to golang-jwt, deciding as the middleware

@@ -15,8 +15,8 @@ import (
 	"github.com/clerkauth/clerkauth/internal/ttlcache"
 )
 
-// TokenTypeAny in Options.AcceptsToken or [Middleware.Accept] accepts every
-// token type.
+// TokenTypeAny in Options.AcceptsToken or [Middleware.AcceptsToken]
+// accepts every token type.
 const TokenTypeAny = "any"
 
 // tokenMask is a set of accepted token types.
@@ -58,16 +58,22 @@ func parseMask(types []string) (m tokenMask, ok bool) {
 	return m, true
 }
 
-// Accept returns a Middleware for the same instance (sharing its keys,
-// caches and Close) that accepts only the given token types, for routes
-// narrower than the default: mw.Accept(clerkauth.TokenTypeM2M).RequireAuth(h)
-// admits machine-to-machine tokens only. A token of another type is signed
-// out with token-type-mismatch. Unknown type names match nothing, so a
-// misspelt route fails closed. Close only the Middleware returned by New.
-func (m *Middleware) Accept(types ...string) *Middleware {
-	var mask tokenMask
-	for _, t := range types {
-		mask |= maskOf(t)
+// AcceptsToken returns a Middleware for the same instance (sharing its
+// keys, caches and Close) that accepts only the given token types (as
+// Options.AcceptsToken names them), for routes narrower or wider than the
+// default: mw.AcceptsToken(clerkauth.TokenTypeM2M).RequireAuth(h) admits
+// machine-to-machine tokens only. A token of another type is signed out
+// with token-type-mismatch. Close only the Middleware returned by New.
+//
+// Routes are set up once, at start, so a mistake there is a programming
+// error: like [regexp.MustCompile] and [http.ServeMux.Handle],
+// AcceptsToken panics, with a message naming the valid types, when given
+// no type or an unknown one.
+func (m *Middleware) AcceptsToken(types ...string) *Middleware {
+	mask, ok := parseMask(types)
+	if !ok || len(types) == 0 {
+		panic(fmt.Sprintf("clerkauth: Middleware.AcceptsToken(%q): token types are %q, %q, %q, %q or %q",
+			types, TokenTypeSession, TokenTypeAPIKey, TokenTypeM2M, TokenTypeOAuth, TokenTypeAny))
 	}
 	return &Middleware{c: m.c, accept: mask}
 }
@@ -397,7 +403,7 @@ func (mv *machineVerifier) call(ctx context.Context, kind, tok string) (*Auth, *
 	}
 	a := machineAuth(kind, mach)
 	a.Expiry = mach.ExpiresAt
-	a.token = strings.Clone(tok) // tok may hold a whole header alive
+	a.setToken(strings.Clone(tok)) // tok may hold a whole header alive
 	return a, nil
 }
 

@@ -318,7 +318,7 @@ func TestMachineBackendFailures(t *testing.T) {
 			h := m.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Error("handler ran") }))
 			m.c.cfg.errorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
 				got = err
-				WriteUnauthorized(w, err)
+				DefaultErrorHandler(w, r, err)
 			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, bearer("ak_good_"+tc.name))
@@ -391,8 +391,8 @@ func TestTokenTypeNarrowing(t *testing.T) {
 	api.add("ak_ok", map[string]any{"id": "ak_1", "subject": "user_1"})
 	sessionOnly := machineMiddleware(t, api, func(o *Options) { o.AcceptsToken = nil }) // the default
 	all := machineMiddleware(t, api, nil)
-	m2mOnly := all.Accept(TokenTypeM2M)
-	typo := all.Accept("m2m")
+	m2mOnly := all.AcceptsToken(TokenTypeM2M)
+	typo := all.Accept("m2m") // deprecated: an unknown name matches nothing
 	session := makeToken(t, testNow, tokenSpec{})
 	m2mJWT := machineJWT(t, map[string]any{"cat": catM2MToken}, map[string]any{"sub": "mch_worker"})
 	uat := &http.Cookie{Name: "__client_uat", Value: "1"}
@@ -884,7 +884,7 @@ func TestMachineErrorRedactsToken(t *testing.T) {
 func TestM2MJWTCategory(t *testing.T) {
 	api := newMachineAPI(t)
 	all := machineMiddleware(t, api, nil)
-	sessionOnly := all.Accept(TokenTypeSession)
+	sessionOnly := all.AcceptsToken(TokenTypeSession)
 	cases := []struct {
 		cat        any // nil: absent
 		reason     string

@@ -2,11 +2,7 @@ package clerkauth
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -53,29 +49,6 @@ func New(opts Options) (*Middleware, error) {
 	return &Middleware{c: c, accept: cfg.accept}, nil
 }
 
-// String describes the middleware without any key: its key source and
-// the token types it accepts.
-func (m *Middleware) String() string {
-	src := "JWKS " + strconv.Quote(m.c.cfg.jwksURL)
-	if m.c.keys.static != nil {
-		src = "PEM key"
-	}
-	var accepts []string
-	for _, tt := range []string{TokenTypeSession, TokenTypeAPIKey, TokenTypeM2M, TokenTypeOAuth} {
-		if m.accept&maskOf(tt) != 0 {
-			accepts = append(accepts, tt)
-		}
-	}
-	return "clerkauth.Middleware{keys: " + src + ", accepts: " + strconv.Quote(strings.Join(accepts, ",")) + "}"
-}
-
-// Format prints String for every verb: %+v and %#v never reach the
-// client's secret key.
-func (m *Middleware) Format(f fmt.State, verb rune) { formatAs(f, verb, m.String()) }
-
-// LogValue is String, for every slog handler.
-func (m *Middleware) LogValue() slog.Value { return slog.StringValue(m.String()) }
-
 // Close stops the background key refresh and waits for it to end. It is
 // safe to call more than once. Requests after Close still verify with the
 // keys already loaded.
@@ -83,6 +56,13 @@ func (m *Middleware) Close() error {
 	m.c.keys.close()
 	m.c.mach.close()
 	return nil
+}
+
+// Client returns the Backend API client built from the middleware's
+// Options. It is never nil; without a secret key its calls return
+// [ErrNoSecretKey].
+func (m *Middleware) Client() *Client {
+	return m.c.client
 }
 
 // Keyfunc returns a [jwt.Keyfunc] over the middleware's keys, for
@@ -156,8 +136,8 @@ func (m *Middleware) reusable(a *Auth) bool {
 }
 
 // Authenticate checks the request's token without any HTTP plumbing. It
-// always returns a non-nil Auth; when err is non-nil (an [*AuthError]) the
-// Auth is signed out.
+// always returns a non-nil Auth; when err is non-nil (an [*AuthError], the
+// caller's own copy, which Auth.Err also returns) the Auth is signed out.
 func (m *Middleware) Authenticate(r *http.Request) (*Auth, error) {
 	a, err := m.authenticateShared(r)
 	if err != nil {
@@ -179,7 +159,8 @@ func (m *Middleware) authenticateShared(r *http.Request) (*Auth, *AuthError) {
 			return a, nil
 		}
 	}
-	return m.signedOut(aerr), aerr
+	a := m.signedOut(aerr)
+	return a, a.err.(*AuthError) // the caller's own copy
 }
 
 // AuthenticateToken checks a token obtained some other way (a WebSocket
@@ -188,7 +169,8 @@ func (m *Middleware) authenticateShared(r *http.Request) (*Auth, *AuthError) {
 func (m *Middleware) AuthenticateToken(ctx context.Context, token string) (*Auth, error) {
 	a, aerr := m.c.authenticate(ctx, token, 0, m.accept)
 	if aerr != nil {
-		return m.signedOut(aerr), aerr
+		a := m.signedOut(aerr)
+		return a, a.err // the caller's own copy
 	}
 	own := *a
 	own.mask = m.accept
@@ -196,7 +178,8 @@ func (m *Middleware) AuthenticateToken(ctx context.Context, token string) (*Auth
 }
 
 func (m *Middleware) signedOut(err *AuthError) *Auth {
-	a := &Auth{err: err, origin: m.c, mask: m.accept}
+	a := signedOut(err)
+	a.origin, a.mask = m.c, m.accept
 	if err == errPending {
 		a.SessionStatus = "pending"
 	}
@@ -252,7 +235,7 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 			// tok is a substring of a header (maybe a whole Cookie line):
 			// keep only the token alive for the entry's life.
 			tok = strings.Clone(tok)
-			v.auth.token = tok
+			v.auth.setToken(tok)
 			c.cache.put(tok, v, now)
 		}
 	}
@@ -276,83 +259,12 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 	return v.auth, nil
 }
 
-var (
-	bodyNotAuthenticated = []byte(`{"error":"Not authenticated"}`)
-	bodyUnavailable      = []byte(`{"error":"Authentication unavailable"}`)
-)
-
-// reject writes the response for a request that is not signed in.
+// reject writes the response for a request that is not signed in:
+// Options.ErrorHandler, else DefaultErrorHandler.
 func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error) {
 	if m.c.cfg.errorHandler != nil {
 		m.c.cfg.errorHandler(w, r, err)
 		return
 	}
-	WriteUnauthorized(w, err)
-}
-
-// WriteUnauthorized writes the default rejection for err: 503
-// {"error":"Authentication unavailable"} with Retry-After when
-// errors.Is(err, ErrKeysUnavailable) or ErrBackendUnavailable, else 401 {"error":"Not
-// authenticated"}; both with X-Clerk-Auth-Status: signed-out and
-// X-Clerk-Auth-Reason, and X-Clerk-Auth-Message where Clerk sends one (a
-// fixed text per reason, never any part of the token). An ErrorHandler can call it for the default
-// behaviour after doing its own logging.
-func WriteUnauthorized(w http.ResponseWriter, err error) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Clerk-Auth-Status", "signed-out")
-	if reason := ReasonOf(err); reason != "" {
-		h.Set("X-Clerk-Auth-Reason", reason)
-		if msg := authMessage(reason); msg != "" {
-			h.Set("X-Clerk-Auth-Message", msg)
-		}
-	}
-	if errors.Is(err, ErrKeysUnavailable) || errors.Is(err, ErrBackendUnavailable) {
-		h.Set("Retry-After", "5")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write(bodyUnavailable)
-		return
-	}
-	h.Set("WWW-Authenticate", "Bearer")
-	w.WriteHeader(http.StatusUnauthorized)
-	w.Write(bodyNotAuthenticated)
-}
-
-// authMessage is the X-Clerk-Auth-Message of a signed-out response. Clerk
-// sends one for token verification failures (its text quotes claim values;
-// ours is fixed per reason, so nothing from the token is echoed) and none
-// for the cookie rules (no token, __client_uat), as here.
-func authMessage(reason string) string {
-	switch reason {
-	case ReasonTokenInvalid:
-		return "Invalid JWT form, header or claims."
-	case ReasonTokenTypeMismatch:
-		return "This route does not accept this type of token."
-	case ReasonTokenInvalidAlgorithm:
-		return "Invalid JWT algorithm. Supported: RS256."
-	case ReasonTokenInvalidSignature:
-		return "JWT signature is invalid."
-	case ReasonTokenVerificationFailed:
-		return "Invalid JWT claims: sub, exp, nbf or iat missing or of the wrong type."
-	case ReasonTokenExpired:
-		return "JWT is expired."
-	case ReasonTokenNotActiveYet:
-		return "JWT cannot be used prior to not before date claim (nbf)."
-	case ReasonTokenIATInTheFuture:
-		return "JWT issued at date claim (iat) is in the future."
-	case ReasonTokenInvalidAzp:
-		return "Invalid JWT Authorized party claim (azp)."
-	case ReasonTokenInvalidIssuer:
-		return "Invalid JWT issuer claim (iss)."
-	case ReasonJWKKidMismatch:
-		return "Unable to find a signing key in JWKS that matches the kid of the provided session token."
-	case ReasonJWKRemoteFailedToLoad:
-		return "Failed to load JWKS from Clerk Backend or Frontend API."
-	case ReasonSecretKeyInvalid:
-		return "The secret key is invalid."
-	case ReasonBackendAPIUnavailable:
-		return "Clerk Backend API unavailable."
-	}
-	return ""
+	DefaultErrorHandler(w, r, err)
 }

@@ -1,38 +1,32 @@
 package clerkauth
 
 import (
+	"cmp"
 	"crypto/rsa"
-	"crypto/sha1"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/clerkauth/clerkauth/internal/instance"
 )
 
-// Version is this library's version, sent in the User-Agent of every
-// Backend API request.
-const Version = "0.1.0"
-
-// Default values of [Options] fields.
+// Defaults of the [Options] fields (each field's comment states its own).
 const (
-	DefaultAPIURL               = "https://api.clerk.com"
-	DefaultAPIVersion           = "2025-04-10"
-	DefaultClockSkew            = 5 * time.Second
-	DefaultHTTPTimeout          = 10 * time.Second
-	DefaultJWKSRefreshInterval  = 5 * time.Minute
-	DefaultJWKSCooldown         = 30 * time.Second
-	DefaultKeyWaitTimeout       = 5 * time.Second
-	DefaultTokenCacheSize       = 10000
-	DefaultMachineTokenCacheTTL = 10 * time.Second
-	DefaultTemplateCacheSize    = 1000
+	defaultAPIURL               = instance.DefaultAPIURL
+	defaultAPIVersion           = "2025-04-10"
+	defaultClockSkew            = 5 * time.Second
+	defaultHTTPTimeout          = 10 * time.Second
+	defaultJWKSRefreshInterval  = 5 * time.Minute
+	defaultJWKSCooldown         = 30 * time.Second
+	defaultKeyWaitTimeout       = 5 * time.Second
+	defaultTokenCacheSize       = 10000
+	defaultMachineTokenCacheTTL = 10 * time.Second
+	defaultTemplateCacheSize    = 1000
+	defaultMaxVerifyCalls       = 32
 )
 
 // Options configures a [Middleware] (see [New]) and a [Client] (see
@@ -98,10 +92,11 @@ type Options struct {
 	// with a 10s timeout.
 	HTTPClient *http.Client
 
-	// ErrorHandler writes the response when RequireAuth rejects a request.
-	// err is an [*AuthError]. Default: 401 {"error":"Not authenticated"}, or
-	// 503 {"error":"Authentication unavailable"} when errors.Is(err,
-	// ErrKeysUnavailable or ErrBackendUnavailable).
+	// ErrorHandler writes the response when RequireAuth rejects a request;
+	// err is an [*AuthError], the request's own copy. Wrap
+	// [DefaultErrorHandler] to log and keep the default responses.
+	// Default: DefaultErrorHandler (401, or 503 when the keys or the
+	// Backend API are unavailable).
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
 	// Logger receives key-refresh failures (Warn) and rejected requests
@@ -136,7 +131,7 @@ type Options struct {
 	// TokenTypeSession (users' session tokens), TokenTypeAPIKey,
 	// TokenTypeM2M, TokenTypeOAuth, or TokenTypeAny. Machine tokens are
 	// read from the Authorization header only, never from cookies. Narrow
-	// it per route with [Middleware.Accept]. Default: session tokens only.
+	// it per route with [Middleware.AcceptsToken]. Default: session tokens only.
 	AcceptsToken []string
 
 	// MachineSecretKey authenticates M2M token verification when set (a
@@ -188,10 +183,10 @@ type Options struct {
 	MaxMachineVerifyCalls int
 }
 
-// String prints the options with the secret keys redacted (their
+// describe prints the options with the secret keys redacted (their
 // prefix kept, so sk_test_ and sk_live_ can be told apart) and without
 // the function fields.
-func (o Options) String() string {
+func (o Options) describe() string {
 	type shown Options // no methods: no recursion
 	c := shown(o)
 	c.SecretKey, c.MachineSecretKey = keyState(o.SecretKey), keyState(o.MachineSecretKey)
@@ -199,12 +194,16 @@ func (o Options) String() string {
 	return fmt.Sprintf("clerkauth.Options%+v", c)
 }
 
-// Format prints String for every verb: %v, %+v and %#v never show a
-// secret key.
-func (o Options) Format(f fmt.State, verb rune) { formatAs(f, verb, o.String()) }
+// Format prints the options with the secret keys redacted (sk_test_ and
+// sk_live_ kept, so the two can be told apart) and without the function
+// fields, for every verb: %v, %+v and %#v never show a secret key.
+// Options holds the secret key in an exported field, so it needs this
+// where the library's other types do not.
+func (o Options) Format(f fmt.State, verb rune) { formatAs(f, verb, o.describe()) }
 
-// LogValue is String, for every slog handler.
-func (o Options) LogValue() slog.Value { return slog.StringValue(o.String()) }
+// LogValue is Format's text, for every slog handler (the JSON one would
+// otherwise marshal SecretKey).
+func (o Options) LogValue() slog.Value { return slog.StringValue(o.describe()) }
 
 // config is Options after defaults, validation and precomputation. It is
 // immutable after New returns.
@@ -256,49 +255,31 @@ func (o Options) resolve() (*config, error) {
 	c := &config{
 		secretKey:         envOr(o.SecretKey, "CLERK_SECRET_KEY"),
 		publishableKey:    envOr(o.PublishableKey, "CLERK_PUBLISHABLE_KEY"),
-		apiURL:            trimAPIURL(envOr(o.APIURL, "CLERK_API_URL")),
-		apiVersion:        envOr(o.APIVersion, "CLERK_API_VERSION"),
+		apiURL:            cmp.Or(trimAPIURL(envOr(o.APIURL, "CLERK_API_URL")), defaultAPIURL),
+		apiVersion:        cmp.Or(envOr(o.APIVersion, "CLERK_API_VERSION"), defaultAPIVersion),
 		authorizedParties: append([]string(nil), o.AuthorizedParties...),
 		issuer:            o.Issuer,
 		acceptPending:     o.AcceptPendingSessions,
-		httpClient:        o.HTTPClient,
+		httpClient:        cmp.Or(o.HTTPClient, &http.Client{Timeout: defaultHTTPTimeout}),
 		errorHandler:      o.ErrorHandler,
-		logger:            o.Logger,
+		logger:            cmp.Or(o.Logger, slog.Default()),
 		now:               o.Now,
-		skew:              max(durationOr(o.ClockSkew, DefaultClockSkew), 0),
-		refreshInterval:   durationOr(o.JWKSRefreshInterval, DefaultJWKSRefreshInterval),
-		cooldown:          durationOr(o.JWKSCooldown, DefaultJWKSCooldown),
-		keyWait:           durationOr(o.KeyWaitTimeout, DefaultKeyWaitTimeout),
-		cacheSize:         o.TokenCacheSize,
-		templateCacheSize: o.TemplateTokenCacheSize,
+		skew:              max(cmp.Or(o.ClockSkew, defaultClockSkew), 0),
+		refreshInterval:   cmp.Or(o.JWKSRefreshInterval, defaultJWKSRefreshInterval),
+		cooldown:          cmp.Or(o.JWKSCooldown, defaultJWKSCooldown),
+		keyWait:           cmp.Or(o.KeyWaitTimeout, defaultKeyWaitTimeout),
+		cacheSize:         cmp.Or(o.TokenCacheSize, defaultTokenCacheSize),
+		templateCacheSize: cmp.Or(o.TemplateTokenCacheSize, defaultTemplateCacheSize),
 		maxVerifyCalls:    o.MaxMachineVerifyCalls,
-	}
-	if c.apiURL == "" {
-		c.apiURL = DefaultAPIURL
-	}
-	if c.apiVersion == "" {
-		c.apiVersion = DefaultAPIVersion
-	}
-	if c.httpClient == nil {
-		c.httpClient = &http.Client{Timeout: DefaultHTTPTimeout}
-	}
-	if c.logger == nil {
-		c.logger = slog.Default()
+		machineSecretKey:  envOr(o.MachineSecretKey, "CLERK_MACHINE_SECRET_KEY"),
+		machineTTL:        max(cmp.Or(o.MachineTokenCacheTTL, defaultMachineTokenCacheTTL), 0),
 	}
 	if c.now == nil {
 		c.now = time.Now
 	}
-	if c.cacheSize == 0 {
-		c.cacheSize = DefaultTokenCacheSize
-	}
 	if c.maxVerifyCalls <= 0 {
-		c.maxVerifyCalls = 32
+		c.maxVerifyCalls = defaultMaxVerifyCalls
 	}
-	if c.templateCacheSize == 0 {
-		c.templateCacheSize = DefaultTemplateCacheSize
-	}
-	c.machineSecretKey = envOr(o.MachineSecretKey, "CLERK_MACHINE_SECRET_KEY")
-	c.machineTTL = max(durationOr(o.MachineTokenCacheTTL, DefaultMachineTokenCacheTTL), 0)
 	c.accept = maskSession
 	if len(o.AcceptsToken) > 0 {
 		mask, ok := parseMask(o.AcceptsToken)
@@ -315,12 +296,12 @@ func (o Options) resolve() (*config, error) {
 	if c.secretKey != "" && !strings.HasPrefix(c.secretKey, "sk_test_") && !strings.HasPrefix(c.secretKey, "sk_live_") {
 		return nil, errors.New("clerkauth: the secret key (Options.SecretKey or $CLERK_SECRET_KEY) must start with sk_test_ or sk_live_")
 	}
-	if err := checkURL("APIURL ($CLERK_API_URL)", c.apiURL); err != nil {
+	if err := instance.CheckURL("APIURL ($CLERK_API_URL)", c.apiURL); err != nil {
 		return nil, err
 	}
 
 	if pemText := envOr(o.JWTKey, "CLERK_JWT_KEY"); pemText != "" {
-		key, err := ParseJWTKey(pemText)
+		key, err := instance.ParsePEMKey(pemText)
 		if err != nil {
 			return nil, fmt.Errorf("clerkauth: Options.JWTKey or $CLERK_JWT_KEY: %w", err)
 		}
@@ -328,11 +309,11 @@ func (o Options) resolve() (*config, error) {
 	}
 
 	if c.publishableKey != "" {
-		host, err := ParsePublishableKey(c.publishableKey)
+		host, err := instance.FrontendAPIHost(c.publishableKey)
 		if err != nil {
 			return nil, fmt.Errorf("clerkauth: Options.PublishableKey or $CLERK_PUBLISHABLE_KEY: %w", err)
 		}
-		c.cookieSuffix = CookieSuffix(c.publishableKey)
+		c.cookieSuffix = instance.CookieSuffix(c.publishableKey)
 		if c.issuer == "" {
 			c.issuer = "https://" + host
 		}
@@ -344,7 +325,7 @@ func (o Options) resolve() (*config, error) {
 		c.jwksSendSecret = true
 	} else if c.jwksURL != "" {
 		c.jwksURL = strings.TrimRight(c.jwksURL, "/")
-		if err := checkURL("JWKSURL", c.jwksURL); err != nil {
+		if err := instance.CheckURL("JWKSURL", c.jwksURL); err != nil {
 			return nil, err
 		}
 		// The secret key goes only to the Backend API's own endpoint.
@@ -379,140 +360,5 @@ func trimAPIURL(u string) string {
 	return u
 }
 
-func durationOr(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
-}
-
-// checkURL accepts https URLs, and http only for loopback hosts. Its
-// errors name the URL by scheme and host only: a rejected URL may carry a
-// secret in its credentials or query.
-func checkURL(field, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("clerkauth: %s is not a valid URL", field)
-	}
-	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return fmt.Errorf("clerkauth: %s %q must be an absolute URL without query or credentials", field, u.Scheme+"://"+u.Host)
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if isLoopback(u.Hostname()) {
-			return nil
-		}
-	}
-	return fmt.Errorf("clerkauth: %s %q must use https (http is allowed only for loopback addresses)", field, u.Scheme+"://"+u.Host)
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// ParseJWTKey parses the instance's PEM public key as the Clerk dashboard
-// shows it, with or without the BEGIN/END lines. It accepts PKIX and PKCS #1
-// RSA public keys of at least 2048 bits.
-func ParseJWTKey(text string) (*rsa.PublicKey, error) {
-	text = strings.TrimSpace(text)
-	// Environment variables often carry the newlines escaped.
-	text = strings.ReplaceAll(text, `\n`, "\n")
-	var der []byte
-	if strings.HasPrefix(text, "-----BEGIN") {
-		block, rest := pem.Decode([]byte(text))
-		if block == nil {
-			return nil, errors.New("not a PEM block")
-		}
-		if len(strings.TrimSpace(string(rest))) != 0 {
-			return nil, errors.New("trailing data after the PEM block")
-		}
-		der = block.Bytes
-	} else {
-		compact := strings.Map(func(r rune) rune {
-			switch r {
-			case ' ', '\n', '\r', '\t':
-				return -1
-			}
-			return r
-		}, text)
-		var err error
-		der, err = base64.StdEncoding.DecodeString(compact)
-		if err != nil {
-			return nil, errors.New("neither a PEM block nor base64 DER")
-		}
-	}
-	var pub any
-	pub, err := x509.ParsePKIXPublicKey(der)
-	if err != nil {
-		pk1, err1 := x509.ParsePKCS1PublicKey(der)
-		if err1 != nil {
-			return nil, errors.New("not an RSA public key (PKIX or PKCS #1)")
-		}
-		pub = pk1
-	}
-	rsaKey, ok := pub.(*rsa.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("key is %T, not RSA", pub)
-	}
-	if rsaKey.N.BitLen() < 2048 {
-		return nil, fmt.Errorf("RSA key is %d bits; at least 2048 are required", rsaKey.N.BitLen())
-	}
-	return rsaKey, nil
-}
-
-// ParsePublishableKey decodes a publishable key (pk_test_... or
-// pk_live_...) and returns the instance's Frontend API host, for example
-// "clerk.example.com".
-func ParsePublishableKey(pk string) (host string, err error) {
-	var enc string
-	switch {
-	case strings.HasPrefix(pk, "pk_test_"):
-		enc = pk[len("pk_test_"):]
-	case strings.HasPrefix(pk, "pk_live_"):
-		enc = pk[len("pk_live_"):]
-	default:
-		return "", errors.New("publishable key must start with pk_test_ or pk_live_")
-	}
-	if len(enc) > 1024 {
-		return "", errors.New("publishable key too long")
-	}
-	raw, err := base64.StdEncoding.DecodeString(enc)
-	if err != nil {
-		raw, err = base64.RawStdEncoding.DecodeString(enc)
-	}
-	if err != nil {
-		return "", errors.New("publishable key is not base64")
-	}
-	s := string(raw)
-	if !strings.HasSuffix(s, "$") {
-		return "", errors.New("publishable key does not decode to a host ending in $")
-	}
-	host = s[:len(s)-1]
-	if host == "" || len(host) > 253 {
-		return "", errors.New("publishable key decodes to an empty or overlong host")
-	}
-	for i := 0; i < len(host); i++ {
-		ch := host[i]
-		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '.' || ch == '-' || ch == ':') {
-			return "", errors.New("publishable key decodes to an invalid host")
-		}
-	}
-	return host, nil
-}
-
-// CookieSuffix returns the suffix Clerk appends to the names of its
-// cookies for an instance (__session_<sfx>, __client_uat_<sfx>): the first
-// 8 characters of base64url(SHA-1(publishable key)).
-func CookieSuffix(publishableKey string) string {
-	sum := sha1.Sum([]byte(publishableKey))
-	return base64.RawURLEncoding.EncodeToString(sum[:])[:8]
-}
-
 // userAgent names this library in the requests it makes.
-const userAgent = "clerkauth-go/" + Version
+const userAgent = "clerkauth-go/" + instance.Version

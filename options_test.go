@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -126,5 +127,61 @@ func TestParseJWTKeyPKCS1(t *testing.T) {
 	}
 	if _, err := ParseJWTKey(p + "trailing"); err == nil {
 		t.Fatal("trailing data accepted")
+	}
+}
+
+// TestAcceptsTokenPanicsAtSetUp: a misspelt or empty type list is a
+// programming error caught when routes are built, like Options.AcceptsToken
+// at New; the deprecated Accept keeps matching nothing instead.
+func TestAcceptsTokenPanicsAtSetUp(t *testing.T) {
+	f := newBenchFixture(t)
+	mw := f.middleware(t, 0)
+	for _, types := range [][]string{{"m2m"}, {TokenTypeSession, "sesion_token"}, nil} {
+		func() {
+			defer func() {
+				msg, _ := recover().(string)
+				if !strings.Contains(msg, "Middleware.AcceptsToken") || !strings.Contains(msg, TokenTypeM2M) {
+					t.Errorf("AcceptsToken(%q): panic %q", types, msg)
+				}
+			}()
+			mw.AcceptsToken(types...)
+		}()
+	}
+	if got := mw.AcceptsToken(TokenTypeM2M, TokenTypeSession).accept; got != maskM2M|maskSession {
+		t.Errorf("AcceptsToken mask %b", got)
+	}
+	if got := mw.Accept("m2m").accept; got != 0 {
+		t.Errorf("deprecated Accept with an unknown name: mask %b, want none", got)
+	}
+	// The same token is refused by a narrowed route, accepted by a wider one.
+	r := f.request()
+	if _, err := mw.AcceptsToken(TokenTypeM2M).Authenticate(r); !errors.Is(err, ErrTokenInvalid) || err.(*AuthError).Reason != "token-type-mismatch" {
+		t.Errorf("session token on an M2M-only route: %v", err)
+	}
+	if a, err := mw.AcceptsToken(TokenTypeAny).Authenticate(r); err != nil || !a.IsSignedIn() {
+		t.Errorf("session token on an any route: %v", err)
+	}
+}
+
+// TestReverifyPresets: Reverify's presets are Clerk's, the deprecated
+// functions give the same values, and an unknown preset never holds.
+func TestReverifyPresets(t *testing.T) {
+	for _, tc := range []struct {
+		preset string
+		old    Reverification
+		want   Reverification
+	}{
+		{"strict_mfa", ReverifyStrictMFA(), Reverification{"multi_factor", 10}},
+		{"strict", ReverifyStrict(), Reverification{"second_factor", 10}},
+		{"moderate", ReverifyModerate(), Reverification{"second_factor", 60}},
+		{"lax", ReverifyLax(), Reverification{"second_factor", 1440}},
+	} {
+		if got := Reverify(tc.preset); got != tc.want || tc.old != tc.want {
+			t.Errorf("Reverify(%q) = %v, deprecated %v, want %v", tc.preset, got, tc.old, tc.want)
+		}
+	}
+	a := &Auth{UserID: "user_1", FactorVerificationAge: []int{0, 0}}
+	if !a.Has(Check{Reverification: Reverify("lax")}) || a.Has(Check{Reverification: Reverify("Strict")}) {
+		t.Error("a fresh user: lax must hold, an unknown preset must not")
 	}
 }

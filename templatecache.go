@@ -41,7 +41,7 @@ func newTemplateCache(size int, now func() time.Time) *templateCache {
 // sessionToken returns a token of the session from the cache, or from the
 // Backend API when none is cached.
 func (c *Client) sessionToken(ctx context.Context, sid, orgID, template string, expiresIn int) (string, error) {
-	if c.secret == "" {
+	if c.creds.secret == "" {
 		return "", ErrNoSecretKey
 	}
 	if c.templates == nil {

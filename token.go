@@ -13,10 +13,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// MaxTokenSize is the largest token looked at; a Clerk session token is
-// about 1 KiB. Larger tokens are rejected before any decoding.
-const MaxTokenSize = 16 << 10
-
 // Header "cat" values: the token categories Clerk puts in its JWTs.
 const (
 	catSessionToken = "cl_B7d4PD111AAA"
@@ -307,7 +303,7 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	v.auth.token = tok
+	v.auth.setToken(tok)
 	return v, nil
 }
 

@@ -2,6 +2,7 @@ package clerkauth_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log"
 	"net/http"
@@ -27,8 +28,8 @@ func ExampleVerifyWebhook() {
 			return
 		}
 		if ev.Type == "user.created" {
-			u, err := ev.User()
-			if err != nil {
+			var u clerkauth.User // a user.* event's data is a user
+			if err := json.Unmarshal(ev.Data, &u); err != nil {
 				http.Error(w, "bad user", http.StatusBadRequest)
 				return
 			}

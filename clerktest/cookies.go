@@ -3,7 +3,7 @@ package clerktest
 import (
 	"net/http"
 
-	"github.com/clerkauth/clerkauth"
+	"github.com/clerkauth/clerkauth/internal/instance"
 )
 
 // Names of the cookies clerk-js sets in a browser.
@@ -18,7 +18,7 @@ const (
 // as clerk-js writes them: __session and __client_uat (set to the token's
 // iat, the client's last sign-in), the same pair suffixed with the
 // instance's cookie suffix (__session_<sfx>, __client_uat_<sfx>, where
-// <sfx> is [clerkauth.CookieSuffix] of [Server.PublishableKey]), and the
+// <sfx> is derived from [Server.PublishableKey] as Clerk does), and the
 // dev-browser cookies __clerk_db_jwt and __clerk_db_jwt_<sfx>, whose
 // absence makes Clerk's own SDK sign a cookie request to a development
 // instance out. Add them to a request with AddCookie.
@@ -27,7 +27,7 @@ const (
 // an older clerk-js did.
 func (s *Server) SessionCookies(token string) []*http.Cookie {
 	base := SessionCookies(token) // __session, __client_uat
-	sfx := "_" + clerkauth.CookieSuffix(s.publishableKey)
+	sfx := "_" + instance.CookieSuffix(s.publishableKey)
 	uat := base[1].Value
 	return []*http.Cookie{
 		{Name: cookieSession, Value: token},

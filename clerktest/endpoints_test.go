@@ -16,6 +16,8 @@ import (
 
 	"github.com/clerkauth/clerkauth"
 	"github.com/clerkauth/clerkauth/clerktest"
+	"github.com/clerkauth/clerkauth/internal/instance"
+	"github.com/clerkauth/clerkauth/internal/reason"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -108,7 +110,7 @@ func TestSessionTokenEndpoint(t *testing.T) {
 		{"expires_in_seconds", rich, 120, 120, "", true},
 		{"minted lifetime kept", append(slices.Clone(rich), clerktest.WithLifetime(5*time.Minute)), 0, 300, "", true},
 		{"expired session token gets the default lifetime", []clerktest.TokenOption{clerktest.WithLifetime(-time.Minute)}, 0, 60, "", false},
-		{"pending", []clerktest.TokenOption{clerktest.WithPending()}, 0, 60, clerkauth.ReasonSessionPending, false},
+		{"pending", []clerktest.TokenOption{clerktest.WithPending()}, 0, 60, reason.SessionPending, false},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -135,7 +137,7 @@ func TestSessionTokenEndpoint(t *testing.T) {
 				t.Errorf("header %v", h)
 			}
 			fresh, err := authenticate(t, mw, tok)
-			if clerkauth.ReasonOf(err) != tc.reason {
+			if reasonOf(err) != tc.reason {
 				t.Fatalf("fresh token: %v, want reason %q", err, tc.reason)
 			}
 			if tc.reason != "" {
@@ -171,7 +173,7 @@ func TestSessionTokenEndpoint(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok, err := a.GetToken(ctx, clerkauth.WithExpiresInSeconds(90))
+		tok, err := a.GetToken(ctx, clerkauth.WithExpiresIn(90*time.Second))
 		if err != nil {
 			t.Fatalf("GetToken: %v", err)
 		}
@@ -276,9 +278,9 @@ func TestTemplateShortcodes(t *testing.T) {
 	}
 	for _, expires := range []int{0, 3600} {
 		t.Run(fmt.Sprintf("expires %d", expires), func(t *testing.T) {
-			opts := []clerkauth.TokenOption{clerkauth.WithTemplate("full")}
+			opts := []clerkauth.GetTokenOption{clerkauth.WithTemplate("full")}
 			if expires > 0 {
-				opts = append(opts, clerkauth.WithExpiresInSeconds(expires))
+				opts = append(opts, clerkauth.WithExpiresIn(time.Duration(expires)*time.Second))
 			}
 			tok, err := a.GetToken(ctx, opts...)
 			if err != nil {
@@ -290,8 +292,8 @@ func TestTemplateShortcodes(t *testing.T) {
 			if h := header(t, tok); h["cat"] != clerktest.CategoryTemplate {
 				t.Errorf("header cat %v, want %s", h["cat"], clerktest.CategoryTemplate)
 			}
-			if _, err := mw.AuthenticateToken(ctx, tok); clerkauth.ReasonOf(err) != clerkauth.ReasonTokenTypeMismatch {
-				t.Errorf("template token as a session token: %v, want %s", err, clerkauth.ReasonTokenTypeMismatch)
+			if _, err := mw.AuthenticateToken(ctx, tok); reasonOf(err) != reason.TokenTypeMismatch {
+				t.Errorf("template token as a session token: %v, want %s", err, reason.TokenTypeMismatch)
 			}
 			c := decodeClaims(t, tok)
 			lifetime := int64(60)
@@ -386,7 +388,7 @@ func body2claims(t *testing.T, body []byte) string {
 func TestServerSessionCookies(t *testing.T) {
 	srv := clerktest.New(t)
 	mw := newMiddleware(t, srv.Options())
-	sfx := clerkauth.CookieSuffix(srv.PublishableKey())
+	sfx := instance.CookieSuffix(srv.PublishableKey())
 	now := time.Now()
 	tok := srv.SessionToken("user_1", clerktest.WithIssuedAt(now.Add(-10*time.Second)))
 	older := srv.SessionToken("user_2", clerktest.WithIssuedAt(now.Add(-20*time.Second)))
@@ -425,7 +427,7 @@ func TestServerSessionCookies(t *testing.T) {
 		// The suffixed pair is the one read when the unsuffixed token is
 		// older: proof that the names carry the instance's suffix.
 		{"stale unsuffixed session", append(without("__session"), &http.Cookie{Name: "__session", Value: older}), "user_1", ""},
-		{"no uat", without("__client_uat", "__client_uat_"+sfx), "", clerkauth.ReasonTokenButNoClientUAT},
+		{"no uat", without("__client_uat", "__client_uat_"+sfx), "", reason.TokenButNoClientUAT},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -434,7 +436,7 @@ func TestServerSessionCookies(t *testing.T) {
 				r.AddCookie(c)
 			}
 			a, err := mw.Authenticate(r)
-			if clerkauth.ReasonOf(err) != tc.reason || a.UserID != tc.user {
+			if reasonOf(err) != tc.reason || a.UserID != tc.user {
 				t.Errorf("user %q err %v; want user %q reason %q", a.UserID, err, tc.user, tc.reason)
 			}
 		})

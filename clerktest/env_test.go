@@ -7,6 +7,7 @@ import (
 
 	"github.com/clerkauth/clerkauth"
 	"github.com/clerkauth/clerkauth/clerktest"
+	"github.com/clerkauth/clerkauth/internal/reason"
 )
 
 // exportOtherInstance sets every CLERK_* variable a Clerk developer has
@@ -62,8 +63,8 @@ func TestOptionsIgnoreEnvironment(t *testing.T) {
 	}
 	defer control.Close()
 	_, err = authenticate(t, control, tok)
-	if clerkauth.ReasonOf(err) != clerkauth.ReasonTokenInvalidSignature {
+	if reasonOf(err) != reason.TokenInvalidSignature {
 		t.Fatalf("reading the environment: err %v, want %s (the control shows the variables are in effect)",
-			err, clerkauth.ReasonTokenInvalidSignature)
+			err, reason.TokenInvalidSignature)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/clerkauth/clerkauth"
 	"github.com/clerkauth/clerkauth/clerktest"
+	"github.com/clerkauth/clerkauth/internal/reason"
 )
 
 func TestMachineTokens(t *testing.T) {
@@ -38,16 +39,16 @@ func TestMachineTokens(t *testing.T) {
 		{"api key", apiKey, clerkauth.TokenTypeAPIKey, "", "read"},
 		{"m2m", m2m, clerkauth.TokenTypeM2M, "", "mch_api"},
 		{"oauth", oauth, clerkauth.TokenTypeOAuth, "", "email"},
-		{"revoked", revoked, "", clerkauth.ReasonTokenInvalid, ""},
-		{"expired", expired, "", clerkauth.ReasonTokenInvalid, ""}, // Clerk: 404, token-invalid
-		{"unknown", "ak_unknown", "", clerkauth.ReasonTokenInvalid, ""},
-		{"api key at the m2m endpoint", "mt" + apiKey[2:], "", clerkauth.ReasonTokenInvalid, ""},
+		{"revoked", revoked, "", reason.TokenInvalid, ""},
+		{"expired", expired, "", reason.TokenInvalid, ""}, // Clerk: 404, token-invalid
+		{"unknown", "ak_unknown", "", reason.TokenInvalid, ""},
+		{"api key at the m2m endpoint", "mt" + apiKey[2:], "", reason.TokenInvalid, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			a, err := mw.AuthenticateToken(t.Context(), tc.tok)
 			if tc.reason != "" {
-				if clerkauth.ReasonOf(err) != tc.reason {
+				if reasonOf(err) != tc.reason {
 					t.Fatalf("got %v, want %s", err, tc.reason)
 				}
 				return
@@ -70,7 +71,7 @@ func TestMachineTokens(t *testing.T) {
 		req.Header.Set("Authorization", "Bearer "+tok)
 		rec := httptest.NewRecorder()
 		private.ServeHTTP(rec, req)
-		if rec.Code != 401 || rec.Header().Get("X-Clerk-Auth-Reason") != clerkauth.ReasonTokenInvalid {
+		if rec.Code != 401 || rec.Header().Get("X-Clerk-Auth-Reason") != reason.TokenInvalid {
 			t.Fatalf("%s: %d %q", name, rec.Code, rec.Header().Get("X-Clerk-Auth-Reason"))
 		}
 	}
@@ -92,7 +93,7 @@ func TestMachineTokens(t *testing.T) {
 	}
 
 	// A route for machines only.
-	h := mw.Accept(clerkauth.TokenTypeM2M).RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := mw.AcceptsToken(clerkauth.TokenTypeM2M).RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(clerkauth.GetAuth(r).Machine.MachineID))
 	}))
 	for tok, want := range map[string]int{m2m: 200, apiKey: 401, srv.SessionToken("user_1"): 401} {

@@ -19,6 +19,8 @@ import (
 
 	"github.com/clerkauth/clerkauth"
 	"github.com/clerkauth/clerkauth/clerktest"
+	"github.com/clerkauth/clerkauth/internal/instance"
+	"github.com/clerkauth/clerkauth/internal/reason"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -44,6 +46,15 @@ func authenticate(t *testing.T, mw *clerkauth.Middleware, tok string) (*clerkaut
 	r := httptest.NewRequest(http.MethodGet, "/api", nil)
 	r.Header.Set("Authorization", "Bearer "+tok)
 	return mw.Authenticate(r)
+}
+
+// reasonOf is Clerk's reason string carried by err ("" for none).
+func reasonOf(err error) string {
+	var ae *clerkauth.AuthError
+	if errors.As(err, &ae) {
+		return ae.Reason
+	}
+	return ""
 }
 
 // decodeClaims returns the claims of tok without verifying it.
@@ -73,9 +84,9 @@ func TestMiddlewareModes(t *testing.T) {
 		// foreign is the reason for a token signed by another instance.
 		foreign string
 	}{
-		{"jwks", srv.Options(), clerkauth.ReasonJWKKidMismatch},
-		{"pem", clerkauth.Options{JWTKey: srv.PublicKeyPEM(), PublishableKey: srv.PublishableKey()}, clerkauth.ReasonTokenInvalidSignature},
-		{"public-jwks", clerkauth.Options{JWKSURL: srv.URL + "/.well-known/jwks.json", PublishableKey: srv.PublishableKey()}, clerkauth.ReasonJWKKidMismatch},
+		{"jwks", srv.Options(), reason.JWKKidMismatch},
+		{"pem", clerkauth.Options{JWTKey: srv.PublicKeyPEM(), PublishableKey: srv.PublishableKey()}, reason.TokenInvalidSignature},
+		{"public-jwks", clerkauth.Options{JWKSURL: srv.URL + "/.well-known/jwks.json", PublishableKey: srv.PublishableKey()}, reason.JWKKidMismatch},
 	}
 	now := time.Now()
 	tokens := []struct {
@@ -85,19 +96,19 @@ func TestMiddlewareModes(t *testing.T) {
 	}{
 		{"default", srv.SessionToken("user_1", clerktest.WithSessionID("sess_1")), ""},
 		{"issued 30s ago", srv.SessionToken("user_1", clerktest.WithIssuedAt(now.Add(-30*time.Second))), ""},
-		{"expired", srv.SessionToken("user_1", clerktest.WithIssuedAt(now.Add(-2*time.Minute))), clerkauth.ReasonTokenExpired},
-		{"negative lifetime", srv.SessionToken("user_1", clerktest.WithLifetime(-time.Minute)), clerkauth.ReasonTokenExpired},
-		{"issued in the future", srv.SessionToken("user_1", clerktest.WithIssuedAt(now.Add(time.Minute))), clerkauth.ReasonSessionTokenNBF},
-		{"pending", srv.SessionToken("user_1", clerktest.WithPending()), clerkauth.ReasonSessionPending},
-		{"wrong issuer", srv.SessionToken("user_1", clerktest.WithClaims(map[string]any{"iss": "https://clerk.evil.com"})), clerkauth.ReasonTokenInvalidIssuer},
-		{"no exp", srv.SessionToken("user_1", clerktest.WithClaims(map[string]any{"exp": nil})), clerkauth.ReasonTokenVerificationFailed},
-		{"machine sub", srv.SessionToken("mch_1"), clerkauth.ReasonTokenTypeMismatch},
+		{"expired", srv.SessionToken("user_1", clerktest.WithIssuedAt(now.Add(-2*time.Minute))), reason.TokenExpired},
+		{"negative lifetime", srv.SessionToken("user_1", clerktest.WithLifetime(-time.Minute)), reason.TokenExpired},
+		{"issued in the future", srv.SessionToken("user_1", clerktest.WithIssuedAt(now.Add(time.Minute))), reason.SessionTokenNBF},
+		{"pending", srv.SessionToken("user_1", clerktest.WithPending()), reason.SessionPending},
+		{"wrong issuer", srv.SessionToken("user_1", clerktest.WithClaims(map[string]any{"iss": "https://clerk.evil.com"})), reason.TokenInvalidIssuer},
+		{"no exp", srv.SessionToken("user_1", clerktest.WithClaims(map[string]any{"exp": nil})), reason.TokenVerificationFailed},
+		{"machine sub", srv.SessionToken("mch_1"), reason.TokenTypeMismatch},
 		{"template cat", srv.Sign(map[string]any{"alg": "RS256", "kid": srv.KeyID(), "typ": "JWT", "cat": clerktest.CategoryTemplate},
-			decodeClaims(t, srv.SessionToken("user_1"))), clerkauth.ReasonTokenTypeMismatch},
-		{"alg none", srv.Sign(map[string]any{"alg": "none", "kid": srv.KeyID()}, decodeClaims(t, srv.SessionToken("user_1"))), clerkauth.ReasonTokenInvalidAlgorithm},
-		{"alg HS256", srv.Sign(map[string]any{"alg": "HS256", "kid": srv.KeyID()}, decodeClaims(t, srv.SessionToken("user_1"))), clerkauth.ReasonTokenInvalidAlgorithm},
+			decodeClaims(t, srv.SessionToken("user_1"))), reason.TokenTypeMismatch},
+		{"alg none", srv.Sign(map[string]any{"alg": "none", "kid": srv.KeyID()}, decodeClaims(t, srv.SessionToken("user_1"))), reason.TokenInvalidAlgorithm},
+		{"alg HS256", srv.Sign(map[string]any{"alg": "HS256", "kid": srv.KeyID()}, decodeClaims(t, srv.SessionToken("user_1"))), reason.TokenInvalidAlgorithm},
 		{"duplicate sub", srv.Sign(map[string]any{"alg": "RS256", "kid": srv.KeyID()},
-			[]byte(`{"sub":"user_1","sub":"user_admin","exp":`+jsonInt(now.Add(time.Minute).Unix())+`}`)), clerkauth.ReasonTokenInvalid},
+			[]byte(`{"sub":"user_1","sub":"user_admin","exp":`+jsonInt(now.Add(time.Minute).Unix())+`}`)), reason.TokenInvalid},
 		{"other instance", other.SessionToken("user_1"), ""}, // reason depends on the mode
 	}
 	for _, m := range modes {
@@ -110,7 +121,7 @@ func TestMiddlewareModes(t *testing.T) {
 						want = m.foreign
 					}
 					a, err := authenticate(t, mw, tc.tok)
-					if got := clerkauth.ReasonOf(err); got != want {
+					if got := reasonOf(err); got != want {
 						t.Fatalf("reason = %q (err %v), want %q", got, err, want)
 					}
 					if want != "" {
@@ -197,7 +208,7 @@ func TestTokenOptions(t *testing.T) {
 				}
 			}},
 		{"factor age", []clerktest.TokenOption{clerktest.WithFactorAge(3, 20)}, func(t *testing.T, a *clerkauth.Auth) {
-			if !a.Has(clerkauth.Check{Reverification: clerkauth.ReverifyModerate()}) || a.Has(clerkauth.Check{Reverification: clerkauth.ReverifyStrict()}) {
+			if !a.Has(clerkauth.Check{Reverification: clerkauth.Reverify("moderate")}) || a.Has(clerkauth.Check{Reverification: clerkauth.Reverify("strict")}) {
 				t.Errorf("reverification with fva %v", a.FactorVerificationAge)
 			}
 		}},
@@ -371,8 +382,8 @@ func TestRotateKey(t *testing.T) {
 			if keep && err != nil {
 				t.Errorf("old key kept, old token: %v", err)
 			}
-			if !keep && clerkauth.ReasonOf(err) != clerkauth.ReasonJWKKidMismatch {
-				t.Errorf("old key dropped, old token: %v, want %s", err, clerkauth.ReasonJWKKidMismatch)
+			if !keep && reasonOf(err) != reason.JWKKidMismatch {
+				t.Errorf("old key dropped, old token: %v, want %s", err, reason.JWKKidMismatch)
 			}
 			if n := srv.Requests("/v1/jwks"); fetches == 0 || n != fetches+1 {
 				t.Errorf("Requests(/v1/jwks) = %d before rotation, %d after; want one more (the kid miss)", fetches, n)
@@ -387,9 +398,9 @@ func TestSetJWKSStatus(t *testing.T) {
 		reason   string
 		wantHTTP int
 	}{
-		{http.StatusServiceUnavailable, clerkauth.ReasonJWKRemoteFailedToLoad, http.StatusServiceUnavailable},
-		{http.StatusInternalServerError, clerkauth.ReasonJWKRemoteFailedToLoad, http.StatusServiceUnavailable},
-		{http.StatusUnauthorized, clerkauth.ReasonSecretKeyInvalid, http.StatusServiceUnavailable},
+		{http.StatusServiceUnavailable, reason.JWKRemoteFailedToLoad, http.StatusServiceUnavailable},
+		{http.StatusInternalServerError, reason.JWKRemoteFailedToLoad, http.StatusServiceUnavailable},
+		{http.StatusUnauthorized, reason.SecretKeyInvalid, http.StatusServiceUnavailable},
 	}
 	for _, tc := range tests {
 		t.Run(http.StatusText(tc.code), func(t *testing.T) {
@@ -398,7 +409,7 @@ func TestSetJWKSStatus(t *testing.T) {
 			mw := newMiddleware(t, srv.Options())
 			tok := srv.SessionToken("user_1")
 			_, err := authenticate(t, mw, tok)
-			if !errors.Is(err, clerkauth.ErrKeysUnavailable) || clerkauth.ReasonOf(err) != tc.reason {
+			if !errors.Is(err, clerkauth.ErrKeysUnavailable) || reasonOf(err) != tc.reason {
 				t.Fatalf("err = %v, want %s", err, tc.reason)
 			}
 			rec := httptest.NewRecorder()
@@ -626,8 +637,8 @@ func TestTemplateTokens(t *testing.T) {
 			if tc.session && err != nil {
 				t.Errorf("session token rejected: %v", err)
 			}
-			if !tc.session && clerkauth.ReasonOf(err) != clerkauth.ReasonTokenTypeMismatch {
-				t.Errorf("template token: %v, want %s", err, clerkauth.ReasonTokenTypeMismatch)
+			if !tc.session && reasonOf(err) != reason.TokenTypeMismatch {
+				t.Errorf("template token: %v, want %s", err, reason.TokenTypeMismatch)
 			}
 		})
 	}
@@ -635,7 +646,7 @@ func TestTemplateTokens(t *testing.T) {
 
 func TestKeys(t *testing.T) {
 	srv := clerktest.New(t)
-	host, err := clerkauth.ParsePublishableKey(srv.PublishableKey())
+	host, err := instance.FrontendAPIHost(srv.PublishableKey())
 	if err != nil || "http://"+host != srv.URL || srv.Issuer() != "https://"+host {
 		t.Errorf("publishable key %q decodes to %q (%v); URL %s, issuer %s", srv.PublishableKey(), host, err, srv.URL, srv.Issuer())
 	}
@@ -645,7 +656,7 @@ func TestKeys(t *testing.T) {
 	if other := clerktest.New(t); other.SecretKey() == srv.SecretKey() || other.KeyID() == srv.KeyID() {
 		t.Errorf("two servers share a secret key or kid")
 	}
-	if _, err := clerkauth.ParseJWTKey(srv.PublicKeyPEM()); err != nil {
+	if _, err := instance.ParsePEMKey(srv.PublicKeyPEM()); err != nil {
 		t.Errorf("PublicKeyPEM: %v", err)
 	}
 	if strings.Contains(srv.String(), srv.SecretKey()) {
@@ -663,9 +674,9 @@ func TestSessionCookies(t *testing.T) {
 		reason  string
 	}{
 		{"both", clerktest.SessionCookies(tok), ""},
-		{"session only", clerktest.SessionCookies(tok)[:1], clerkauth.ReasonTokenButNoClientUAT},
+		{"session only", clerktest.SessionCookies(tok)[:1], reason.TokenButNoClientUAT},
 		{"signed out since", []*http.Cookie{{Name: "__session", Value: tok},
-			{Name: "__client_uat", Value: jsonInt(time.Now().Add(time.Hour).Unix())}}, clerkauth.ReasonTokenIATBeforeClientUAT},
+			{Name: "__client_uat", Value: jsonInt(time.Now().Add(time.Hour).Unix())}}, reason.TokenIATBeforeClientUAT},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -674,7 +685,7 @@ func TestSessionCookies(t *testing.T) {
 				r.AddCookie(c)
 			}
 			a, err := mw.Authenticate(r)
-			if clerkauth.ReasonOf(err) != tc.reason || (tc.reason == "" && a.UserID != "user_1") {
+			if reasonOf(err) != tc.reason || (tc.reason == "" && a.UserID != "user_1") {
 				t.Errorf("err = %v, user %q; want reason %q", err, a.UserID, tc.reason)
 			}
 		})
@@ -697,11 +708,11 @@ func TestWithSigningKey(t *testing.T) {
 	}{
 		{"same server", b.SessionToken("user_1"), ""},
 		{"other server, same key", c.SessionToken("user_1"), ""},
-		{"other key", a.SessionToken("user_1"), clerkauth.ReasonTokenInvalidSignature},
+		{"other key", a.SessionToken("user_1"), reason.TokenInvalidSignature},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := authenticate(t, shared, tc.tok); clerkauth.ReasonOf(err) != tc.reason {
+			if _, err := authenticate(t, shared, tc.tok); reasonOf(err) != tc.reason {
 				t.Errorf("err = %v, want reason %q", err, tc.reason)
 			}
 		})

@@ -68,7 +68,7 @@ func WithLifetime(d time.Duration) TokenOption {
 
 // WithExpired mints a token that expired a minute ago (iat 2 minutes ago,
 // exp 1 minute ago): far enough past clerkauth's clock skew
-// ([clerkauth.DefaultClockSkew], 5 s) that the middleware rejects it with
+// (Options.ClockSkew, 5 s by default) that the middleware rejects it with
 // token-expired. A later [WithIssuedAt] or [WithExpiry] overrides it.
 func WithExpired() TokenOption {
 	return func(c *tokenConfig) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -59,7 +60,8 @@ func TestWebhookRequest(t *testing.T) {
 		ev.Timestamp.Before(before) || ev.Timestamp.After(after) || !bytes.Contains(ev.EventAttributes, []byte(`"http_request"`)) {
 		t.Errorf("event %+v", ev)
 	}
-	u, err := ev.User()
+	var u clerkauth.User
+	err = json.Unmarshal(ev.Data, &u)
 	if err != nil || u.ID != "user_1" || u.FirstName != "Ada" || u.PrimaryEmail() != "ada@example.com" {
 		t.Errorf("user %+v, %v", u, err)
 	}
@@ -97,8 +99,8 @@ func ExampleServer_WebhookRequest() {
 	defer srv.Close()
 
 	handler, err := clerkauth.WebhookHandler(srv.WebhookSecret(), func(_ context.Context, ev *clerkauth.WebhookEvent) error {
-		u, err := ev.User()
-		if err != nil {
+		var u clerkauth.User
+		if err := json.Unmarshal(ev.Data, &u); err != nil {
 			return err
 		}
 		fmt.Println(ev.Type, u.ID, u.FirstName)

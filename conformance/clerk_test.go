@@ -351,15 +351,8 @@ func decide(t *testing.T, mws map[string]*clerkauth.Middleware, pemKey string, c
 	}
 	for _, q := range c.Has {
 		ch := clerkauth.Check{Role: q.Role, Permission: q.Permission, Feature: q.Feature, Plan: q.Plan}
-		switch q.Reverification {
-		case "strict_mfa":
-			ch.Reverification = clerkauth.ReverifyStrictMFA()
-		case "strict":
-			ch.Reverification = clerkauth.ReverifyStrict()
-		case "moderate":
-			ch.Reverification = clerkauth.ReverifyModerate()
-		case "lax":
-			ch.Reverification = clerkauth.ReverifyLax()
+		if q.Reverification != "" {
+			ch.Reverification = clerkauth.Reverify(q.Reverification)
 		}
 		ans.Has = append(ans.Has, a.Has(ch))
 	}

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clerkauth/clerkauth"
 	"github.com/clerkauth/clerkauth/clerktest"
+	"github.com/clerkauth/clerkauth/internal/instance"
 )
 
 // gen builds the cases.
@@ -125,7 +125,7 @@ func (g *gen) cookieMatrix() {
 	sessions := map[string]string{"none": "", "new": newTok, "old": oldTok, "exp": expTok, "foreign": foreign, "empty": "="}
 	uats := map[string]string{"none": "", "0": "0", "old": fmt.Sprint(nowUnix - 200), "mid": fmt.Sprint(nowUnix - 10), "junk": "abc"}
 	for _, pk := range []string{pkLive, pkTest} {
-		sfx := clerkauth.CookieSuffix(pk)
+		sfx := instance.CookieSuffix(pk)
 		inst := "live"
 		if pk == pkTest {
 			inst = "test"
@@ -181,7 +181,7 @@ func (g *gen) cookieMatrix() {
 		"uat-hex":              "__session=" + newTok + "; __client_uat=0x10",
 		"spaces":               "  __session =  " + newTok + " ;\t__client_uat= " + uat,
 		"no-equals-pieces":     "junk; __session=" + newTok + "; other; __client_uat=" + uat,
-		"repeat-empty-sfx":     "__session_" + clerkauth.CookieSuffix(pkLive) + "=; __session_" + clerkauth.CookieSuffix(pkLive) + "=" + newTok + "; __client_uat_" + clerkauth.CookieSuffix(pkLive) + "=" + uat,
+		"repeat-empty-sfx":     "__session_" + instance.CookieSuffix(pkLive) + "=; __session_" + instance.CookieSuffix(pkLive) + "=" + newTok + "; __client_uat_" + instance.CookieSuffix(pkLive) + "=" + uat,
 	} {
 		g.add(tcase{ID: "cookie/value/" + name, Cookie: ck})
 	}

@@ -33,7 +33,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/clerkauth/clerkauth"
+	"github.com/clerkauth/clerkauth/internal/instance"
 )
 
 // Exit statuses.
@@ -101,7 +101,7 @@ func (c *cli) run(args []string) int {
 	case "verify":
 		return c.verifyCmd(args[1:])
 	case "version":
-		fmt.Fprintln(stdout, "clerkauth", clerkauth.Version)
+		fmt.Fprintln(stdout, "clerkauth", instance.Version)
 		return exitOK
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)

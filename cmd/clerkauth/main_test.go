@@ -15,6 +15,7 @@ import (
 
 	"github.com/clerkauth/clerkauth"
 	"github.com/clerkauth/clerkauth/clerktest"
+	"github.com/clerkauth/clerkauth/internal/instance"
 )
 
 // isolateEnv blanks the CLERK_* variables of the real environment, which
@@ -40,7 +41,7 @@ func runCLI(t *testing.T, now time.Time, env map[string]string, stdin string, ar
 func TestRun(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := run([]string{"version"}, strings.NewReader(""), &out, &errOut, func(string) string { return "" }); code != 0 ||
-		out.String() != "clerkauth "+clerkauth.Version+"\n" {
+		out.String() != "clerkauth "+instance.Version+"\n" {
 		t.Errorf("version: exit %d, %q", code, out.String())
 	}
 }

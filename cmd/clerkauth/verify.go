@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/clerkauth/clerkauth"
+	"github.com/clerkauth/clerkauth/internal/instance"
+	"github.com/clerkauth/clerkauth/internal/reason"
 )
 
 // verifyTimeout bounds the whole verification, key download included.
@@ -72,7 +74,7 @@ func (c *cli) verifyCmd(args []string) int {
 		case opts.SecretKey != "":
 			apiURL := strings.TrimRight(opts.APIURL, "/")
 			if apiURL == "" {
-				apiURL = clerkauth.DefaultAPIURL
+				apiURL = instance.DefaultAPIURL
 			}
 			keys = "JWKS from " + apiURL + "/v1/jwks with CLERK_SECRET_KEY (" + secretKind(opts.SecretKey) + ")"
 		}
@@ -111,15 +113,15 @@ func (c *cli) verifyCmd(args []string) int {
 	d, _ := decodeToken(tok) // for hints; nil when the token is not a JWT
 	if err != nil {
 		fmt.Fprintln(w, "signed-out")
-		line(w, "reason", clerkauth.ReasonOf(err))
+		line(w, "reason", auth.Reason())
 		line(w, "error", err.Error())
 		if cookies != "" {
-			line(w, "cookie rule", cookieRule(clerkauth.ReasonOf(err), d, cookies))
+			line(w, "cookie rule", cookieRule(auth.Reason(), d, cookies))
 		}
 		if auth.SessionStatus != "" {
 			line(w, "status", auth.SessionStatus)
 		}
-		if h := c.hint(clerkauth.ReasonOf(err), d, opts, pemName); h != "" {
+		if h := c.hint(auth.Reason(), d, opts, pemName); h != "" {
 			line(w, "hint", h)
 		}
 		return exitFail
@@ -157,7 +159,7 @@ func (c *cli) writeConfig(w io.Writer, opts clerkauth.Options, keys string) {
 	fmt.Fprintln(w, "Configuration (flags and the environment)")
 	line(w, "keys", keys)
 	if opts.PublishableKey != "" {
-		if host, err := clerkauth.ParsePublishableKey(opts.PublishableKey); err == nil {
+		if host, err := instance.FrontendAPIHost(opts.PublishableKey); err == nil {
 			line(w, "issuer", "https://"+host+" (from CLERK_PUBLISHABLE_KEY, "+pkKind(opts.PublishableKey)+")")
 		}
 	} else {
@@ -188,7 +190,7 @@ func pkKind(pk string) string {
 //
 // pemName names the PEM public key in use ("CLERK_JWT_KEY"), "" when the
 // keys come from a JWKS.
-func (c *cli) hint(reason string, d *decoded, opts clerkauth.Options, pemName string) string {
+func (c *cli) hint(rsn string, d *decoded, opts clerkauth.Options, pemName string) string {
 	claim := func(name string) string {
 		if d == nil {
 			return ""
@@ -196,8 +198,8 @@ func (c *cli) hint(reason string, d *decoded, opts clerkauth.Options, pemName st
 		s, _ := d.claims[name].(string)
 		return s
 	}
-	switch reason {
-	case clerkauth.ReasonTokenExpired:
+	switch rsn {
+	case reason.TokenExpired:
 		when := ""
 		if d != nil {
 			if exp, ok := numericDate(d.claims["exp"]); ok {
@@ -207,7 +209,7 @@ func (c *cli) hint(reason string, d *decoded, opts clerkauth.Options, pemName st
 		return when + "session tokens live 60 seconds and the frontend refreshes them; copy a fresh one " +
 			"(the __session cookie, or `await Clerk.session.getToken()` in the browser console). " +
 			"If fresh tokens expire too, check this machine's clock."
-	case clerkauth.ReasonTokenNotActiveYet, clerkauth.ReasonTokenIATInTheFuture, clerkauth.ReasonSessionTokenNBF, clerkauth.ReasonSessionTokenIATInTheFuture:
+	case reason.TokenNotActiveYet, reason.TokenIATInTheFuture, reason.SessionTokenNBF, reason.SessionTokenIATInTheFuture:
 		if d != nil {
 			if iat, ok := numericDate(d.claims["iat"]); ok && iat.After(c.now()) {
 				return "the token was issued " + human(iat.Sub(c.now())) + " in the future by this machine's clock, " +
@@ -215,55 +217,55 @@ func (c *cli) hint(reason string, d *decoded, opts clerkauth.Options, pemName st
 			}
 		}
 		return "the token is dated in the future: this machine's clock is probably behind (check NTP)."
-	case clerkauth.ReasonJWKKidMismatch:
+	case reason.JWKKidMismatch:
 		kid := ""
 		if d != nil {
 			kid, _ = d.header["kid"].(string)
 		}
 		return fmt.Sprintf("no key of the configured instance has the token's kid %q: the token was issued by another "+
 			"Clerk instance (development vs production?) than the one CLERK_SECRET_KEY belongs to. Token issuer: %q.", kid, claim("iss"))
-	case clerkauth.ReasonTokenInvalidSignature:
+	case reason.TokenInvalidSignature:
 		if pemName != "" {
 			return "either " + pemName + " is not the key of the instance that issued this token " +
 				"(token issuer: " + claim("iss") + "), or the token was altered after it was signed."
 		}
 		return "the signature does not match the key with the token's kid: either the token was altered after it " +
 			"was signed (or forged), or it was signed by another key under the same kid (token issuer: " + claim("iss") + ")."
-	case clerkauth.ReasonTokenInvalidIssuer:
-		host, _ := clerkauth.ParsePublishableKey(opts.PublishableKey)
+	case reason.TokenInvalidIssuer:
+		host, _ := instance.FrontendAPIHost(opts.PublishableKey)
 		return fmt.Sprintf("the token's iss is %q but CLERK_PUBLISHABLE_KEY says %q: the publishable key belongs to another instance.",
 			claim("iss"), "https://"+host)
-	case clerkauth.ReasonTokenInvalidAzp:
+	case reason.TokenInvalidAzp:
 		return fmt.Sprintf("the token's azp is %q, not one of %s.", claim("azp"), strings.Join(opts.AuthorizedParties, ", "))
-	case clerkauth.ReasonSecretKeyInvalid:
+	case reason.SecretKeyInvalid:
 		return "the Backend API refused CLERK_SECRET_KEY: check that it is the instance's current secret key."
-	case clerkauth.ReasonJWKRemoteFailedToLoad:
+	case reason.JWKRemoteFailedToLoad:
 		return "the keys could not be downloaded: check the network and CLERK_API_URL, or set CLERK_JWT_KEY to verify without network."
-	case clerkauth.ReasonTokenTypeMismatch:
+	case reason.TokenTypeMismatch:
 		if d != nil {
 			kind, _ := tokenKind(d)
 			return "this is a " + kind + "; the middleware accepts session tokens only."
 		}
-	case clerkauth.ReasonSessionPending:
+	case reason.SessionPending:
 		return "the session awaits a required step (for example choosing an organization); " +
 			"set Options.AcceptPendingSessions to treat pending sessions as signed in."
-	case clerkauth.ReasonTokenInvalidAlgorithm:
+	case reason.TokenInvalidAlgorithm:
 		alg := ""
 		if d != nil {
 			alg, _ = d.header["alg"].(string)
 		}
 		return fmt.Sprintf("Clerk signs session tokens with RS256; this token says alg %q.", alg)
-	case clerkauth.ReasonTokenInvalid:
+	case reason.TokenInvalid:
 		return "not a well-formed Clerk session token: did you copy the whole value? Run \"clerkauth decode\" to see it."
-	case clerkauth.ReasonTokenVerificationFailed:
+	case reason.TokenVerificationFailed:
 		return "a required claim (sub or exp) is missing or has the wrong type; run \"clerkauth decode\" to see the claims."
 	}
 	return ""
 }
 
 // cookieRule says which of Clerk's cookie rules decided, for a pasted
-// Cookie header. reason is "" when the request was signed in.
-func cookieRule(reason string, d *decoded, cookies string) string {
+// Cookie header. rsn is "" when the request was signed in.
+func cookieRule(rsn string, d *decoded, cookies string) string {
 	uat := ""
 	for part := range strings.SplitSeq(cookies, ";") {
 		if name, val, ok := strings.Cut(strings.TrimSpace(part), "="); ok &&
@@ -278,14 +280,14 @@ func cookieRule(reason string, d *decoded, cookies string) string {
 			iat = n.String()
 		}
 	}
-	switch reason {
-	case clerkauth.ReasonTokenButNoClientUAT:
+	switch rsn {
+	case reason.TokenButNoClientUAT:
 		return "__session is set but __client_uat is missing or 0: the browser signed out (Clerk's handshake would refresh it), so the request is signed out whatever the token says."
-	case clerkauth.ReasonClientUATButNoToken:
+	case reason.ClientUATButNoToken:
 		return "__client_uat=" + uat + " is set but there is no __session cookie: signed out until the frontend sets a fresh token."
-	case clerkauth.ReasonTokenAndUATMissing:
+	case reason.TokenAndUATMissing:
 		return "neither __session nor __client_uat is set."
-	case clerkauth.ReasonTokenIATBeforeClientUAT:
+	case reason.TokenIATBeforeClientUAT:
 		return "the token was issued (iat " + iat + ") before __client_uat=" + uat + ": the client signed in or out since, so this token is stale."
 	case "":
 		return "__session and __client_uat=" + uat + " are both set and the token's iat " + iat + " is not before __client_uat: the token counts."

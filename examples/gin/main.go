@@ -86,7 +86,7 @@ func authenticate(mw *clerkauth.Middleware) gin.HandlerFunc {
 // obtained, unless the request is signed in.
 func requireAuth(c *gin.Context) {
 	if auth := clerkauth.GetAuth(c.Request); !auth.IsSignedIn() {
-		clerkauth.WriteUnauthorized(c.Writer, auth.Err())
+		clerkauth.DefaultErrorHandler(c.Writer, c.Request, auth.Err())
 		c.Abort()
 		return
 	}

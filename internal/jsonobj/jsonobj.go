@@ -244,17 +244,9 @@ func (r *reader) object(b []byte, i, depth int, names [][]byte) (int, error) {
 		if i, err = r.value(b, skipWS(b, i+1), depth, names); err != nil {
 			return 0, err
 		}
-		i = skipWS(b, i)
-		if i >= len(b) {
-			return 0, ErrSyntax
-		}
-		switch b[i] {
-		case ',':
-			i = skipWS(b, i+1)
-		case '}':
-			return i + 1, nil
-		default:
-			return 0, ErrSyntax
+		var done bool
+		if i, done, err = next(b, i, '}'); done || err != nil {
+			return i, err
 		}
 	}
 }
@@ -270,19 +262,27 @@ func (r *reader) array(b []byte, i, depth int, names [][]byte) (int, error) {
 		if i, err = r.value(b, i, depth, names); err != nil {
 			return 0, err
 		}
-		i = skipWS(b, i)
-		if i >= len(b) {
-			return 0, ErrSyntax
-		}
-		switch b[i] {
-		case ',':
-			i = skipWS(b, i+1)
-		case ']':
-			return i + 1, nil
-		default:
-			return 0, ErrSyntax
+		var done bool
+		if i, done, err = next(b, i, ']'); done || err != nil {
+			return i, err
 		}
 	}
+}
+
+// next reads what follows a member or an element: a comma, after which
+// the next one starts at j, or the closing byte, after which the object
+// or array ends at j (done).
+func next(b []byte, i int, closing byte) (j int, done bool, err error) {
+	i = skipWS(b, i)
+	switch {
+	case i >= len(b):
+		return 0, false, ErrSyntax
+	case b[i] == ',':
+		return skipWS(b, i+1), false, nil
+	case b[i] == closing:
+		return i + 1, true, nil
+	}
+	return 0, false, ErrSyntax
 }
 
 func literal(b []byte, i int, lit string) (int, error) {
@@ -422,15 +422,8 @@ func unquote(val []byte) (string, bool) {
 // anything else (null, fractions, exponents, other types, values beyond
 // int).
 func Ints(val []byte) (out []int, ok bool) {
-	if len(val) < 2 || val[0] != '[' {
-		return nil, false
-	}
 	out = make([]int, 0, 2)
-	i := skipWS(val, 1)
-	if i < len(val) && val[i] == ']' {
-		return out, i == len(val)-1
-	}
-	for i < len(val) {
+	ok = eachElement(val, func(i int) (int, bool) {
 		start := i
 		if val[i] == '-' {
 			i++
@@ -443,68 +436,70 @@ func Ints(val []byte) (out []int, ok bool) {
 			digits = digits[1:]
 		}
 		if len(digits) > 1 && digits[0] == '0' {
-			return nil, false
+			return 0, false
 		}
 		n, err := strconv.Atoi(string(val[start:i]))
 		if err != nil {
-			return nil, false
+			return 0, false
 		}
 		out = append(out, n)
-		i = skipWS(val, i)
-		if i >= len(val) {
-			return nil, false
-		}
-		switch val[i] {
-		case ',':
-			i = skipWS(val, i+1)
-		case ']':
-			return out, i == len(val)-1
-		default:
-			return nil, false
-		}
+		return i, true
+	})
+	if !ok {
+		return nil, false
 	}
-	return nil, false
+	return out, true
 }
 
 // Strings reads an array of strings; ok is false for anything else.
 // Elements that are plain ASCII are substrings of src, the object the
 // array is a member of, at offset off.
 func Strings(val []byte, src string, off int) (out []string, ok bool) {
-	if len(val) < 2 || val[0] != '[' {
-		return nil, false
-	}
 	out = []string{}
-	i := skipWS(val, 1)
-	if i < len(val) && val[i] == ']' {
-		return out, i == len(val)-1
-	}
-	for i < len(val) {
+	ok = eachElement(val, func(i int) (int, bool) {
 		if val[i] != '"' {
-			return nil, false
+			return 0, false
 		}
 		end, _, ok := validString(val, i)
 		if !ok {
-			return nil, false
+			return 0, false
 		}
 		s, _, ok := String(Member{Value: val[i:end], Off: off + i}, src)
 		if !ok {
-			return nil, false
+			return 0, false
 		}
 		out = append(out, s)
-		i = skipWS(val, end)
-		if i >= len(val) {
-			return nil, false
+		return end, true
+	})
+	if !ok {
+		return nil, false
+	}
+	return out, true
+}
+
+// eachElement walks the JSON array val: elem reads the element that
+// starts at val[i] and returns where it ends. ok is false when val is not
+// one array (trailing bytes included) or an element fails.
+func eachElement(val []byte, elem func(i int) (end int, ok bool)) bool {
+	if len(val) < 2 || val[0] != '[' {
+		return false
+	}
+	i := skipWS(val, 1)
+	if i < len(val) && val[i] == ']' {
+		return i == len(val)-1
+	}
+	for i < len(val) {
+		end, ok := elem(i)
+		if !ok {
+			return false
 		}
-		switch val[i] {
-		case ',':
-			i = skipWS(val, i+1)
-		case ']':
-			return out, i == len(val)-1
-		default:
-			return nil, false
+		var done bool
+		var err error
+		if i, done, err = next(val, end, ']'); done || err != nil {
+			return err == nil && i == len(val)
 		}
 	}
-	return nil, false
+	return false
 }
 
 // Number reads a JSON number as float64; ok is false for other types.
