@@ -310,23 +310,25 @@ func fillAuth(a *Auth, c *sessionClaims, exp, iat int64) *AuthError {
 	// As Clerk: act and fva are copied as they are (an act object without
 	// sub is still an actor; an fva of another length than 2 is exposed,
 	// and Has's reverification then fails).
-	a.Features = claims.SplitList(c.Fea)
-	a.Plans = claims.SplitList(c.Pla)
-	if c.V2 {
-		if c.O != nil {
-			if !claims.AllScoped(a.Features) {
-				return errFeaUnscoped
-			}
-			// As Clerk, the other members are read without an id too;
-			// Has asks for an OrgID before it looks at them.
-			a.OrgID = c.O.ID
-			a.OrgSlug = c.O.Slg
-			if c.O.Rol != "" {
-				a.OrgRole = "org:" + c.O.Rol
-			}
-			a.OrgPermissions = claims.OrgPermissions(c.Fea, c.O.Per, c.O.Fpm)
-		}
-	} else {
+	org := c.V2 && c.O != nil
+	var rol, per, fpm string
+	if org {
+		rol, per, fpm = c.O.Rol, c.O.Per, c.O.Fpm
+	}
+	lists, ok := claims.Decode(c.Fea, c.Pla, org, rol, per, fpm)
+	if !ok {
+		return errFeaUnscoped
+	}
+	a.Features, a.Plans = lists.Features, lists.Plans
+	switch {
+	case org:
+		// As Clerk, the other members are read without an id too;
+		// Has asks for an OrgID before it looks at them.
+		a.OrgID = c.O.ID
+		a.OrgSlug = c.O.Slg
+		a.OrgRole = lists.OrgRole
+		a.OrgPermissions = lists.OrgPermissions
+	case !c.V2:
 		a.OrgID = c.OrgID
 		a.OrgSlug = c.OrgSlug
 		a.OrgRole = c.OrgRole
