@@ -14,10 +14,10 @@ import (
 // as Clerk's code reads them: names are case-sensitive, and the
 // organization claims of the other version are ignored.
 type sessionClaims struct {
-	Sub *string `json:"sub"`
-	Sid string  `json:"sid"`
-	Sts string  `json:"sts"`
-	Azp string  `json:"azp"`
+	Sub string `json:"sub"` // null or absent: "", which no check tells apart
+	Sid string `json:"sid"`
+	Sts string `json:"sts"`
+	Azp string `json:"azp"`
 	// AzpBad: azp present but neither a string nor null. Clerk reports it
 	// as token-invalid-authorized-parties when authorized parties are
 	// configured (checkClaims), else it is a claim of the wrong type.
@@ -38,11 +38,11 @@ type sessionClaims struct {
 	OrgRole        string   `json:"org_role"`
 	OrgPermissions []string `json:"org_permissions"`
 
-	// v2 organization claims (read when V2). O is nil unless "o" is an
-	// object.
-	O   *orgClaimsV2 `json:"o"`
-	Fea string       `json:"fea"`
-	Pla string       `json:"pla"`
+	// v2 organization claims (read when V2). HasO: "o" is an object.
+	O    orgClaimsV2 `json:"o"`
+	HasO bool        `json:"-"`
+	Fea  string      `json:"fea"`
+	Pla  string      `json:"pla"`
 }
 
 type orgClaimsV2 struct {
@@ -126,7 +126,7 @@ func parseSessionClaims(members []jsonobj.Member, src string, c *sessionClaims) 
 	for k, m := range members {
 		switch name := string(m.Name); name {
 		case "sub", "sid", "sts", "azp", "iss", "fea", "pla":
-			s, isNull, ok := jsonobj.String(m, src)
+			s, _, ok := jsonobj.String(m, src)
 			if !ok && name == "azp" {
 				c.AzpBad = true
 				continue
@@ -136,10 +136,7 @@ func parseSessionClaims(members []jsonobj.Member, src string, c *sessionClaims) 
 			}
 			switch name {
 			case "sub":
-				if !isNull {
-					c.Sub = new(string)
-					*c.Sub = s
-				}
+				c.Sub = s
 			case "sid":
 				c.Sid = s
 			case "sts":
@@ -190,11 +187,10 @@ func parseSessionClaims(members []jsonobj.Member, src string, c *sessionClaims) 
 	}
 	if c.V2 {
 		if o >= 0 && members[o].Value[0] == '{' {
-			org, ok := readOrg(members[o], src)
-			if !ok {
+			if !readOrg(members[o], src, &c.O) {
 				return claimTypeErr("o")
 			}
-			c.O = org
+			c.HasO = true
 		}
 		return nil
 	}
@@ -254,16 +250,15 @@ func readActor(m jsonobj.Member, src string) (*Actor, bool) {
 	return a, true
 }
 
-// readOrg reads the v2 "o" object; its fields are strings or null. Names
-// are matched exactly.
-func readOrg(m jsonobj.Member, src string) (*orgClaimsV2, bool) {
+// readOrg reads the v2 "o" object into o; its fields are strings or null.
+// Names are matched exactly.
+func readOrg(m jsonobj.Member, src string, o *orgClaimsV2) bool {
 	var buf [8]jsonobj.Member
 	members, err := jsonobj.Members(m.Value, buf[:])
 	if err != nil {
-		return nil, false
+		return false
 	}
 	sub := src[m.Off : m.Off+len(m.Value)]
-	o := new(orgClaimsV2)
 	for _, f := range members {
 		var dst *string
 		switch string(f.Name) {
@@ -282,11 +277,11 @@ func readOrg(m jsonobj.Member, src string) (*orgClaimsV2, bool) {
 		}
 		s, _, ok := jsonobj.String(f, sub)
 		if !ok {
-			return nil, false
+			return false
 		}
 		*dst = s
 	}
-	return o, true
+	return true
 }
 
 // fillAuth maps verified claims into a, as Clerk's
@@ -295,7 +290,7 @@ func readOrg(m jsonobj.Member, src string) (*orgClaimsV2, bool) {
 func fillAuth(a *Auth, c *sessionClaims, exp, iat int64) *AuthError {
 	*a = Auth{
 		TokenType:             TokenTypeSession,
-		UserID:                *c.Sub,
+		UserID:                c.Sub,
 		SessionID:             c.Sid,
 		SessionStatus:         c.Sts, // absent: "" (Clerk: null)
 		Actor:                 c.Act,
@@ -310,7 +305,7 @@ func fillAuth(a *Auth, c *sessionClaims, exp, iat int64) *AuthError {
 	// As Clerk: act and fva are copied as they are (an act object without
 	// sub is still an actor; an fva of another length than 2 is exposed,
 	// and Has's reverification then fails).
-	org := c.V2 && c.O != nil
+	org := c.V2 && c.HasO
 	var rol, per, fpm string
 	if org {
 		rol, per, fpm = c.O.Rol, c.O.Per, c.O.Fpm

@@ -292,7 +292,7 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 		return nil, aerr
 	}
 	var v *verified
-	if class == classSessionOrM2M && (claims.Sub == nil || !strings.HasPrefix(*claims.Sub, "mch_")) {
+	if class == classSessionOrM2M && !strings.HasPrefix(claims.Sub, "mch_") {
 		v, aerr = c.checkClaims(&claims, key)
 	} else {
 		if class == classSessionOrM2M && h.hasCat {
@@ -439,7 +439,7 @@ func (c *core) checkClaims(claims *sessionClaims, key *verifyKey) (*verified, *A
 	// Clerk's order: sub, azp, iss, exp; nbf and iat come after the expiry
 	// (checkTime), because an expired token is token-expired whatever its
 	// nbf holds.
-	if claims.Sub == nil || *claims.Sub == "" {
+	if claims.Sub == "" {
 		return nil, errSub
 	}
 	if len(c.cfg.authorizedParties) > 0 && (claims.AzpBad || claims.Azp == "" || !contains(c.cfg.authorizedParties, claims.Azp)) {
