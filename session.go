@@ -69,7 +69,12 @@ var errNotNumber = errors.New("clerkauth: NumericDate claim is not a number")
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (n *numericDate) UnmarshalJSON(b []byte) error {
-	f, ok := jsonobj.Number(b)
+	return n.read(string(b))
+}
+
+// read sets n from the raw JSON value val.
+func (n *numericDate) read(val string) error {
+	f, ok := jsonobj.Number(val)
 	if !ok || math.IsNaN(f) {
 		return errNotNumber
 	}
@@ -98,9 +103,9 @@ func claimTypeErr(name string) *AuthError {
 	return authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, "claim "+strconv.Quote(name)+" has the wrong type")
 }
 
-// readSessionClaims reads a verified payload into c. Its members buffer
-// lives on the caller's stack.
-func readSessionClaims(raw []byte, c *sessionClaims) *AuthError {
+// readSessionClaims reads a verified payload into c. The strings of c are
+// substrings of raw, or decoded when they hold escapes.
+func readSessionClaims(raw string, c *sessionClaims) *AuthError {
 	var buf [32]jsonobj.Member
 	members, err := jsonobj.Members(raw, buf[:])
 	switch err {
@@ -114,19 +119,18 @@ func readSessionClaims(raw []byte, c *sessionClaims) *AuthError {
 	default:
 		return errBadPayload
 	}
-	return parseSessionClaims(members, string(raw), c)
+	return parseSessionClaims(members, c)
 }
 
-// parseSessionClaims reads the claims members into c; src is the claims
-// object as a string (see jsonobj.String).
-func parseSessionClaims(members []jsonobj.Member, src string, c *sessionClaims) *AuthError {
+// parseSessionClaims reads the claims members into c.
+func parseSessionClaims(members []jsonobj.Member, c *sessionClaims) *AuthError {
 	// The organization claims of one version only are read, once v is
 	// known: Clerk ignores the others, whatever they hold.
 	o, orgID, orgSlug, orgRole, orgPerms := -1, -1, -1, -1, -1
 	for k, m := range members {
-		switch name := string(m.Name); name {
+		switch name := m.Name; name {
 		case "sub", "sid", "sts", "azp", "iss", "fea", "pla":
-			s, _, ok := jsonobj.String(m, src)
+			s, _, ok := jsonobj.String(m)
 			if !ok && name == "azp" {
 				c.AzpBad = true
 				continue
@@ -151,22 +155,22 @@ func parseSessionClaims(members []jsonobj.Member, src string, c *sessionClaims) 
 				c.Pla = s
 			}
 		case "exp":
-			c.Exp.bad = c.Exp.UnmarshalJSON(m.Value) != nil
+			c.Exp.bad = c.Exp.read(m.Value) != nil
 		case "nbf":
-			c.Nbf.bad = c.Nbf.UnmarshalJSON(m.Value) != nil
+			c.Nbf.bad = c.Nbf.read(m.Value) != nil
 		case "iat":
-			c.Iat.bad = c.Iat.UnmarshalJSON(m.Value) != nil
+			c.Iat.bad = c.Iat.read(m.Value) != nil
 		case "v":
 			f, ok := jsonobj.Number(m.Value)
 			c.V2 = ok && f == 2
 		case "act":
-			act, ok := readActor(m, src)
+			act, ok := readActor(m)
 			if !ok {
 				return claimTypeErr(name)
 			}
 			c.Act = act
 		case "fva":
-			if string(m.Value) == "null" {
+			if m.Value == "null" {
 				continue
 			}
 			var ok bool
@@ -187,7 +191,7 @@ func parseSessionClaims(members []jsonobj.Member, src string, c *sessionClaims) 
 	}
 	if c.V2 {
 		if o >= 0 && members[o].Value[0] == '{' {
-			if !readOrg(members[o], src, &c.O) {
+			if !readOrg(members[o], &c.O) {
 				return claimTypeErr("o")
 			}
 			c.HasO = true
@@ -201,15 +205,15 @@ func parseSessionClaims(members []jsonobj.Member, src string, c *sessionClaims) 
 		if f.k < 0 {
 			continue
 		}
-		s, _, ok := jsonobj.String(members[f.k], src)
+		s, _, ok := jsonobj.String(members[f.k])
 		if !ok {
-			return claimTypeErr(string(members[f.k].Name))
+			return claimTypeErr(members[f.k].Name)
 		}
 		*f.dst = s
 	}
-	if orgPerms >= 0 && string(members[orgPerms].Value) != "null" {
+	if orgPerms >= 0 && members[orgPerms].Value != "null" {
 		var ok bool
-		if c.OrgPermissions, ok = jsonobj.Strings(members[orgPerms].Value, src, members[orgPerms].Off); !ok {
+		if c.OrgPermissions, ok = jsonobj.Strings(members[orgPerms].Value); !ok {
 			return claimTypeErr("org_permissions")
 		}
 	}
@@ -218,8 +222,8 @@ func parseSessionClaims(members []jsonobj.Member, src string, c *sessionClaims) 
 
 // readActor reads the act claim: null, or an object whose sub, iss and
 // sid are strings when present. Names are matched exactly.
-func readActor(m jsonobj.Member, src string) (*Actor, bool) {
-	if string(m.Value) == "null" {
+func readActor(m jsonobj.Member) (*Actor, bool) {
+	if m.Value == "null" {
 		return nil, true
 	}
 	var buf [8]jsonobj.Member
@@ -227,11 +231,10 @@ func readActor(m jsonobj.Member, src string) (*Actor, bool) {
 	if err != nil {
 		return nil, false
 	}
-	sub := src[m.Off : m.Off+len(m.Value)]
 	a := new(Actor)
 	for _, f := range members {
 		var dst *string
-		switch string(f.Name) {
+		switch f.Name {
 		case "sub":
 			dst = &a.Subject
 		case "iss":
@@ -241,7 +244,7 @@ func readActor(m jsonobj.Member, src string) (*Actor, bool) {
 		default:
 			continue
 		}
-		s, _, ok := jsonobj.String(f, sub)
+		s, _, ok := jsonobj.String(f)
 		if !ok {
 			return nil, false
 		}
@@ -252,16 +255,15 @@ func readActor(m jsonobj.Member, src string) (*Actor, bool) {
 
 // readOrg reads the v2 "o" object into o; its fields are strings or null.
 // Names are matched exactly.
-func readOrg(m jsonobj.Member, src string, o *orgClaimsV2) bool {
+func readOrg(m jsonobj.Member, o *orgClaimsV2) bool {
 	var buf [8]jsonobj.Member
 	members, err := jsonobj.Members(m.Value, buf[:])
 	if err != nil {
 		return false
 	}
-	sub := src[m.Off : m.Off+len(m.Value)]
 	for _, f := range members {
 		var dst *string
-		switch string(f.Name) {
+		switch f.Name {
 		case "id":
 			dst = &o.ID
 		case "slg":
@@ -275,7 +277,7 @@ func readOrg(m jsonobj.Member, src string, o *orgClaimsV2) bool {
 		default:
 			continue
 		}
-		s, _, ok := jsonobj.String(f, sub)
+		s, _, ok := jsonobj.String(f)
 		if !ok {
 			return false
 		}

@@ -170,7 +170,7 @@ func parseHeader(seg string) (header, jwtClass, *AuthError) {
 	if !ok {
 		return h, class, errBadHeader
 	}
-	if aerr := readHeader(raw, &h); aerr != nil {
+	if aerr := readHeader(string(raw), &h); aerr != nil {
 		return h, class, aerr
 	}
 	if h.hasTyp {
@@ -282,13 +282,17 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 		return nil, errSignature
 	}
 
-	// The signature holds: the payload is the instance's own.
-	raw, ok := decodeSegment(tok[dot1+1:dot2], nil) // escapes: exactly sized
+	// The signature holds: the payload is the instance's own. It is
+	// decoded on the stack and copied once into the string that the
+	// claims' strings are substrings of.
+	var payloadBuf [2048]byte
+	raw, ok := decodeSegment(tok[dot1+1:dot2], payloadBuf[:])
 	if !ok || !isJSONObject(raw) {
 		return nil, errBadPayload
 	}
+	payload := string(raw)
 	var claims sessionClaims
-	if aerr := readSessionClaims(raw, &claims); aerr != nil {
+	if aerr := readSessionClaims(payload, &claims); aerr != nil {
 		return nil, aerr
 	}
 	var v *verified
@@ -302,7 +306,7 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 		if class == classOAuth {
 			kind = TokenTypeOAuth
 		}
-		v, aerr = c.checkMachineClaims(kind, raw, &claims, key)
+		v, aerr = c.checkMachineClaims(kind, []byte(payload), &claims, key)
 	}
 	if aerr != nil {
 		return nil, aerr
@@ -334,7 +338,7 @@ func machineJWTKind(tok string) string {
 	var buf [256]byte
 	raw, ok := decodeSegment(tok[:dot1], buf[:])
 	var h header
-	if !ok || readHeader(raw, &h) != nil {
+	if !ok || readHeader(string(raw), &h) != nil {
 		return ""
 	}
 	if h.Typ == "at+jwt" || h.Typ == "application/at+jwt" {
@@ -352,14 +356,13 @@ func subIsMachine(seg string) bool {
 		return false
 	}
 	var buf [32]jsonobj.Member
-	members, err := jsonobj.Members(raw, buf[:])
+	members, err := jsonobj.Members(string(raw), buf[:])
 	if err != nil {
 		return false
 	}
-	src := string(raw)
 	for _, m := range members {
-		if string(m.Name) == "sub" {
-			s, isNull, ok := jsonobj.String(m, src)
+		if m.Name == "sub" {
+			s, isNull, ok := jsonobj.String(m)
 			return ok && !isNull && strings.HasPrefix(s, "mch_")
 		}
 	}
@@ -367,22 +370,12 @@ func subIsMachine(seg string) bool {
 }
 
 // decodeClaims decodes a verified payload into v with encoding/json (for
-// the machine claims). The payload is first read by the same reader as the
-// session claims, so it is rejected for the same reasons (invalid JSON,
-// a duplicate name at any depth, too deep); a claim of the wrong type is
-// token-verification-failed. encoding/json matches names of v's fields
-// case-insensitively.
+// the machine claims). verify has already read the payload with
+// readSessionClaims, so it was rejected for the same reasons as a session
+// token's (invalid JSON, a duplicate name at any depth, too deep); a claim
+// of the wrong type is token-verification-failed. encoding/json matches
+// names of v's fields case-insensitively.
 func decodeClaims(raw []byte, v any) *AuthError {
-	var buf [32]jsonobj.Member
-	switch _, err := jsonobj.Members(raw, buf[:]); err {
-	case nil:
-	case jsonobj.ErrDuplicate:
-		return errPayloadDuplicate
-	case jsonobj.ErrTooDeep:
-		return errPayloadTooDeep
-	default:
-		return errBadPayload
-	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		return errClaimType
 	}
@@ -392,7 +385,7 @@ func decodeClaims(raw []byte, v any) *AuthError {
 // readHeader reads the JOSE header members into h: alg, kid, typ and cat
 // are strings (typ null is a typ that is not "JWT", as for Clerk; the
 // others' null is absent); crit is noted.
-func readHeader(raw []byte, h *header) *AuthError {
+func readHeader(raw string, h *header) *AuthError {
 	var buf [16]jsonobj.Member
 	members, err := jsonobj.Members(raw, buf[:])
 	switch err {
@@ -404,11 +397,10 @@ func readHeader(raw []byte, h *header) *AuthError {
 	default:
 		return errBadHeader
 	}
-	src := string(raw)
 	for _, m := range members {
-		switch name := string(m.Name); name {
+		switch name := m.Name; name {
 		case "alg", "kid", "typ", "cat":
-			s, isNull, ok := jsonobj.String(m, src)
+			s, isNull, ok := jsonobj.String(m)
 			if !ok {
 				return errBadHeader
 			}

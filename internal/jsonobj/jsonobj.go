@@ -45,11 +45,12 @@ func (e Error) Error() string {
 	return "invalid JSON"
 }
 
-// Member is one name/value pair of an object.
+// Member is one name/value pair of an object. Both are substrings of the
+// object read, except a name with escapes or bytes beyond ASCII, which is
+// decoded.
 type Member struct {
-	Name  []byte // the name, unescaped
-	Value []byte // the raw JSON value
-	Off   int    // where Value starts in the object's bytes
+	Name  string // the name, unescaped
+	Value string // the raw JSON value
 }
 
 // linearNames is how many names of one object are compared pairwise
@@ -66,9 +67,12 @@ type reader struct {
 
 // Members validates raw as one JSON object and returns its top-level
 // members, appended to buf[:0]. On error the members are nil and the
-// error is an [Error].
-func Members(raw []byte, buf []Member) ([]Member, error) {
-	var small [linearNames][]byte
+// error is an [Error]. Reading a string spares the caller a copy: the
+// strings of the members, and those String and Strings return, are
+// substrings of raw.
+func Members(raw string, buf []Member) ([]Member, error) {
+	var small [linearNames]string
+	var keys [linearNames]uint64 // nameKey of members[i]
 	var r reader
 	names := small[:0]
 	i := skipWS(raw, 0)
@@ -95,16 +99,18 @@ func Members(raw []byte, buf []Member) ([]Member, error) {
 			return nil, err
 		}
 		if len(members) < linearNames {
-			for _, m := range members {
-				if string(m.Name) == string(name) {
+			k := nameKey(name)
+			for j, mk := range keys[:len(members)] {
+				if mk == k && (len(name) < 8 || members[j].Name == name) {
 					r.dup = true
 				}
 			}
+			keys[len(members)] = k
 		} else {
 			if seen == nil {
 				seen = make(map[string]struct{}, 2*linearNames)
 				for _, m := range members {
-					seen[string(m.Name)] = struct{}{}
+					seen[m.Name] = struct{}{}
 				}
 			}
 			if _, dup := seen[string(name)]; dup {
@@ -121,7 +127,7 @@ func Members(raw []byte, buf []Member) ([]Member, error) {
 		if err != nil {
 			return nil, err
 		}
-		members = append(members, Member{Name: name, Value: raw[start:end], Off: start})
+		members = append(members, Member{Name: name, Value: raw[start:end]})
 		i = skipWS(raw, end)
 		if i >= len(raw) {
 			return nil, ErrSyntax
@@ -140,7 +146,19 @@ func Members(raw []byte, buf []Member) ([]Member, error) {
 	}
 }
 
-func trailing(raw []byte, i int, members []Member) ([]Member, error) {
+// nameKey packs the length of name (its low byte) and its first 7 bytes
+// into a word: two names with different keys differ, and two names shorter
+// than 8 bytes with the same key are the same. Claim names are short, so
+// comparing keys spares most string comparisons.
+func nameKey(name string) uint64 {
+	k := uint64(min(len(name), 0xff))
+	for i := range min(len(name), 7) {
+		k |= uint64(name[i]) << (8 * (i + 1))
+	}
+	return k
+}
+
+func trailing(raw string, i int, members []Member) ([]Member, error) {
 	if skipWS(raw, i) != len(raw) {
 		return nil, ErrSyntax
 	}
@@ -149,27 +167,26 @@ func trailing(raw []byte, i int, members []Member) ([]Member, error) {
 
 // readName reads the member name starting at the quote b[i]: the name
 // unescaped, and the index just past its closing quote.
-func readName(b []byte, i int) (name []byte, end int, err error) {
+func readName(b string, i int) (name string, end int, err error) {
 	end, plain, ok := validString(b, i)
 	if !ok {
-		return nil, 0, ErrSyntax
+		return "", 0, ErrSyntax
 	}
 	name = b[i+1 : end-1]
 	if !plain {
 		// Escapes, or bytes beyond ASCII: encoding/json decodes them as
 		// JSON.parse after TextDecoder does (invalid UTF-8 becomes U+FFFD).
-		var s string
-		if json.Unmarshal(b[i:end], &s) != nil {
-			return nil, 0, ErrSyntax
+		var ok bool
+		if name, ok = unquote(b[i:end]); !ok {
+			return "", 0, ErrSyntax
 		}
-		name = []byte(s)
 	}
 	return name, end, nil
 }
 
 // value checks the JSON value starting at b[i], at the given depth, and
 // returns the index just past it.
-func (r *reader) value(b []byte, i, depth int, names [][]byte) (int, error) {
+func (r *reader) value(b string, i, depth int, names []string) (int, error) {
 	if i >= len(b) {
 		return 0, ErrSyntax
 	}
@@ -204,7 +221,7 @@ func (r *reader) value(b []byte, i, depth int, names [][]byte) (int, error) {
 
 // object checks a nested object starting at b[i]; its names go on the
 // reader's stack while it is read.
-func (r *reader) object(b []byte, i, depth int, names [][]byte) (int, error) {
+func (r *reader) object(b string, i, depth int, names []string) (int, error) {
 	var seen map[string]struct{}
 	i = skipWS(b, i+1)
 	if i < len(b) && b[i] == '}' {
@@ -220,7 +237,7 @@ func (r *reader) object(b []byte, i, depth int, names [][]byte) (int, error) {
 		}
 		if len(names) < linearNames {
 			for _, prev := range names {
-				if string(prev) == string(name) {
+				if prev == name {
 					r.dup = true
 				}
 			}
@@ -229,13 +246,13 @@ func (r *reader) object(b []byte, i, depth int, names [][]byte) (int, error) {
 			if seen == nil {
 				seen = make(map[string]struct{}, 2*linearNames)
 				for _, prev := range names {
-					seen[string(prev)] = struct{}{}
+					seen[prev] = struct{}{}
 				}
 			}
-			if _, dup := seen[string(name)]; dup {
+			if _, dup := seen[name]; dup {
 				r.dup = true
 			}
-			seen[string(name)] = struct{}{}
+			seen[name] = struct{}{}
 		}
 		i = skipWS(b, end)
 		if i >= len(b) || b[i] != ':' {
@@ -260,7 +277,7 @@ func (r *reader) object(b []byte, i, depth int, names [][]byte) (int, error) {
 }
 
 // array checks an array starting at b[i].
-func (r *reader) array(b []byte, i, depth int, names [][]byte) (int, error) {
+func (r *reader) array(b string, i, depth int, names []string) (int, error) {
 	i = skipWS(b, i+1)
 	if i < len(b) && b[i] == ']' {
 		return i + 1, nil
@@ -285,8 +302,8 @@ func (r *reader) array(b []byte, i, depth int, names [][]byte) (int, error) {
 	}
 }
 
-func literal(b []byte, i int, lit string) (int, error) {
-	if len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit {
+func literal(b string, i int, lit string) (int, error) {
+	if len(b)-i >= len(lit) && b[i:i+len(lit)] == lit {
 		return i + len(lit), nil
 	}
 	return 0, ErrSyntax
@@ -295,7 +312,7 @@ func literal(b []byte, i int, lit string) (int, error) {
 // validString checks the string starting at the quote b[i] and returns the
 // index just past its closing quote, and whether its body is plain ASCII
 // with no escapes (then the body is the string itself).
-func validString(b []byte, i int) (end int, plain, ok bool) {
+func validString(b string, i int) (end int, plain, ok bool) {
 	plain = true
 	for j := i + 1; j < len(b); j++ {
 		switch c := b[j]; {
@@ -317,7 +334,7 @@ func validString(b []byte, i int) (end int, plain, ok bool) {
 				if j+4 >= len(b) {
 					return 0, false, false
 				}
-				for _, h := range b[j+1 : j+5] {
+				for _, h := range []byte(b[j+1 : j+5]) {
 					if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
 						return 0, false, false
 					}
@@ -332,7 +349,7 @@ func validString(b []byte, i int) (end int, plain, ok bool) {
 }
 
 // validNumber checks -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func validNumber(b []byte, i int) (int, error) {
+func validNumber(b string, i int) (int, error) {
 	if b[i] == '-' {
 		i++
 	}
@@ -367,7 +384,7 @@ func validNumber(b []byte, i int) (int, error) {
 	return i, nil
 }
 
-func skipWS(b []byte, i int) int {
+func skipWS(b string, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++
 	}
@@ -377,9 +394,9 @@ func skipWS(b []byte, i int) int {
 // PlainASCII reports whether a string body needs no decoding: no escape
 // and no byte outside ASCII (encoding/json replaces invalid UTF-8 with
 // U+FFFD, so such strings take its path).
-func PlainASCII(b []byte) bool {
-	for _, c := range b {
-		if c == '\\' || c >= 0x80 {
+func PlainASCII(b string) bool {
+	for i := range len(b) {
+		if c := b[i]; c == '\\' || c >= 0x80 {
 			return false
 		}
 	}
@@ -387,10 +404,9 @@ func PlainASCII(b []byte) bool {
 }
 
 // String decodes the member's value when it is a JSON string; null gives
-// isNull; ok is false for any other type. src is the object's bytes as a
-// string: a plain string is a substring of it, so reading it allocates
-// nothing.
-func String(m Member, src string) (s string, isNull, ok bool) {
+// isNull; ok is false for any other type. A plain string is a substring of
+// the value, so reading it allocates nothing.
+func String(m Member) (s string, isNull, ok bool) {
 	val := m.Value
 	if len(val) == 0 {
 		return "", false, false
@@ -400,7 +416,7 @@ func String(m Member, src string) (s string, isNull, ok bool) {
 		return "", true, true
 	case '"':
 		if body := val[1 : len(val)-1]; PlainASCII(body) {
-			return src[m.Off+1 : m.Off+len(val)-1], false, true
+			return body, false, true
 		}
 		s, ok = unquote(val)
 		return s, false, ok
@@ -410,9 +426,9 @@ func String(m Member, src string) (s string, isNull, ok bool) {
 
 // unquote decodes a JSON string with escapes or bytes beyond ASCII. It is
 // a function of its own so that only this path moves a string to the heap.
-func unquote(val []byte) (string, bool) {
+func unquote(val string) (string, bool) {
 	var s string
-	if json.Unmarshal(val, &s) != nil {
+	if json.Unmarshal([]byte(val), &s) != nil {
 		return "", false
 	}
 	return s, true
@@ -421,7 +437,7 @@ func unquote(val []byte) (string, bool) {
 // Ints reads an array of integers, such as [3,-1]. ok is false for
 // anything else (null, fractions, exponents, other types, values beyond
 // int).
-func Ints(val []byte) (out []int, ok bool) {
+func Ints(val string) (out []int, ok bool) {
 	if len(val) < 2 || val[0] != '[' {
 		return nil, false
 	}
@@ -445,7 +461,7 @@ func Ints(val []byte) (out []int, ok bool) {
 		if len(digits) > 1 && digits[0] == '0' {
 			return nil, false
 		}
-		n, err := strconv.Atoi(string(val[start:i]))
+		n, err := strconv.Atoi(val[start:i])
 		if err != nil {
 			return nil, false
 		}
@@ -467,9 +483,8 @@ func Ints(val []byte) (out []int, ok bool) {
 }
 
 // Strings reads an array of strings; ok is false for anything else.
-// Elements that are plain ASCII are substrings of src, the object the
-// array is a member of, at offset off.
-func Strings(val []byte, src string, off int) (out []string, ok bool) {
+// Elements that are plain ASCII are substrings of val.
+func Strings(val string) (out []string, ok bool) {
 	if len(val) < 2 || val[0] != '[' {
 		return nil, false
 	}
@@ -486,7 +501,7 @@ func Strings(val []byte, src string, off int) (out []string, ok bool) {
 		if !ok {
 			return nil, false
 		}
-		s, _, ok := String(Member{Value: val[i:end], Off: off + i}, src)
+		s, _, ok := String(Member{Value: val[i:end]})
 		if !ok {
 			return nil, false
 		}
@@ -508,11 +523,11 @@ func Strings(val []byte, src string, off int) (out []string, ok bool) {
 }
 
 // Number reads a JSON number as float64; ok is false for other types.
-func Number(val []byte) (f float64, ok bool) {
+func Number(val string) (f float64, ok bool) {
 	if len(val) == 0 || val[0] != '-' && (val[0] < '0' || val[0] > '9') {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(string(val), 64)
+	f, err := strconv.ParseFloat(val, 64)
 	// Beyond float64's range (JSON.parse: ±Infinity) is not a number here.
 	return f, err == nil
 }
