@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"strings"
 	"time"
@@ -90,6 +91,11 @@ func splitToken(tok string) (dot1, dot2 int, err *AuthError) {
 // OR-ing them all tells without a branch per byte.
 func isBase64URL(s string) bool {
 	var acc byte
+	for len(s) >= 8 { // 8 independent lookups per round
+		acc |= b64Values[s[0]] | b64Values[s[1]] | b64Values[s[2]] | b64Values[s[3]] |
+			b64Values[s[4]] | b64Values[s[5]] | b64Values[s[6]] | b64Values[s[7]]
+		s = s[8:]
+	}
 	for i := 0; i < len(s); i++ {
 		acc |= b64Values[s[i]]
 	}
@@ -116,6 +122,20 @@ func decodeSegment(seg string, buf []byte) ([]byte, bool) {
 	buf = buf[:n]
 	j := 0
 	i := 0
+	// 8 characters (6 bytes) per round, written as one 8-byte word while
+	// 2 bytes of room remain past them; then 4 at a time.
+	for ; i+8 <= len(seg) && j+8 <= len(buf); i += 8 {
+		s := seg[i : i+8]
+		a, b, c, d := b64Values[s[0]], b64Values[s[1]], b64Values[s[2]], b64Values[s[3]]
+		e, f, g, h := b64Values[s[4]], b64Values[s[5]], b64Values[s[6]], b64Values[s[7]]
+		if a|b|c|d|e|f|g|h > 63 {
+			return nil, false
+		}
+		w := uint64(a)<<58 | uint64(b)<<52 | uint64(c)<<46 | uint64(d)<<40 |
+			uint64(e)<<34 | uint64(f)<<28 | uint64(g)<<22 | uint64(h)<<16
+		binary.BigEndian.PutUint64(buf[j:], w)
+		j += 6
+	}
 	for ; i+4 <= len(seg); i += 4 {
 		a, b, c, d := b64val(seg[i]), b64val(seg[i+1]), b64val(seg[i+2]), b64val(seg[i+3])
 		if a|b|c|d > 63 {
