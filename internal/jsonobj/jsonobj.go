@@ -315,6 +315,12 @@ func literal(b string, i int, lit string) (int, error) {
 func validString(b string, i int) (end int, plain, ok bool) {
 	plain = true
 	for j := i + 1; j < len(b); j++ {
+		for j < len(b) && plainChar[b[j]] { // the common case, one lookup
+			j++
+		}
+		if j >= len(b) {
+			break
+		}
 		switch c := b[j]; {
 		case c == '"':
 			return j + 1, plain, true
@@ -347,6 +353,16 @@ func validString(b string, i int) (end int, plain, ok bool) {
 	}
 	return 0, false, false
 }
+
+// plainChar is true for the bytes that stand for themselves in a JSON
+// string and keep it plain: ASCII from the space on, but the quote and
+// the backslash. It is never written after initialization.
+var plainChar = func() (t [256]bool) {
+	for c := ' '; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // validNumber checks -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
 func validNumber(b string, i int) (int, error) {
@@ -527,7 +543,38 @@ func Number(val string) (f float64, ok bool) {
 	if len(val) == 0 || val[0] != '-' && (val[0] < '0' || val[0] > '9') {
 		return 0, false
 	}
+	if n, ok := smallInt(val); ok {
+		return float64(n), true // exact: below 2^53
+	}
 	f, err := strconv.ParseFloat(val, 64)
 	// Beyond float64's range (JSON.parse: ±Infinity) is not a number here.
 	return f, err == nil
+}
+
+// smallInt reads val when it is an integer of 1 to 15 digits, with an
+// optional minus sign but not -0 (which is a float64 of its own), as
+// most NumericDate claims are.
+func smallInt(val string) (int64, bool) {
+	digits := val
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 15 || len(digits) > 1 && digits[0] == '0' {
+		return 0, false
+	}
+	var n int64
+	for i := range len(digits) {
+		c := digits[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if len(digits) < len(val) {
+		if n == 0 {
+			return 0, false
+		}
+		n = -n
+	}
+	return n, true
 }

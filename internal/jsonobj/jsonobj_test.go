@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -149,6 +151,12 @@ func FuzzMembers(f *testing.F) {
 			if !ok && werr == nil && wi != nil && !strings.ContainsAny(mem.Value, ".eE") {
 				t.Fatalf("Ints(%q) refused; encoding/json %v", mem.Value, wi)
 			}
+			var wf float64
+			f, ok := Number(mem.Value)
+			werr = json.Unmarshal([]byte(mem.Value), &wf)
+			if ok != (werr == nil && mem.Value != "null") || ok && math.Float64bits(f) != math.Float64bits(wf) {
+				t.Fatalf("Number(%q) = %v %v; encoding/json %v %v", mem.Value, f, ok, wf, werr)
+			}
 			var wss []string
 			ss, ok := Strings(mem.Value)
 			werr = json.Unmarshal([]byte(mem.Value), &wss)
@@ -201,5 +209,16 @@ func TestMembersAllocs(t *testing.T) {
 	var buf [16]Member
 	if n := testing.AllocsPerRun(100, func() { _, _ = Members(raw, buf[:]) }); n != 0 {
 		t.Fatalf("%v allocations", n)
+	}
+}
+
+func TestNumber(t *testing.T) {
+	for _, v := range []string{"0", "-0", "1", "-1", "2", "1700000000", "-1700000000", "999999999999999",
+		"1000000000000000", "-999999999999999", "12345678901234567890", "1.5", "2.0", "1e3", "-0.0", "1e999"} {
+		want, werr := strconv.ParseFloat(v, 64)
+		got, ok := Number(v)
+		if ok != (werr == nil) || ok && math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("Number(%q) = %v %v, want %v %v", v, got, ok, want, werr)
+		}
 	}
 }
