@@ -51,6 +51,7 @@ func (e Error) Error() string {
 type Member struct {
 	Name  string // the name, unescaped
 	Value string // the raw JSON value
+	plain bool   // Value is a string with no escape and ASCII only
 }
 
 // linearNames is how many names of one object are compared pairwise
@@ -123,11 +124,16 @@ func Members(raw string, buf []Member) ([]Member, error) {
 			return nil, ErrSyntax
 		}
 		start := skipWS(raw, i+1)
-		end, err = r.value(raw, start, 1, names)
-		if err != nil {
+		plain := false
+		if start < len(raw) && raw[start] == '"' {
+			var ok bool
+			if end, plain, ok = validString(raw, start); !ok {
+				return nil, ErrSyntax
+			}
+		} else if end, err = r.value(raw, start, 1, names); err != nil {
 			return nil, err
 		}
-		members = append(members, Member{Name: name, Value: raw[start:end]})
+		members = append(members, Member{Name: name, Value: raw[start:end], plain: plain})
 		i = skipWS(raw, end)
 		if i >= len(raw) {
 			return nil, ErrSyntax
@@ -315,7 +321,10 @@ func literal(b string, i int, lit string) (int, error) {
 func validString(b string, i int) (end int, plain, ok bool) {
 	plain = true
 	for j := i + 1; j < len(b); j++ {
-		for j < len(b) && plainChar[b[j]] { // the common case, one lookup
+		for j+8 <= len(b) && plainWord(b[j:j+8]) { // the common case
+			j += 8
+		}
+		for j < len(b) && plainChar[b[j]] {
 			j++
 		}
 		if j >= len(b) {
@@ -363,6 +372,19 @@ var plainChar = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// plainWord reports whether the 8 bytes of w are all plainChar, 8 at a
+// time: none below 0x20 or from 0x80, no quote, no backslash. Each test
+// is the classic "some byte is zero / less than n" word trick, which can
+// report a false hit in a byte only beside a true one.
+func plainWord(w string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+	q := x ^ ones*'"'
+	bs := x ^ ones*'\\'
+	return (x|(x-ones*0x20)|(q-ones)&^q|(bs-ones)&^bs)&highs == 0
+}
 
 // validNumber checks -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
 func validNumber(b string, i int) (int, error) {
@@ -431,7 +453,7 @@ func String(m Member) (s string, isNull, ok bool) {
 	case 'n':
 		return "", true, true
 	case '"':
-		if body := val[1 : len(val)-1]; PlainASCII(body) {
+		if body := val[1 : len(val)-1]; m.plain || PlainASCII(body) {
 			return body, false, true
 		}
 		s, ok = unquote(val)

@@ -222,3 +222,16 @@ func TestNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainWord(t *testing.T) {
+	// Every byte value at every position of a word of plain bytes.
+	for pos := range 8 {
+		for c := range 256 {
+			w := []byte("abcdefgh")
+			w[pos] = byte(c)
+			if got, want := plainWord(string(w)), plainChar[c]; got != want {
+				t.Fatalf("plainWord(%q) = %v, want %v", w, got, want)
+			}
+		}
+	}
+}
