@@ -310,9 +310,10 @@ func BenchmarkColdStages(b *testing.B) {
 	b.Run("payload+claims", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			raw, _ := decodeSegment(tok[dot1+1:dot2], nil)
+			var buf [2048]byte
+			raw, _ := decodeSegment(tok[dot1+1:dot2], buf[:])
 			var claims sessionClaims
-			readSessionClaims(raw, &claims)
+			readSessionClaims(string(raw), &claims)
 		}
 	})
 	b.Run("sigdecode", func(b *testing.B) {
@@ -325,7 +326,7 @@ func BenchmarkColdStages(b *testing.B) {
 	b.Run("checkClaims", func(b *testing.B) {
 		raw, _ := decodeSegment(tok[dot1+1:dot2], nil)
 		var claims sessionClaims
-		readSessionClaims(raw, &claims)
+		readSessionClaims(string(raw), &claims)
 		b.ReportAllocs()
 		for b.Loop() {
 			c.checkClaims(&claims, nil)

@@ -352,7 +352,7 @@ func FuzzClaimsV2(f *testing.F) {
 			"o": map[string]string{"id": "org_1", "rol": rol, "per": per, "fpm": fpm},
 		})
 		var c sessionClaims
-		if err := readSessionClaims(payload, &c); err != nil {
+		if err := readSessionClaims(string(payload), &c); err != nil {
 			t.Fatal(err)
 		}
 		got, aerr := m.c.checkClaims(&c, m.c.keys.static)

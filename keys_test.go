@@ -129,9 +129,11 @@ func TestJWKSDownAtStartThenUp(t *testing.T) {
 		rec.Body.String() != `{"error":"Authentication unavailable"}` {
 		t.Fatalf("JWKS down: RequireAuth answered %d %q", rec.Code, rec.Body)
 	}
-	// The log says what happened: no keys were ever loaded.
-	if l := logs.String(); !strings.Contains(l, "no keys were ever loaded") || !strings.Contains(l, "503") ||
-		strings.Contains(l, "keeping the last good keys") {
+	// The log says what happened: no keys were ever loaded. (On a busy
+	// machine the request's key wait may end before the download does, so
+	// wait for the download's log line.)
+	waitUntil(t, "the failed download to be logged", func() bool { return strings.Contains(logs.String(), "no keys were ever loaded") })
+	if l := logs.String(); !strings.Contains(l, "503") || strings.Contains(l, "keeping the last good keys") {
 		t.Errorf("start-up failure logged as %q", l)
 	}
 

@@ -112,7 +112,7 @@ var reservedMachineClaims = map[string]bool{
 
 // checkMachineClaims builds the Auth of a verified JWT-format machine token.
 func (c *core) checkMachineClaims(kind string, raw []byte, claims *sessionClaims, key *verifyKey) (*verified, *AuthError) {
-	if claims.Sub == nil || *claims.Sub == "" {
+	if claims.Sub == "" {
 		return nil, errSub
 	}
 	if !claims.Exp.set {
@@ -122,7 +122,7 @@ func (c *core) checkMachineClaims(kind string, raw []byte, claims *sessionClaims
 	if err := decodeClaims(raw, &mc); err != nil {
 		return nil, err
 	}
-	mach := &Machine{ID: mc.Jti, Subject: *claims.Sub, ClientID: mc.ClientID}
+	mach := &Machine{ID: mc.Jti, Subject: claims.Sub, ClientID: mc.ClientID}
 	switch {
 	case mc.Scopes != "":
 		mach.Scopes = strings.Fields(mc.Scopes)

@@ -14,7 +14,7 @@ func TestDecodeSegmentMatchesStrictBase64(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	alpha := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/. "
 	for n := 0; n < 200000; n++ {
-		l := r.IntN(12)
+		l := r.IntN(40)
 		b := make([]byte, l)
 		for i := range b {
 			if r.IntN(10) == 0 {
@@ -27,6 +27,17 @@ func TestDecodeSegmentMatchesStrictBase64(t *testing.T) {
 		got, ok := decodeSegment(string(b), nil)
 		if (werr == nil) != ok || ok && !bytes.Equal(got, want) {
 			t.Fatalf("%q: got %x %v, want %x %v", b, got, ok, want, werr)
+		}
+		// Into a larger buffer (the 8-byte writes have room to spare) and
+		// one of the exact size.
+		for _, buf := range [][]byte{make([]byte, 64), make([]byte, len(want))} {
+			got, ok := decodeSegment(string(b), buf)
+			if (werr == nil) != ok || ok && !bytes.Equal(got, want) {
+				t.Fatalf("%q into %d bytes: got %x %v, want %x %v", b, len(buf), got, ok, want, werr)
+			}
+		}
+		if isBase64URL(string(b)) != !bytes.ContainsAny(b, "=+/. ") {
+			t.Fatalf("isBase64URL(%q) = %v", b, !bytes.ContainsAny(b, "=+/. "))
 		}
 	}
 }

@@ -14,10 +14,10 @@ import (
 // as Clerk's code reads them: names are case-sensitive, and the
 // organization claims of the other version are ignored.
 type sessionClaims struct {
-	Sub *string `json:"sub"`
-	Sid string  `json:"sid"`
-	Sts string  `json:"sts"`
-	Azp string  `json:"azp"`
+	Sub string `json:"sub"` // null or absent: "", which no check tells apart
+	Sid string `json:"sid"`
+	Sts string `json:"sts"`
+	Azp string `json:"azp"`
 	// AzpBad: azp present but neither a string nor null. Clerk reports it
 	// as token-invalid-authorized-parties when authorized parties are
 	// configured (checkClaims), else it is a claim of the wrong type.
@@ -38,11 +38,11 @@ type sessionClaims struct {
 	OrgRole        string   `json:"org_role"`
 	OrgPermissions []string `json:"org_permissions"`
 
-	// v2 organization claims (read when V2). O is nil unless "o" is an
-	// object.
-	O   *orgClaimsV2 `json:"o"`
-	Fea string       `json:"fea"`
-	Pla string       `json:"pla"`
+	// v2 organization claims (read when V2). HasO: "o" is an object.
+	O    orgClaimsV2 `json:"o"`
+	HasO bool        `json:"-"`
+	Fea  string      `json:"fea"`
+	Pla  string      `json:"pla"`
 }
 
 type orgClaimsV2 struct {
@@ -69,7 +69,12 @@ var errNotNumber = errors.New("clerkauth: NumericDate claim is not a number")
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (n *numericDate) UnmarshalJSON(b []byte) error {
-	f, ok := jsonobj.Number(b)
+	return n.read(string(b))
+}
+
+// read sets n from the raw JSON value val.
+func (n *numericDate) read(val string) error {
+	f, ok := jsonobj.Number(val)
 	if !ok || math.IsNaN(f) {
 		return errNotNumber
 	}
@@ -98,9 +103,9 @@ func claimTypeErr(name string) *AuthError {
 	return authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, "claim "+strconv.Quote(name)+" has the wrong type")
 }
 
-// readSessionClaims reads a verified payload into c. Its members buffer
-// lives on the caller's stack.
-func readSessionClaims(raw []byte, c *sessionClaims) *AuthError {
+// readSessionClaims reads a verified payload into c. The strings of c are
+// substrings of raw, or decoded when they hold escapes.
+func readSessionClaims(raw string, c *sessionClaims) *AuthError {
 	var buf [32]jsonobj.Member
 	members, err := jsonobj.Members(raw, buf[:])
 	switch err {
@@ -114,19 +119,18 @@ func readSessionClaims(raw []byte, c *sessionClaims) *AuthError {
 	default:
 		return errBadPayload
 	}
-	return parseSessionClaims(members, string(raw), c)
+	return parseSessionClaims(members, c)
 }
 
-// parseSessionClaims reads the claims members into c; src is the claims
-// object as a string (see jsonobj.String).
-func parseSessionClaims(members []jsonobj.Member, src string, c *sessionClaims) *AuthError {
+// parseSessionClaims reads the claims members into c.
+func parseSessionClaims(members []jsonobj.Member, c *sessionClaims) *AuthError {
 	// The organization claims of one version only are read, once v is
 	// known: Clerk ignores the others, whatever they hold.
 	o, orgID, orgSlug, orgRole, orgPerms := -1, -1, -1, -1, -1
 	for k, m := range members {
-		switch name := string(m.Name); name {
+		switch name := m.Name; name {
 		case "sub", "sid", "sts", "azp", "iss", "fea", "pla":
-			s, isNull, ok := jsonobj.String(m, src)
+			s, _, ok := jsonobj.String(m)
 			if !ok && name == "azp" {
 				c.AzpBad = true
 				continue
@@ -136,10 +140,7 @@ func parseSessionClaims(members []jsonobj.Member, src string, c *sessionClaims) 
 			}
 			switch name {
 			case "sub":
-				if !isNull {
-					c.Sub = new(string)
-					*c.Sub = s
-				}
+				c.Sub = s
 			case "sid":
 				c.Sid = s
 			case "sts":
@@ -154,22 +155,22 @@ func parseSessionClaims(members []jsonobj.Member, src string, c *sessionClaims) 
 				c.Pla = s
 			}
 		case "exp":
-			c.Exp.bad = c.Exp.UnmarshalJSON(m.Value) != nil
+			c.Exp.bad = c.Exp.read(m.Value) != nil
 		case "nbf":
-			c.Nbf.bad = c.Nbf.UnmarshalJSON(m.Value) != nil
+			c.Nbf.bad = c.Nbf.read(m.Value) != nil
 		case "iat":
-			c.Iat.bad = c.Iat.UnmarshalJSON(m.Value) != nil
+			c.Iat.bad = c.Iat.read(m.Value) != nil
 		case "v":
 			f, ok := jsonobj.Number(m.Value)
 			c.V2 = ok && f == 2
 		case "act":
-			act, ok := readActor(m, src)
+			act, ok := readActor(m)
 			if !ok {
 				return claimTypeErr(name)
 			}
 			c.Act = act
 		case "fva":
-			if string(m.Value) == "null" {
+			if m.Value == "null" {
 				continue
 			}
 			var ok bool
@@ -190,11 +191,10 @@ func parseSessionClaims(members []jsonobj.Member, src string, c *sessionClaims) 
 	}
 	if c.V2 {
 		if o >= 0 && members[o].Value[0] == '{' {
-			org, ok := readOrg(members[o], src)
-			if !ok {
+			if !readOrg(members[o], &c.O) {
 				return claimTypeErr("o")
 			}
-			c.O = org
+			c.HasO = true
 		}
 		return nil
 	}
@@ -205,15 +205,15 @@ func parseSessionClaims(members []jsonobj.Member, src string, c *sessionClaims) 
 		if f.k < 0 {
 			continue
 		}
-		s, _, ok := jsonobj.String(members[f.k], src)
+		s, _, ok := jsonobj.String(members[f.k])
 		if !ok {
-			return claimTypeErr(string(members[f.k].Name))
+			return claimTypeErr(members[f.k].Name)
 		}
 		*f.dst = s
 	}
-	if orgPerms >= 0 && string(members[orgPerms].Value) != "null" {
+	if orgPerms >= 0 && members[orgPerms].Value != "null" {
 		var ok bool
-		if c.OrgPermissions, ok = jsonobj.Strings(members[orgPerms].Value, src, members[orgPerms].Off); !ok {
+		if c.OrgPermissions, ok = jsonobj.Strings(members[orgPerms].Value); !ok {
 			return claimTypeErr("org_permissions")
 		}
 	}
@@ -222,8 +222,8 @@ func parseSessionClaims(members []jsonobj.Member, src string, c *sessionClaims) 
 
 // readActor reads the act claim: null, or an object whose sub, iss and
 // sid are strings when present. Names are matched exactly.
-func readActor(m jsonobj.Member, src string) (*Actor, bool) {
-	if string(m.Value) == "null" {
+func readActor(m jsonobj.Member) (*Actor, bool) {
+	if m.Value == "null" {
 		return nil, true
 	}
 	var buf [8]jsonobj.Member
@@ -231,11 +231,10 @@ func readActor(m jsonobj.Member, src string) (*Actor, bool) {
 	if err != nil {
 		return nil, false
 	}
-	sub := src[m.Off : m.Off+len(m.Value)]
 	a := new(Actor)
 	for _, f := range members {
 		var dst *string
-		switch string(f.Name) {
+		switch f.Name {
 		case "sub":
 			dst = &a.Subject
 		case "iss":
@@ -245,7 +244,7 @@ func readActor(m jsonobj.Member, src string) (*Actor, bool) {
 		default:
 			continue
 		}
-		s, _, ok := jsonobj.String(f, sub)
+		s, _, ok := jsonobj.String(f)
 		if !ok {
 			return nil, false
 		}
@@ -254,19 +253,17 @@ func readActor(m jsonobj.Member, src string) (*Actor, bool) {
 	return a, true
 }
 
-// readOrg reads the v2 "o" object; its fields are strings or null. Names
-// are matched exactly.
-func readOrg(m jsonobj.Member, src string) (*orgClaimsV2, bool) {
+// readOrg reads the v2 "o" object into o; its fields are strings or null.
+// Names are matched exactly.
+func readOrg(m jsonobj.Member, o *orgClaimsV2) bool {
 	var buf [8]jsonobj.Member
 	members, err := jsonobj.Members(m.Value, buf[:])
 	if err != nil {
-		return nil, false
+		return false
 	}
-	sub := src[m.Off : m.Off+len(m.Value)]
-	o := new(orgClaimsV2)
 	for _, f := range members {
 		var dst *string
-		switch string(f.Name) {
+		switch f.Name {
 		case "id":
 			dst = &o.ID
 		case "slg":
@@ -280,13 +277,13 @@ func readOrg(m jsonobj.Member, src string) (*orgClaimsV2, bool) {
 		default:
 			continue
 		}
-		s, _, ok := jsonobj.String(f, sub)
+		s, _, ok := jsonobj.String(f)
 		if !ok {
-			return nil, false
+			return false
 		}
 		*dst = s
 	}
-	return o, true
+	return true
 }
 
 // fillAuth maps verified claims into a, as Clerk's
@@ -295,7 +292,7 @@ func readOrg(m jsonobj.Member, src string) (*orgClaimsV2, bool) {
 func fillAuth(a *Auth, c *sessionClaims, exp, iat int64) *AuthError {
 	*a = Auth{
 		TokenType:             TokenTypeSession,
-		UserID:                *c.Sub,
+		UserID:                c.Sub,
 		SessionID:             c.Sid,
 		SessionStatus:         c.Sts, // absent: "" (Clerk: null)
 		Actor:                 c.Act,
@@ -310,23 +307,25 @@ func fillAuth(a *Auth, c *sessionClaims, exp, iat int64) *AuthError {
 	// As Clerk: act and fva are copied as they are (an act object without
 	// sub is still an actor; an fva of another length than 2 is exposed,
 	// and Has's reverification then fails).
-	a.Features = claims.SplitList(c.Fea)
-	a.Plans = claims.SplitList(c.Pla)
-	if c.V2 {
-		if c.O != nil {
-			if !claims.AllScoped(a.Features) {
-				return errFeaUnscoped
-			}
-			// As Clerk, the other members are read without an id too;
-			// Has asks for an OrgID before it looks at them.
-			a.OrgID = c.O.ID
-			a.OrgSlug = c.O.Slg
-			if c.O.Rol != "" {
-				a.OrgRole = "org:" + c.O.Rol
-			}
-			a.OrgPermissions = claims.OrgPermissions(c.Fea, c.O.Per, c.O.Fpm)
-		}
-	} else {
+	org := c.V2 && c.HasO
+	var rol, per, fpm string
+	if org {
+		rol, per, fpm = c.O.Rol, c.O.Per, c.O.Fpm
+	}
+	lists, ok := claims.Decode(c.Fea, c.Pla, org, rol, per, fpm)
+	if !ok {
+		return errFeaUnscoped
+	}
+	a.Features, a.Plans = lists.Features, lists.Plans
+	switch {
+	case org:
+		// As Clerk, the other members are read without an id too;
+		// Has asks for an OrgID before it looks at them.
+		a.OrgID = c.O.ID
+		a.OrgSlug = c.O.Slg
+		a.OrgRole = lists.OrgRole
+		a.OrgPermissions = lists.OrgPermissions
+	case !c.V2:
 		a.OrgID = c.OrgID
 		a.OrgSlug = c.OrgSlug
 		a.OrgRole = c.OrgRole

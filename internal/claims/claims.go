@@ -14,9 +14,20 @@ import (
 // White_Space and U+FEFF, but not U+0085, which Go's unicode.IsSpace
 // counts and JavaScript does not.
 func TrimJS(s string) string {
+	// Fast path: a string that starts and ends with a printable ASCII
+	// character has nothing to trim.
+	if s == "" || notSpace(s[0]) && notSpace(s[len(s)-1]) {
+		return s
+	}
 	return strings.TrimFunc(s, func(r rune) bool {
 		return r != 0x85 && (unicode.IsSpace(r) || r == 0xFEFF)
 	})
+}
+
+// notSpace reports whether c is a printable ASCII character other than
+// the space, which no trim removes.
+func notSpace(c byte) bool {
+	return c > ' ' && c < 0x7f
 }
 
 // SplitList splits a comma list (fea, pla) into its trimmed entries, as
@@ -25,11 +36,79 @@ func SplitList(s string) []string {
 	if s == "" {
 		return nil
 	}
-	parts := strings.Split(s, ",")
-	for i, p := range parts {
-		parts[i] = TrimJS(p)
+	return fillList(make([]string, listLen(s)), s)
+}
+
+// listLen is the number of entries of the comma list s.
+func listLen(s string) int {
+	if s == "" {
+		return 0
 	}
-	return parts
+	return strings.Count(s, ",") + 1
+}
+
+// fillList writes the trimmed entries of s into dst, which holds exactly
+// listLen(s) of them, and returns dst.
+func fillList(dst []string, s string) []string {
+	for i := range dst {
+		part := s
+		if c := strings.IndexByte(s, ','); c >= 0 {
+			part, s = s[:c], s[c+1:]
+		}
+		dst[i] = TrimJS(part)
+	}
+	return dst
+}
+
+// Lists is what [Decode] makes of a session token's list claims.
+type Lists struct {
+	Features, Plans []string // SplitList of fea and pla
+	OrgRole         string   // "org:" + rol; "" when rol is ""
+	OrgPermissions  []string // OrgPermissions(fea, per, fpm)
+}
+
+// Decode reads the list claims of a session token: fea and pla split as
+// SplitList and, when org is set (a v2 token with an "o" object), the
+// organization role rol prefixed with "org:" (empty stays empty) and the
+// permissions as OrgPermissions. ok is false when org is set and fea has
+// an entry without a scope (Clerk throws). It allocates at most twice:
+// one array behind the three lists (each capped at its own length, so an
+// append to one never writes into another) and one string holding the
+// role and every permission name.
+func Decode(fea, pla string, org bool, rol, per, fpm string) (l Lists, ok bool) {
+	nf, np := listLen(fea), listLen(pla)
+	var list []string
+	if org {
+		if !scopedList(fea) {
+			return Lists{}, false
+		}
+		l.OrgRole, list = orgPermissions(fea, per, fpm, rol, nf+np)
+	} else if nf+np > 0 {
+		list = make([]string, nf+np)
+	}
+	if nf > 0 {
+		l.Features = fillList(list[:nf:nf], fea)
+	}
+	if np > 0 {
+		l.Plans = fillList(list[nf:nf+np:nf+np], pla)
+	}
+	if len(list) > nf+np {
+		l.OrgPermissions = list[nf+np:]
+	}
+	return l, true
+}
+
+// scopedList is AllScoped(SplitList(s)) without building the list.
+func scopedList(s string) bool {
+	if s == "" {
+		return true
+	}
+	for part := range strings.SplitSeq(s, ",") {
+		if !strings.Contains(TrimJS(part), ":") {
+			return false
+		}
+	}
+	return true
 }
 
 // SplitByScope sorts "scope:name" entries into the organization's and the
@@ -161,51 +240,72 @@ func parseFpm(s string) fpmItem {
 // fpm item that is not all digits grants nothing but keeps its slot. It
 // returns nil when fea has an entry without a scope (Clerk throws).
 func OrgPermissions(fea, per, fpm string) []string {
-	if per == "" || fpm == "" {
-		return nil
-	}
-	// SplitByScope's organization half, without building the lists.
-	var fsmall [16]string
-	features := fsmall[:0]
-	for part := range strings.SplitSeq(fea, ",") {
-		scope, name, found := strings.Cut(TrimJS(part), ":")
-		if !found {
-			return nil
-		}
-		if scope == "o" || scope == "ou" || scope == "uo" {
-			features = append(features, name)
-		}
-	}
-	if len(features) == 0 {
-		return nil
-	}
-	perms := strings.Split(per, ",")
-	for i := range perms {
-		perms[i] = TrimJS(perms[i])
-	}
-	masks := strings.Split(fpm, ",")
-	var ismall [16]fpmItem
-	items := ismall[:0]
-	for range min(len(masks), len(features)) {
-		items = append(items, fpmItem{})
-	}
-	size, count := 0, 0
-	for j := range items {
-		items[j] = parseFpm(masks[j])
-		for i, p := range perms {
-			if items[j].bit(i) {
-				size += len("org:") + len(features[j]) + len(":") + len(p)
-				count++
+	_, out := orgPermissions(fea, per, fpm, "", 0)
+	return out
+}
+
+// orgPermissions decodes the permissions as OrgPermissions into out[head:],
+// after head slots left for the caller; out is nil when it would be empty.
+// When rol is not "", "org:"+rol is written first into the string that
+// holds the permission names and returned as role. Two allocations at
+// most: out, and that string.
+func orgPermissions(fea, per, fpm, rol string, head int) (role string, out []string) {
+	var (
+		fsmall [16]string
+		psmall [32]string
+		ismall [16]fpmItem
+	)
+	features, perms, items := fsmall[:0], psmall[:0], ismall[:0]
+	if per != "" && fpm != "" {
+		// SplitByScope's organization half, without building the lists.
+		for part := range strings.SplitSeq(fea, ",") {
+			scope, name, found := strings.Cut(TrimJS(part), ":")
+			if !found {
+				features = features[:0]
+				break // Clerk throws: no permissions
+			}
+			if scope == "o" || scope == "ou" || scope == "uo" {
+				features = append(features, name)
 			}
 		}
 	}
-	if count == 0 {
-		return nil
+	count, size := 0, 0
+	if len(features) > 0 {
+		for p := range strings.SplitSeq(per, ",") {
+			perms = append(perms, TrimJS(p))
+		}
+		for mask := range strings.SplitSeq(fpm, ",") {
+			if len(items) == len(features) {
+				break
+			}
+			items = append(items, parseFpm(mask))
+		}
+		for j, it := range items {
+			for i, p := range perms {
+				if it.bit(i) {
+					size += len("org:") + len(features[j]) + len(":") + len(p)
+					count++
+				}
+			}
+		}
 	}
-	// Every permission written into one string and sliced out of it: one
-	// allocation for all.
+	if head+count > 0 {
+		out = make([]string, head, head+count)
+	}
+	if rol != "" {
+		size += len("org:") + len(rol)
+	}
+	if size == 0 {
+		return "", out
+	}
+	// The role and every permission written into one string and sliced
+	// out of it: one allocation for all.
 	var b strings.Builder
 	b.Grow(size)
+	if rol != "" {
+		b.WriteString("org:")
+		b.WriteString(rol)
+	}
 	for j, it := range items {
 		for i, p := range perms {
 			if it.bit(i) {
@@ -216,8 +316,12 @@ func OrgPermissions(fea, per, fpm string) []string {
 			}
 		}
 	}
-	all, off := b.String(), 0
-	out := make([]string, 0, count)
+	all := b.String()
+	off := 0
+	if rol != "" {
+		off = len("org:") + len(rol)
+		role = all[:off]
+	}
 	for j, it := range items {
 		for i, p := range perms {
 			if it.bit(i) {
@@ -227,5 +331,5 @@ func OrgPermissions(fea, per, fpm string) []string {
 			}
 		}
 	}
-	return out
+	return role, out
 }

@@ -164,3 +164,62 @@ func FuzzOrgPermissions(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecode checks Decode against the functions it combines (SplitList,
+// AllScoped, OrgPermissions) and that its lists do not share room: an
+// append to one never changes another.
+func FuzzDecode(f *testing.F) {
+	f.Add("o:reports,o:invoices,u:pro", "u:pro", true, "admin", "read,manage", "3,1")
+	f.Add("o:repositories,uo:projects", "", true, "", "read,create,update,delete,revoke", "7,21")
+	f.Add("u:pro, bad", "a,,b", false, "admin", "x", "1")
+	f.Add("u:pro, bad", "a", true, "admin", "x", "1")
+	f.Add("", "", true, "r", "", "")
+	f.Add(" o:a\ufeff", "\u00a0p ", true, "", "read", " 1 ")
+	f.Fuzz(func(t *testing.T, fea, pla string, org bool, rol, per, fpm string) {
+		l, ok := Decode(fea, pla, org, rol, per, fpm)
+		features := SplitList(fea)
+		if org && !AllScoped(features) {
+			if ok {
+				t.Fatalf("Decode(%q) accepted an entry without a scope", fea)
+			}
+			return
+		}
+		if !ok {
+			t.Fatalf("Decode(%q, org %v) refused", fea, org)
+		}
+		want := Lists{Features: features, Plans: SplitList(pla)}
+		if org {
+			want.OrgPermissions = OrgPermissions(fea, per, fpm)
+			if rol != "" {
+				want.OrgRole = "org:" + rol
+			}
+		}
+		if !slices.Equal(l.Features, want.Features) || !slices.Equal(l.Plans, want.Plans) ||
+			!slices.Equal(l.OrgPermissions, want.OrgPermissions) || l.OrgRole != want.OrgRole {
+			t.Fatalf("Decode = %q, want %q", l, want)
+		}
+		for _, s := range [][]string{l.Features, l.Plans, l.OrgPermissions} {
+			if (s == nil) != (len(s) == 0) || cap(s) != len(s) {
+				t.Fatalf("list %q: len %d cap %d, nil %v", s, len(s), cap(s), s == nil)
+			}
+		}
+		_ = append(l.Features, "x")
+		_ = append(l.Plans, "x")
+		if !slices.Equal(l.Plans, want.Plans) || !slices.Equal(l.OrgPermissions, want.OrgPermissions) {
+			t.Fatal("an append to one list changed another")
+		}
+	})
+}
+
+func TestDecodeAllocs(t *testing.T) {
+	var l Lists
+	n := testing.AllocsPerRun(100, func() {
+		l, _ = Decode("o:reports,o:invoices,u:pro", "u:pro", true, "admin", "read,manage", "3,1")
+	})
+	if n > 2 {
+		t.Errorf("Decode allocates %v times, want at most 2", n)
+	}
+	if !slices.Equal(l.OrgPermissions, []string{"org:reports:read", "org:reports:manage", "org:invoices:read"}) || l.OrgRole != "org:admin" {
+		t.Errorf("Decode = %q", l)
+	}
+}

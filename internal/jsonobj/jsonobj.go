@@ -45,11 +45,13 @@ func (e Error) Error() string {
 	return "invalid JSON"
 }
 
-// Member is one name/value pair of an object.
+// Member is one name/value pair of an object. Both are substrings of the
+// object read, except a name with escapes or bytes beyond ASCII, which is
+// decoded.
 type Member struct {
-	Name  []byte // the name, unescaped
-	Value []byte // the raw JSON value
-	Off   int    // where Value starts in the object's bytes
+	Name  string // the name, unescaped
+	Value string // the raw JSON value
+	plain bool   // Value is a string with no escape and ASCII only
 }
 
 // linearNames is how many names of one object are compared pairwise
@@ -66,9 +68,12 @@ type reader struct {
 
 // Members validates raw as one JSON object and returns its top-level
 // members, appended to buf[:0]. On error the members are nil and the
-// error is an [Error].
-func Members(raw []byte, buf []Member) ([]Member, error) {
-	var small [linearNames][]byte
+// error is an [Error]. Reading a string spares the caller a copy: the
+// strings of the members, and those String and Strings return, are
+// substrings of raw.
+func Members(raw string, buf []Member) ([]Member, error) {
+	var small [linearNames]string
+	var keys [linearNames]uint64 // nameKey of members[i]
 	var r reader
 	names := small[:0]
 	i := skipWS(raw, 0)
@@ -95,16 +100,18 @@ func Members(raw []byte, buf []Member) ([]Member, error) {
 			return nil, err
 		}
 		if len(members) < linearNames {
-			for _, m := range members {
-				if string(m.Name) == string(name) {
+			k := nameKey(name)
+			for j, mk := range keys[:len(members)] {
+				if mk == k && (len(name) < 8 || members[j].Name == name) {
 					r.dup = true
 				}
 			}
+			keys[len(members)] = k
 		} else {
 			if seen == nil {
 				seen = make(map[string]struct{}, 2*linearNames)
 				for _, m := range members {
-					seen[string(m.Name)] = struct{}{}
+					seen[m.Name] = struct{}{}
 				}
 			}
 			if _, dup := seen[string(name)]; dup {
@@ -117,11 +124,16 @@ func Members(raw []byte, buf []Member) ([]Member, error) {
 			return nil, ErrSyntax
 		}
 		start := skipWS(raw, i+1)
-		end, err = r.value(raw, start, 1, names)
-		if err != nil {
+		plain := false
+		if start < len(raw) && raw[start] == '"' {
+			var ok bool
+			if end, plain, ok = validString(raw, start); !ok {
+				return nil, ErrSyntax
+			}
+		} else if end, err = r.value(raw, start, 1, names); err != nil {
 			return nil, err
 		}
-		members = append(members, Member{Name: name, Value: raw[start:end], Off: start})
+		members = append(members, Member{Name: name, Value: raw[start:end], plain: plain})
 		i = skipWS(raw, end)
 		if i >= len(raw) {
 			return nil, ErrSyntax
@@ -140,7 +152,19 @@ func Members(raw []byte, buf []Member) ([]Member, error) {
 	}
 }
 
-func trailing(raw []byte, i int, members []Member) ([]Member, error) {
+// nameKey packs the length of name (its low byte) and its first 7 bytes
+// into a word: two names with different keys differ, and two names shorter
+// than 8 bytes with the same key are the same. Claim names are short, so
+// comparing keys spares most string comparisons.
+func nameKey(name string) uint64 {
+	k := uint64(min(len(name), 0xff))
+	for i := range min(len(name), 7) {
+		k |= uint64(name[i]) << (8 * (i + 1))
+	}
+	return k
+}
+
+func trailing(raw string, i int, members []Member) ([]Member, error) {
 	if skipWS(raw, i) != len(raw) {
 		return nil, ErrSyntax
 	}
@@ -149,27 +173,26 @@ func trailing(raw []byte, i int, members []Member) ([]Member, error) {
 
 // readName reads the member name starting at the quote b[i]: the name
 // unescaped, and the index just past its closing quote.
-func readName(b []byte, i int) (name []byte, end int, err error) {
+func readName(b string, i int) (name string, end int, err error) {
 	end, plain, ok := validString(b, i)
 	if !ok {
-		return nil, 0, ErrSyntax
+		return "", 0, ErrSyntax
 	}
 	name = b[i+1 : end-1]
 	if !plain {
 		// Escapes, or bytes beyond ASCII: encoding/json decodes them as
 		// JSON.parse after TextDecoder does (invalid UTF-8 becomes U+FFFD).
-		var s string
-		if json.Unmarshal(b[i:end], &s) != nil {
-			return nil, 0, ErrSyntax
+		var ok bool
+		if name, ok = unquote(b[i:end]); !ok {
+			return "", 0, ErrSyntax
 		}
-		name = []byte(s)
 	}
 	return name, end, nil
 }
 
 // value checks the JSON value starting at b[i], at the given depth, and
 // returns the index just past it.
-func (r *reader) value(b []byte, i, depth int, names [][]byte) (int, error) {
+func (r *reader) value(b string, i, depth int, names []string) (int, error) {
 	if i >= len(b) {
 		return 0, ErrSyntax
 	}
@@ -204,7 +227,7 @@ func (r *reader) value(b []byte, i, depth int, names [][]byte) (int, error) {
 
 // object checks a nested object starting at b[i]; its names go on the
 // reader's stack while it is read.
-func (r *reader) object(b []byte, i, depth int, names [][]byte) (int, error) {
+func (r *reader) object(b string, i, depth int, names []string) (int, error) {
 	var seen map[string]struct{}
 	i = skipWS(b, i+1)
 	if i < len(b) && b[i] == '}' {
@@ -220,7 +243,7 @@ func (r *reader) object(b []byte, i, depth int, names [][]byte) (int, error) {
 		}
 		if len(names) < linearNames {
 			for _, prev := range names {
-				if string(prev) == string(name) {
+				if prev == name {
 					r.dup = true
 				}
 			}
@@ -229,13 +252,13 @@ func (r *reader) object(b []byte, i, depth int, names [][]byte) (int, error) {
 			if seen == nil {
 				seen = make(map[string]struct{}, 2*linearNames)
 				for _, prev := range names {
-					seen[string(prev)] = struct{}{}
+					seen[prev] = struct{}{}
 				}
 			}
-			if _, dup := seen[string(name)]; dup {
+			if _, dup := seen[name]; dup {
 				r.dup = true
 			}
-			seen[string(name)] = struct{}{}
+			seen[name] = struct{}{}
 		}
 		i = skipWS(b, end)
 		if i >= len(b) || b[i] != ':' {
@@ -244,15 +267,23 @@ func (r *reader) object(b []byte, i, depth int, names [][]byte) (int, error) {
 		if i, err = r.value(b, skipWS(b, i+1), depth, names); err != nil {
 			return 0, err
 		}
-		var done bool
-		if i, done, err = next(b, i, '}'); done || err != nil {
-			return i, err
+		i = skipWS(b, i)
+		if i >= len(b) {
+			return 0, ErrSyntax
+		}
+		switch b[i] {
+		case ',':
+			i = skipWS(b, i+1)
+		case '}':
+			return i + 1, nil
+		default:
+			return 0, ErrSyntax
 		}
 	}
 }
 
 // array checks an array starting at b[i].
-func (r *reader) array(b []byte, i, depth int, names [][]byte) (int, error) {
+func (r *reader) array(b string, i, depth int, names []string) (int, error) {
 	i = skipWS(b, i+1)
 	if i < len(b) && b[i] == ']' {
 		return i + 1, nil
@@ -262,31 +293,23 @@ func (r *reader) array(b []byte, i, depth int, names [][]byte) (int, error) {
 		if i, err = r.value(b, i, depth, names); err != nil {
 			return 0, err
 		}
-		var done bool
-		if i, done, err = next(b, i, ']'); done || err != nil {
-			return i, err
+		i = skipWS(b, i)
+		if i >= len(b) {
+			return 0, ErrSyntax
+		}
+		switch b[i] {
+		case ',':
+			i = skipWS(b, i+1)
+		case ']':
+			return i + 1, nil
+		default:
+			return 0, ErrSyntax
 		}
 	}
 }
 
-// next reads what follows a member or an element: a comma, after which
-// the next one starts at j, or the closing byte, after which the object
-// or array ends at j (done).
-func next(b []byte, i int, closing byte) (j int, done bool, err error) {
-	i = skipWS(b, i)
-	switch {
-	case i >= len(b):
-		return 0, false, ErrSyntax
-	case b[i] == ',':
-		return skipWS(b, i+1), false, nil
-	case b[i] == closing:
-		return i + 1, true, nil
-	}
-	return 0, false, ErrSyntax
-}
-
-func literal(b []byte, i int, lit string) (int, error) {
-	if len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit {
+func literal(b string, i int, lit string) (int, error) {
+	if len(b)-i >= len(lit) && b[i:i+len(lit)] == lit {
 		return i + len(lit), nil
 	}
 	return 0, ErrSyntax
@@ -295,9 +318,18 @@ func literal(b []byte, i int, lit string) (int, error) {
 // validString checks the string starting at the quote b[i] and returns the
 // index just past its closing quote, and whether its body is plain ASCII
 // with no escapes (then the body is the string itself).
-func validString(b []byte, i int) (end int, plain, ok bool) {
+func validString(b string, i int) (end int, plain, ok bool) {
 	plain = true
 	for j := i + 1; j < len(b); j++ {
+		for j+8 <= len(b) && plainWord(b[j:j+8]) { // the common case
+			j += 8
+		}
+		for j < len(b) && plainChar[b[j]] {
+			j++
+		}
+		if j >= len(b) {
+			break
+		}
 		switch c := b[j]; {
 		case c == '"':
 			return j + 1, plain, true
@@ -317,7 +349,7 @@ func validString(b []byte, i int) (end int, plain, ok bool) {
 				if j+4 >= len(b) {
 					return 0, false, false
 				}
-				for _, h := range b[j+1 : j+5] {
+				for _, h := range []byte(b[j+1 : j+5]) {
 					if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
 						return 0, false, false
 					}
@@ -331,8 +363,31 @@ func validString(b []byte, i int) (end int, plain, ok bool) {
 	return 0, false, false
 }
 
+// plainChar is true for the bytes that stand for themselves in a JSON
+// string and keep it plain: ASCII from the space on, but the quote and
+// the backslash. It is never written after initialization.
+var plainChar = func() (t [256]bool) {
+	for c := ' '; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// plainWord reports whether the 8 bytes of w are all plainChar, 8 at a
+// time: none below 0x20 or from 0x80, no quote, no backslash. Each test
+// is the classic "some byte is zero / less than n" word trick, which can
+// report a false hit in a byte only beside a true one.
+func plainWord(w string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+	q := x ^ ones*'"'
+	bs := x ^ ones*'\\'
+	return (x|(x-ones*0x20)|(q-ones)&^q|(bs-ones)&^bs)&highs == 0
+}
+
 // validNumber checks -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func validNumber(b []byte, i int) (int, error) {
+func validNumber(b string, i int) (int, error) {
 	if b[i] == '-' {
 		i++
 	}
@@ -367,7 +422,7 @@ func validNumber(b []byte, i int) (int, error) {
 	return i, nil
 }
 
-func skipWS(b []byte, i int) int {
+func skipWS(b string, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++
 	}
@@ -377,9 +432,9 @@ func skipWS(b []byte, i int) int {
 // PlainASCII reports whether a string body needs no decoding: no escape
 // and no byte outside ASCII (encoding/json replaces invalid UTF-8 with
 // U+FFFD, so such strings take its path).
-func PlainASCII(b []byte) bool {
-	for _, c := range b {
-		if c == '\\' || c >= 0x80 {
+func PlainASCII(b string) bool {
+	for i := range len(b) {
+		if c := b[i]; c == '\\' || c >= 0x80 {
 			return false
 		}
 	}
@@ -387,10 +442,9 @@ func PlainASCII(b []byte) bool {
 }
 
 // String decodes the member's value when it is a JSON string; null gives
-// isNull; ok is false for any other type. src is the object's bytes as a
-// string: a plain string is a substring of it, so reading it allocates
-// nothing.
-func String(m Member, src string) (s string, isNull, ok bool) {
+// isNull; ok is false for any other type. A plain string is a substring of
+// the value, so reading it allocates nothing.
+func String(m Member) (s string, isNull, ok bool) {
 	val := m.Value
 	if len(val) == 0 {
 		return "", false, false
@@ -399,8 +453,8 @@ func String(m Member, src string) (s string, isNull, ok bool) {
 	case 'n':
 		return "", true, true
 	case '"':
-		if body := val[1 : len(val)-1]; PlainASCII(body) {
-			return src[m.Off+1 : m.Off+len(val)-1], false, true
+		if body := val[1 : len(val)-1]; m.plain || PlainASCII(body) {
+			return body, false, true
 		}
 		s, ok = unquote(val)
 		return s, false, ok
@@ -410,9 +464,9 @@ func String(m Member, src string) (s string, isNull, ok bool) {
 
 // unquote decodes a JSON string with escapes or bytes beyond ASCII. It is
 // a function of its own so that only this path moves a string to the heap.
-func unquote(val []byte) (string, bool) {
+func unquote(val string) (string, bool) {
 	var s string
-	if json.Unmarshal(val, &s) != nil {
+	if json.Unmarshal([]byte(val), &s) != nil {
 		return "", false
 	}
 	return s, true
@@ -421,9 +475,16 @@ func unquote(val []byte) (string, bool) {
 // Ints reads an array of integers, such as [3,-1]. ok is false for
 // anything else (null, fractions, exponents, other types, values beyond
 // int).
-func Ints(val []byte) (out []int, ok bool) {
+func Ints(val string) (out []int, ok bool) {
+	if len(val) < 2 || val[0] != '[' {
+		return nil, false
+	}
 	out = make([]int, 0, 2)
-	ok = eachElement(val, func(i int) (int, bool) {
+	i := skipWS(val, 1)
+	if i < len(val) && val[i] == ']' {
+		return out, i == len(val)-1
+	}
+	for i < len(val) {
 		start := i
 		if val[i] == '-' {
 			i++
@@ -436,78 +497,106 @@ func Ints(val []byte) (out []int, ok bool) {
 			digits = digits[1:]
 		}
 		if len(digits) > 1 && digits[0] == '0' {
-			return 0, false
+			return nil, false
 		}
-		n, err := strconv.Atoi(string(val[start:i]))
+		n, err := strconv.Atoi(val[start:i])
 		if err != nil {
-			return 0, false
+			return nil, false
 		}
 		out = append(out, n)
-		return i, true
-	})
-	if !ok {
-		return nil, false
+		i = skipWS(val, i)
+		if i >= len(val) {
+			return nil, false
+		}
+		switch val[i] {
+		case ',':
+			i = skipWS(val, i+1)
+		case ']':
+			return out, i == len(val)-1
+		default:
+			return nil, false
+		}
 	}
-	return out, true
+	return nil, false
 }
 
 // Strings reads an array of strings; ok is false for anything else.
-// Elements that are plain ASCII are substrings of src, the object the
-// array is a member of, at offset off.
-func Strings(val []byte, src string, off int) (out []string, ok bool) {
+// Elements that are plain ASCII are substrings of val.
+func Strings(val string) (out []string, ok bool) {
+	if len(val) < 2 || val[0] != '[' {
+		return nil, false
+	}
 	out = []string{}
-	ok = eachElement(val, func(i int) (int, bool) {
+	i := skipWS(val, 1)
+	if i < len(val) && val[i] == ']' {
+		return out, i == len(val)-1
+	}
+	for i < len(val) {
 		if val[i] != '"' {
-			return 0, false
+			return nil, false
 		}
 		end, _, ok := validString(val, i)
 		if !ok {
-			return 0, false
+			return nil, false
 		}
-		s, _, ok := String(Member{Value: val[i:end], Off: off + i}, src)
+		s, _, ok := String(Member{Value: val[i:end]})
 		if !ok {
-			return 0, false
+			return nil, false
 		}
 		out = append(out, s)
-		return end, true
-	})
-	if !ok {
-		return nil, false
-	}
-	return out, true
-}
-
-// eachElement walks the JSON array val: elem reads the element that
-// starts at val[i] and returns where it ends. ok is false when val is not
-// one array (trailing bytes included) or an element fails.
-func eachElement(val []byte, elem func(i int) (end int, ok bool)) bool {
-	if len(val) < 2 || val[0] != '[' {
-		return false
-	}
-	i := skipWS(val, 1)
-	if i < len(val) && val[i] == ']' {
-		return i == len(val)-1
-	}
-	for i < len(val) {
-		end, ok := elem(i)
-		if !ok {
-			return false
+		i = skipWS(val, end)
+		if i >= len(val) {
+			return nil, false
 		}
-		var done bool
-		var err error
-		if i, done, err = next(val, end, ']'); done || err != nil {
-			return err == nil && i == len(val)
+		switch val[i] {
+		case ',':
+			i = skipWS(val, i+1)
+		case ']':
+			return out, i == len(val)-1
+		default:
+			return nil, false
 		}
 	}
-	return false
+	return nil, false
 }
 
 // Number reads a JSON number as float64; ok is false for other types.
-func Number(val []byte) (f float64, ok bool) {
+func Number(val string) (f float64, ok bool) {
 	if len(val) == 0 || val[0] != '-' && (val[0] < '0' || val[0] > '9') {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(string(val), 64)
+	if n, ok := smallInt(val); ok {
+		return float64(n), true // exact: below 2^53
+	}
+	f, err := strconv.ParseFloat(val, 64)
 	// Beyond float64's range (JSON.parse: ±Infinity) is not a number here.
 	return f, err == nil
+}
+
+// smallInt reads val when it is an integer of 1 to 15 digits, with an
+// optional minus sign but not -0 (which is a float64 of its own), as
+// most NumericDate claims are.
+func smallInt(val string) (int64, bool) {
+	digits := val
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 15 || len(digits) > 1 && digits[0] == '0' {
+		return 0, false
+	}
+	var n int64
+	for i := range len(digits) {
+		c := digits[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if len(digits) < len(val) {
+		if n == 0 {
+			return 0, false
+		}
+		n = -n
+	}
+	return n, true
 }

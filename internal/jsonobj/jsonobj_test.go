@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -97,7 +99,7 @@ func FuzzMembers(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		var buf [8]Member
-		members, err := Members(raw, buf[:])
+		members, err := Members(string(raw), buf[:])
 		valid, object, dup, depth := oracle(raw)
 		var want error
 		switch {
@@ -130,29 +132,34 @@ func FuzzMembers(f *testing.F) {
 		if len(members) != len(m) {
 			t.Fatalf("%d members, encoding/json sees %d in %q", len(members), len(m), raw)
 		}
-		src := string(raw)
 		for _, mem := range members {
-			if w, found := m[string(mem.Name)]; !found || !bytes.Equal(w, mem.Value) || src[mem.Off:mem.Off+len(mem.Value)] != string(mem.Value) {
+			if w, found := m[mem.Name]; !found || string(w) != mem.Value {
 				t.Fatalf("member %q = %q, encoding/json says %q", mem.Name, mem.Value, w)
 			}
 			var ws string
-			s, isNull, ok := String(mem, src)
-			werr := json.Unmarshal(mem.Value, &ws)
-			if ok != (werr == nil) || ok && s != ws || isNull != (string(mem.Value) == "null") {
+			s, isNull, ok := String(mem)
+			werr := json.Unmarshal([]byte(mem.Value), &ws)
+			if ok != (werr == nil) || ok && s != ws || isNull != (mem.Value == "null") {
 				t.Fatalf("String(%q) = %q %v %v; encoding/json %q %v", mem.Value, s, isNull, ok, ws, werr)
 			}
 			var wi []int
 			ints, ok := Ints(mem.Value)
-			werr = json.Unmarshal(mem.Value, &wi)
+			werr = json.Unmarshal([]byte(mem.Value), &wi)
 			if ok && (werr != nil || len(wi) != len(ints)) {
 				t.Fatalf("Ints(%q) = %v; encoding/json %v %v", mem.Value, ints, wi, werr)
 			}
-			if !ok && werr == nil && wi != nil && !bytes.ContainsAny(mem.Value, ".eE") {
+			if !ok && werr == nil && wi != nil && !strings.ContainsAny(mem.Value, ".eE") {
 				t.Fatalf("Ints(%q) refused; encoding/json %v", mem.Value, wi)
 			}
+			var wf float64
+			f, ok := Number(mem.Value)
+			werr = json.Unmarshal([]byte(mem.Value), &wf)
+			if ok != (werr == nil && mem.Value != "null") || ok && math.Float64bits(f) != math.Float64bits(wf) {
+				t.Fatalf("Number(%q) = %v %v; encoding/json %v %v", mem.Value, f, ok, wf, werr)
+			}
 			var wss []string
-			ss, ok := Strings(mem.Value, src, mem.Off)
-			werr = json.Unmarshal(mem.Value, &wss)
+			ss, ok := Strings(mem.Value)
+			werr = json.Unmarshal([]byte(mem.Value), &wss)
 			if ok != (werr == nil && wss != nil) || ok && strings.Join(ss, "\x00") != strings.Join(wss, "\x00") {
 				t.Fatalf("Strings(%q) = %q %v; encoding/json %q %v", mem.Value, ss, ok, wss, werr)
 			}
@@ -190,7 +197,7 @@ func TestMembersErrors(t *testing.T) {
 		{`{"a":1}x`, ErrSyntax},
 	}
 	for _, tc := range cases {
-		_, err := Members([]byte(tc.in), nil)
+		_, err := Members(tc.in, nil)
 		if !errors.Is(err, tc.want) && err != tc.want {
 			t.Errorf("Members(%.60s) = %v, want %v", tc.in, err, tc.want)
 		}
@@ -198,9 +205,33 @@ func TestMembersErrors(t *testing.T) {
 }
 
 func TestMembersAllocs(t *testing.T) {
-	raw := []byte(`{"sub":"user_1","exp":1700000000,"o":{"id":"org_1","rol":"admin","per":"a,b","fpm":"3"},"act":{"sub":"u"},"fva":[1,-1]}`)
+	raw := `{"sub":"user_1","exp":1700000000,"o":{"id":"org_1","rol":"admin","per":"a,b","fpm":"3"},"act":{"sub":"u"},"fva":[1,-1]}`
 	var buf [16]Member
 	if n := testing.AllocsPerRun(100, func() { _, _ = Members(raw, buf[:]) }); n != 0 {
 		t.Fatalf("%v allocations", n)
+	}
+}
+
+func TestNumber(t *testing.T) {
+	for _, v := range []string{"0", "-0", "1", "-1", "2", "1700000000", "-1700000000", "999999999999999",
+		"1000000000000000", "-999999999999999", "12345678901234567890", "1.5", "2.0", "1e3", "-0.0", "1e999"} {
+		want, werr := strconv.ParseFloat(v, 64)
+		got, ok := Number(v)
+		if ok != (werr == nil) || ok && math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("Number(%q) = %v %v, want %v %v", v, got, ok, want, werr)
+		}
+	}
+}
+
+func TestPlainWord(t *testing.T) {
+	// Every byte value at every position of a word of plain bytes.
+	for pos := range 8 {
+		for c := range 256 {
+			w := []byte("abcdefgh")
+			w[pos] = byte(c)
+			if got, want := plainWord(string(w)), plainChar[c]; got != want {
+				t.Fatalf("plainWord(%q) = %v, want %v", w, got, want)
+			}
+		}
 	}
 }
