@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -29,11 +28,6 @@ const (
 	// maxErrorBodyInMessage bounds the raw body kept in an APIError whose
 	// body is not Clerk's error JSON.
 	maxErrorBodyInMessage = 512
-	// maxAttempts bounds the tries of one call (the first and two retries).
-	maxAttempts = 3
-	// maxRetryAfter is the longest Retry-After the client waits for; a
-	// longer one ends the call with the APIError at once.
-	maxRetryAfter = 10 * time.Second
 )
 
 // Client calls Clerk's Backend API with the instance's secret key. Build it
@@ -50,10 +44,7 @@ type Client struct {
 	http       *http.Client
 	now        func() time.Time
 	templates  *templateCache // nil when turned off
-
-	// Backoff between retries: full jitter over retryBase*2^n, capped.
-	retryBase time.Duration
-	retryCap  time.Duration
+	retry      retry.Policy
 }
 
 // NewClient returns a Client configured by opts: SecretKey, APIURL,
@@ -88,8 +79,8 @@ func newClient(cfg *config) *Client {
 		http:       cfg.httpClient,
 		now:        cfg.now,
 		templates:  newTemplateCache(cfg.templateCacheSize, cfg.now),
-		retryBase:  250 * time.Millisecond,
-		retryCap:   2 * time.Second,
+		// Three attempts; a Retry-After over 10s ends the call at once.
+		retry: retry.Policy{MaxAttempts: 3, MaxRetryAfter: 10 * time.Second, Base: 250 * time.Millisecond, Cap: 2 * time.Second},
 	}
 }
 
@@ -405,29 +396,14 @@ func (c *Client) doAs(ctx context.Context, cred credential, method, path string,
 			}
 			return nil
 		}
-		if attempt >= maxAttempts || !retry.Retryable(method, apiErr.StatusCode) || apiErr.RetryAfter > maxRetryAfter {
+		again, err := c.retry.Wait(ctx, attempt, method, apiErr.StatusCode, apiErr.RetryAfter)
+		if err != nil {
+			return fmt.Errorf("clerkauth: Backend API %s %s: %w (after HTTP %d)", method, path, err, apiErr.StatusCode)
+		}
+		if !again {
 			return apiErr
 		}
-		wait := c.backoff(attempt, apiErr.RetryAfter)
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return apiErr // waiting would outlive the caller
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("clerkauth: Backend API %s %s: %w (after HTTP %d)", method, path, ctx.Err(), apiErr.StatusCode)
-		}
 	}
-}
-
-// backoff returns the wait before attempt+1: full jitter over
-// retryBase*2^(attempt-1) capped at retryCap, and at least retryAfter.
-func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
-	ceil := min(c.retryBase<<(attempt-1), c.retryCap)
-	wait := ceil/2 + rand.N(ceil/2+1)
-	return max(wait, retryAfter)
 }
 
 // send makes one attempt; it is the only code that puts a key on the wire.
