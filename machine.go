@@ -9,9 +9,9 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/clerkauth/clerkauth/internal/retry"
 	"github.com/clerkauth/clerkauth/internal/ttlcache"
 )
 
@@ -221,8 +221,8 @@ type machineVerifier struct {
 	callLimit time.Duration
 	now       func() time.Time // Options.Now: cache entries, breaker, expiry
 
-	cache       *ttlcache.Cache[[32]byte, *Auth]
-	breakerOpen atomic.Int64 // Unix nanoseconds (of now) until which no call is made
+	cache   *ttlcache.Cache[[32]byte, *Auth]
+	breaker retry.Breaker
 }
 
 func newMachineVerifier(cfg *config, client *Client) *machineVerifier {
@@ -263,7 +263,7 @@ func (mv *machineVerifier) verify(ctx context.Context, kind, tok string) (*Auth,
 	if a, err, ok := mv.cache.Lookup(key); ok {
 		return mv.result(a, err)
 	}
-	if mv.now().UnixNano() < mv.breakerOpen.Load() {
+	if !mv.breaker.Closed(mv.now()) {
 		return nil, errMachineBreaker
 	}
 	a, err := mv.cache.Get(ctx, key, func(ctx context.Context) (*Auth, time.Time, error) {
@@ -307,21 +307,6 @@ func (mv *machineVerifier) result(a *Auth, err error) (*Auth, *AuthError) {
 	}
 	c := *a
 	return &c, nil
-}
-
-// openBreaker stops verify calls for the wait a 429 or 5xx asked for.
-func (mv *machineVerifier) openBreaker(retryAfter time.Duration) {
-	wait := breakerDefault
-	if retryAfter > 0 {
-		wait = min(retryAfter, breakerMax)
-	}
-	until := mv.now().Add(wait).UnixNano()
-	for {
-		old := mv.breakerOpen.Load()
-		if old >= until || mv.breakerOpen.CompareAndSwap(old, until) {
-			return
-		}
-	}
 }
 
 // opaqueAnswer is what the three verify endpoints answer (API key, M2M
@@ -370,7 +355,7 @@ func (mv *machineVerifier) call(ctx context.Context, kind, tok string) (*Auth, *
 			return nil, &AuthError{Reason: ReasonSecretKeyInvalid, Kind: ErrKeysUnavailable,
 				Detail: "the Backend API refused the secret key verifying a machine token", Err: apiErr}
 		case s == http.StatusTooManyRequests || s >= 500:
-			mv.openBreaker(apiErr.RetryAfter)
+			mv.breaker.Open(mv.now(), apiErr.RetryAfter, breakerDefault, breakerMax)
 			return nil, &AuthError{Reason: ReasonBackendAPIUnavailable, Kind: ErrBackendUnavailable,
 				Detail: "verifying a machine token with the Backend API failed", Err: apiErr}
 		}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -79,3 +80,28 @@ func (p Policy) backoff(attempt int, retryAfter time.Duration) time.Duration {
 	wait := ceil/2 + rand.N(ceil/2+1)
 	return max(wait, retryAfter)
 }
+
+// Breaker stops calls for a while after a server asked to slow down (a
+// 429 or 5xx). The zero value lets calls through.
+type Breaker struct {
+	until atomic.Int64 // Unix nanoseconds (of the caller's clock) until which no call is made
+}
+
+// Open stops calls from now for retryAfter, capped at most; def when
+// retryAfter is 0. An open breaker is never shortened.
+func (b *Breaker) Open(now time.Time, retryAfter, def, most time.Duration) {
+	wait := def
+	if retryAfter > 0 {
+		wait = min(retryAfter, most)
+	}
+	until := now.Add(wait).UnixNano()
+	for {
+		old := b.until.Load()
+		if old >= until || b.until.CompareAndSwap(old, until) {
+			return
+		}
+	}
+}
+
+// Closed reports whether calls may be made at now.
+func (b *Breaker) Closed(now time.Time) bool { return now.UnixNano() >= b.until.Load() }
