@@ -234,12 +234,16 @@ func newAuthContext(parent context.Context, a *Auth, mask tokenMask) *authContex
 
 // String describes the context as the context package does
 // (parent.WithValue(...)), with the Auth's String: never its token.
-func (c *authContext) String() string {
-	parent := "context"
-	if st, ok := c.Context.(fmt.Stringer); ok {
-		parent = st.String()
+func (c *authContext) String() string { return withValueName(c.Context, c.auth.String()) }
+
+// withValueName names a context node holding value as the context package
+// does: parent.WithValue(value).
+func withValueName(parent context.Context, value string) string {
+	name := "context"
+	if st, ok := parent.(fmt.Stringer); ok {
+		name = st.String()
 	}
-	return parent + ".WithValue(" + c.auth.String() + ")"
+	return name + ".WithValue(" + value + ")"
 }
 
 // Format prints String for every verb, so that fmt (%v, %+v, %#v) and

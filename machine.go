@@ -339,12 +339,7 @@ func (c *lazyAuthContext) resolve() {
 }
 
 // String names the node without its token.
-func (c *lazyAuthContext) String() string {
-	if s, ok := c.Context.(fmt.Stringer); ok {
-		return s.String() + ".WithValue(clerkauth.Auth)"
-	}
-	return "context.WithValue(clerkauth.Auth)"
-}
+func (c *lazyAuthContext) String() string { return withValueName(c.Context, "clerkauth.Auth") }
 
 // GoString is String, for the %#v verb.
 func (c *lazyAuthContext) GoString() string { return c.String() }
