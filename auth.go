@@ -174,12 +174,23 @@ func (a *Auth) rawClaims() ([]byte, error) {
 	if a.Machine != nil && a.Machine.Claims != nil && strings.Count(tok, ".") != 2 {
 		return a.Machine.Claims, nil
 	}
-	first := strings.IndexByte(tok, '.')
-	last := strings.LastIndexByte(tok, '.')
-	if first < 0 || last <= first {
+	payload, ok := jwtPayload(tok)
+	if !ok {
 		return nil, errors.New("clerkauth: token is not a JWT: no claims")
 	}
-	return base64.RawURLEncoding.DecodeString(tok[first+1 : last])
+	return payload, nil
+}
+
+// jwtPayload decodes the payload of a JWT: the base64url text between its
+// first and last dots. ok is false when there is none, it is larger than
+// MaxTokenSize, or it is not base64url.
+func jwtPayload(tok string) (payload []byte, ok bool) {
+	first, last := strings.IndexByte(tok, '.'), strings.LastIndexByte(tok, '.')
+	if first < 0 || last <= first || last-first > MaxTokenSize {
+		return nil, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(tok[first+1 : last])
+	return payload, err == nil
 }
 
 // setToken keeps tok, the verified token, behind a pointer (one
@@ -223,12 +234,16 @@ func newAuthContext(parent context.Context, a *Auth, mask tokenMask) *authContex
 
 // String describes the context as the context package does
 // (parent.WithValue(...)), with the Auth's String: never its token.
-func (c *authContext) String() string {
-	parent := "context"
-	if st, ok := c.Context.(fmt.Stringer); ok {
-		parent = st.String()
+func (c *authContext) String() string { return withValueName(c.Context, c.auth.String()) }
+
+// withValueName names a context node holding value as the context package
+// does: parent.WithValue(value).
+func withValueName(parent context.Context, value string) string {
+	name := "context"
+	if st, ok := parent.(fmt.Stringer); ok {
+		name = st.String()
 	}
-	return parent + ".WithValue(" + c.auth.String() + ")"
+	return name + ".WithValue(" + value + ")"
 }
 
 // Format prints String for every verb, so that fmt (%v, %+v, %#v) and

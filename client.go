@@ -1,19 +1,17 @@
 package clerkauth
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/clerkauth/clerkauth/internal/backend"
 	"github.com/clerkauth/clerkauth/internal/redact"
 	"github.com/clerkauth/clerkauth/internal/retry"
 )
@@ -25,15 +23,10 @@ var ErrNoSecretKey = errors.New("clerkauth: no secret key: set Options.SecretKey
 
 const (
 	// maxResponseBytes bounds every Backend API response read.
-	maxResponseBytes = 1 << 20
+	maxResponseBytes = backend.MaxBody
 	// maxErrorBodyInMessage bounds the raw body kept in an APIError whose
 	// body is not Clerk's error JSON.
 	maxErrorBodyInMessage = 512
-	// maxAttempts bounds the tries of one call (the first and two retries).
-	maxAttempts = 3
-	// maxRetryAfter is the longest Retry-After the client waits for; a
-	// longer one ends the call with the APIError at once.
-	maxRetryAfter = 10 * time.Second
 )
 
 // Client calls Clerk's Backend API with the instance's secret key. Build it
@@ -50,10 +43,7 @@ type Client struct {
 	http       *http.Client
 	now        func() time.Time
 	templates  *templateCache // nil when turned off
-
-	// Backoff between retries: full jitter over retryBase*2^n, capped.
-	retryBase time.Duration
-	retryCap  time.Duration
+	retry      retry.Policy
 }
 
 // NewClient returns a Client configured by opts: SecretKey, APIURL,
@@ -88,8 +78,8 @@ func newClient(cfg *config) *Client {
 		http:       cfg.httpClient,
 		now:        cfg.now,
 		templates:  newTemplateCache(cfg.templateCacheSize, cfg.now),
-		retryBase:  250 * time.Millisecond,
-		retryCap:   2 * time.Second,
+		// Three attempts; a Retry-After over 10s ends the call at once.
+		retry: retry.Policy{MaxAttempts: 3, MaxRetryAfter: 10 * time.Second, Base: 250 * time.Millisecond, Cap: 2 * time.Second},
 	}
 }
 
@@ -405,29 +395,14 @@ func (c *Client) doAs(ctx context.Context, cred credential, method, path string,
 			}
 			return nil
 		}
-		if attempt >= maxAttempts || !retry.Retryable(method, apiErr.StatusCode) || apiErr.RetryAfter > maxRetryAfter {
+		again, err := c.retry.Wait(ctx, attempt, method, apiErr.StatusCode, apiErr.RetryAfter)
+		if err != nil {
+			return fmt.Errorf("clerkauth: Backend API %s %s: %w (after HTTP %d)", method, path, err, apiErr.StatusCode)
+		}
+		if !again {
 			return apiErr
 		}
-		wait := c.backoff(attempt, apiErr.RetryAfter)
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return apiErr // waiting would outlive the caller
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("clerkauth: Backend API %s %s: %w (after HTTP %d)", method, path, ctx.Err(), apiErr.StatusCode)
-		}
 	}
-}
-
-// backoff returns the wait before attempt+1: full jitter over
-// retryBase*2^(attempt-1) capped at retryCap, and at least retryAfter.
-func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
-	ceil := min(c.retryBase<<(attempt-1), c.retryCap)
-	wait := ceil/2 + rand.N(ceil/2+1)
-	return max(wait, retryAfter)
 }
 
 // send makes one attempt; it is the only code that puts a key on the wire.
@@ -436,48 +411,17 @@ func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
 // returns the body of a 2xx answer, or the APIError of a status >= 400, or
 // err for anything else (network, context, oversized answer).
 func (c *Client) send(ctx context.Context, cred credential, method, path string, payload []byte) (raw []byte, apiErr *APIError, err error) {
-	var rd io.Reader
-	if payload != nil {
-		rd = bytes.NewReader(payload)
-	}
 	target := path
 	if strings.HasPrefix(path, "/") {
 		target = c.apiURL + path
 	}
-	req, err := http.NewRequestWithContext(ctx, method, target, rd)
-	if err != nil {
-		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: building the request: %w", method, path, err)
-	}
-	h := req.Header
-	if secret := c.bearer(cred); secret != "" {
-		h.Set("Authorization", "Bearer "+secret)
-	}
-	h.Set("Content-Type", "application/json")
-	h.Set("Accept", "application/json")
-	h.Set("Clerk-API-Version", c.apiVersion)
-	h.Set("User-Agent", userAgent)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			err = ctxErr
-		} else {
-			err = redact.URLError(err)
-		}
+	status, h, raw, err := backend.Send(ctx, c.http, backend.Request{Method: method, URL: target,
+		Bearer: c.bearer(cred), APIVersion: c.apiVersion, UserAgent: userAgent, Body: payload})
+	switch {
+	case err != nil:
 		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err = io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	if err != nil {
-		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: reading the answer: %w", method, path, err)
-	}
-	if len(raw) > maxResponseBytes {
-		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: answer larger than 1 MiB", method, path)
-	}
-	if resp.StatusCode >= 400 {
-		return nil, c.apiError(method, path, resp, raw, payload), nil
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: unexpected HTTP %d", method, path, resp.StatusCode)
+	case status >= 400:
+		return nil, c.apiError(method, path, status, h, raw, payload), nil
 	}
 	return raw, nil, nil
 }
@@ -485,13 +429,13 @@ func (c *Client) send(ctx context.Context, cred credential, method, path string,
 // apiError builds the APIError of an answer with a status >= 400. payload
 // is the request's JSON body, whose strings (the token being verified) are
 // redacted like the keys.
-func (c *Client) apiError(method, path string, resp *http.Response, raw, payload []byte) *APIError {
+func (c *Client) apiError(method, path string, status int, h http.Header, raw, payload []byte) *APIError {
 	e := &APIError{
 		Method:     method,
 		Path:       path,
-		StatusCode: resp.StatusCode,
-		TraceID:    resp.Header.Get("Clerk-Trace-Id"),
-		RetryAfter: retry.ParseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
+		StatusCode: status,
+		TraceID:    h.Get("Clerk-Trace-Id"),
+		RetryAfter: retry.ParseRetryAfter(h.Get("Retry-After"), c.now()),
 	}
 	// A server that echoes the request must not leak a key or the token
 	// being verified: redact them from everything the answer put in the

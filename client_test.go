@@ -89,7 +89,7 @@ func newAPITestClient(t testing.TB, apiURL string) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.retryBase, c.retryCap = time.Millisecond, 4*time.Millisecond
+	c.retry.Base, c.retry.Cap = time.Millisecond, 4*time.Millisecond
 	return c
 }
 

@@ -12,75 +12,47 @@ import (
 // behaves as before. New code uses the names each comment points to.
 
 // Default values of [Options] fields. An empty field gets its default.
+//
+// Deprecated: each Options field states its default.
 const (
-	// Deprecated: Options.APIURL states its default.
-	DefaultAPIURL = defaultAPIURL
-	// Deprecated: Options.APIVersion states its default.
-	DefaultAPIVersion = defaultAPIVersion
-	// Deprecated: Options.ClockSkew states its default.
-	DefaultClockSkew = defaultClockSkew
-	// Deprecated: Options.HTTPClient states its default.
-	DefaultHTTPTimeout = defaultHTTPTimeout
-	// Deprecated: Options.JWKSRefreshInterval states its default.
-	DefaultJWKSRefreshInterval = defaultJWKSRefreshInterval
-	// Deprecated: Options.JWKSCooldown states its default.
-	DefaultJWKSCooldown = defaultJWKSCooldown
-	// Deprecated: Options.KeyWaitTimeout states its default.
-	DefaultKeyWaitTimeout = defaultKeyWaitTimeout
-	// Deprecated: Options.TokenCacheSize states its default.
-	DefaultTokenCacheSize = defaultTokenCacheSize
-	// Deprecated: Options.MachineTokenCacheTTL states its default.
+	DefaultAPIURL               = defaultAPIURL
+	DefaultAPIVersion           = defaultAPIVersion
+	DefaultClockSkew            = defaultClockSkew
+	DefaultHTTPTimeout          = defaultHTTPTimeout
+	DefaultJWKSRefreshInterval  = defaultJWKSRefreshInterval
+	DefaultJWKSCooldown         = defaultJWKSCooldown
+	DefaultKeyWaitTimeout       = defaultKeyWaitTimeout
+	DefaultTokenCacheSize       = defaultTokenCacheSize
 	DefaultMachineTokenCacheTTL = defaultMachineTokenCacheTTL
-	// Deprecated: Options.TemplateTokenCacheSize states its default.
-	DefaultTemplateCacheSize = defaultTemplateCacheSize
+	DefaultTemplateCacheSize    = defaultTemplateCacheSize
 )
 
 // Reason strings, as Clerk's own SDKs report them (x-clerk-auth-reason).
-// [Auth.Reason] returns the one of a signed-out request, for logs and
-// headers; branch with errors.Is on the Err* kinds.
+//
+// Deprecated: [Auth.Reason] returns the one of a signed-out request, for
+// logs and headers; branch with errors.Is on the Err* kinds.
 const (
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonTokenAndUATMissing = reason.TokenAndUATMissing
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonTokenButNoClientUAT = reason.TokenButNoClientUAT
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonClientUATButNoToken = reason.ClientUATButNoToken
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonTokenIATBeforeClientUAT = reason.TokenIATBeforeClientUAT
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonTokenInvalid = reason.TokenInvalid
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonTokenTypeMismatch = reason.TokenTypeMismatch
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonTokenInvalidAlgorithm = reason.TokenInvalidAlgorithm
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonTokenInvalidSignature = reason.TokenInvalidSignature
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonTokenVerificationFailed = reason.TokenVerificationFailed
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonTokenExpired = reason.TokenExpired
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonTokenNotActiveYet = reason.TokenNotActiveYet
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonTokenIATInTheFuture = reason.TokenIATInTheFuture
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonSessionTokenNBF = reason.SessionTokenNBF
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
+	ReasonTokenAndUATMissing         = reason.TokenAndUATMissing
+	ReasonTokenButNoClientUAT        = reason.TokenButNoClientUAT
+	ReasonClientUATButNoToken        = reason.ClientUATButNoToken
+	ReasonTokenIATBeforeClientUAT    = reason.TokenIATBeforeClientUAT
+	ReasonTokenInvalid               = reason.TokenInvalid
+	ReasonTokenTypeMismatch          = reason.TokenTypeMismatch
+	ReasonTokenInvalidAlgorithm      = reason.TokenInvalidAlgorithm
+	ReasonTokenInvalidSignature      = reason.TokenInvalidSignature
+	ReasonTokenVerificationFailed    = reason.TokenVerificationFailed
+	ReasonTokenExpired               = reason.TokenExpired
+	ReasonTokenNotActiveYet          = reason.TokenNotActiveYet
+	ReasonTokenIATInTheFuture        = reason.TokenIATInTheFuture
+	ReasonSessionTokenNBF            = reason.SessionTokenNBF
 	ReasonSessionTokenIATInTheFuture = reason.SessionTokenIATInTheFuture
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonTokenInvalidAzp = reason.TokenInvalidAzp
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonTokenInvalidIssuer = reason.TokenInvalidIssuer
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonSessionPending = reason.SessionPending
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonJWKKidMismatch = reason.JWKKidMismatch
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonJWKRemoteFailedToLoad = reason.JWKRemoteFailedToLoad
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonSecretKeyInvalid = reason.SecretKeyInvalid
-	// Deprecated: branch with errors.Is on the Err* kinds; Auth.Reason gives the string.
-	ReasonBackendAPIUnavailable = reason.BackendAPIUnavailable
+	ReasonTokenInvalidAzp            = reason.TokenInvalidAzp
+	ReasonTokenInvalidIssuer         = reason.TokenInvalidIssuer
+	ReasonSessionPending             = reason.SessionPending
+	ReasonJWKKidMismatch             = reason.JWKKidMismatch
+	ReasonJWKRemoteFailedToLoad      = reason.JWKRemoteFailedToLoad
+	ReasonSecretKeyInvalid           = reason.SecretKeyInvalid
+	ReasonBackendAPIUnavailable      = reason.BackendAPIUnavailable
 )
 
 // ReasonOf returns Clerk's reason string carried by err, or "" when err is

@@ -67,50 +67,13 @@ func headerToken(v string) (tok string, ok bool) {
 	return "", false
 }
 
-// cookieJar holds the cookies the cookie path reads. As in the cookie
-// package Clerk uses, the first occurrence of a name counts even when its
-// value is empty, and an empty value counts as absent afterwards.
-type cookieJar struct {
-	session, uat, sfxSession, sfxUAT         string
-	seenSession, seenUAT, seenSfxS, seenSfxU bool
-}
-
+// fromCookies reads the session token and __client_uat from the cookies.
 func (c *core) fromCookies(lines []string) (tok string, uat int64, err *AuthError) {
-	var j cookieJar
 	sfx := c.cfg.cookieSuffix
-	for _, line := range lines {
-		for part := range strings.SplitSeq(line, ";") {
-			name, val, ok := strings.Cut(part, "=")
-			if !ok {
-				continue
-			}
-			name = cookie.TrimSpaceTab(name)
-			if !strings.HasPrefix(name, "__") {
-				continue
-			}
-			switch {
-			case name == "__session":
-				if !j.seenSession {
-					j.session, j.seenSession = cookie.Value(val), true
-				}
-			case name == "__client_uat":
-				if !j.seenUAT {
-					j.uat, j.seenUAT = cookie.Value(val), true
-				}
-			case sfx != "" && len(name) == len("__session_")+len(sfx) && name == "__session_"+sfx:
-				if !j.seenSfxS {
-					j.sfxSession, j.seenSfxS = cookie.Value(val), true
-				}
-			case sfx != "" && len(name) == len("__client_uat_")+len(sfx) && name == "__client_uat_"+sfx:
-				if !j.seenSfxU {
-					j.sfxUAT, j.seenSfxU = cookie.Value(val), true
-				}
-			}
-		}
-	}
-	session, clientUAT := j.session, j.uat
+	j := cookie.Read(lines, sfx)
+	session, clientUAT := j.Session, j.UAT
 	if sfx != "" && c.usesSuffixedCookies(&j) {
-		session, clientUAT = j.sfxSession, j.sfxUAT
+		session, clientUAT = j.SfxSession, j.SfxUAT
 	}
 	uat = cookie.ParseIntJS(clientUAT)
 	switch {
@@ -138,15 +101,15 @@ func (c *core) fromCookies(lines []string) (tok string, uat int64, err *AuthErro
 // from another instance with no suffixed cookies at all is verified (and
 // fails on its issuer or signature) where Clerk reads the absent suffixed
 // pair (session-token-and-uat-missing).
-func (c *core) usesSuffixedCookies(j *cookieJar) bool {
-	if j.sfxSession == "" && j.sfxUAT == "" {
+func (c *core) usesSuffixedCookies(j *cookie.Jar) bool {
+	if j.SfxSession == "" && j.SfxUAT == "" {
 		return false
 	}
-	if j.session == j.sfxSession && j.uat == j.sfxUAT {
+	if j.Session == j.SfxSession && j.UAT == j.SfxUAT {
 		return false // the same pair either way
 	}
-	un, sf := claims.DecodeUnverified(j.session), claims.DecodeUnverified(j.sfxSession)
-	if j.session != "" {
+	un, sf := claims.DecodeUnverified(j.Session), claims.DecodeUnverified(j.SfxSession)
+	if j.Session != "" {
 		if !un.HasIss {
 			return false // malformed: the unsuffixed pair signs it out
 		}
@@ -154,17 +117,17 @@ func (c *core) usesSuffixedCookies(j *cookieJar) bool {
 			return true
 		}
 	}
-	if j.sfxUAT != "0" && j.uat != "0" && un.Iat > sf.Iat {
+	if j.SfxUAT != "0" && j.UAT != "0" && un.Iat > sf.Iat {
 		return false // an older clerk-js wrote only the unsuffixed pair
 	}
-	if j.sfxUAT == "0" && j.uat != "0" {
+	if j.SfxUAT == "0" && j.UAT != "0" {
 		return false
 	}
-	if strings.HasPrefix(c.cfg.publishableKey, "pk_test_") && j.sfxUAT != "0" && j.uat == "0" &&
+	if strings.HasPrefix(c.cfg.publishableKey, "pk_test_") && j.SfxUAT != "0" && j.UAT == "0" &&
 		sf.HasExp && sf.Exp <= float64(c.cfg.now().Unix()) {
 		return false // development: clerk-js may not update the suffixed uat
 	}
-	if j.sfxUAT == "" && j.sfxSession != "" {
+	if j.SfxUAT == "" && j.SfxSession != "" {
 		return false
 	}
 	return true

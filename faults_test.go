@@ -317,7 +317,7 @@ func TestJWKSMixedKeys(t *testing.T) {
 		want(t, "HMAC key", 401, ReasonTokenInvalidAlgorithm)
 	hTimedServe(t, m, hBearer(hSignRaw(t, good, "ES256", []byte(`{"alg":"ES256","kid":"ins_ec"}`), hClaimsAt(now, ""), nil)), faultKeyWait).
 		want(t, "EC key", 401, ReasonTokenInvalidAlgorithm)
-	if s := m.c.keys.snapshot(); s == nil || len(s.byKid) != 1 || s.byKid["ins_good"] == nil {
+	if s := m.c.keys.snapshot(); s == nil || len(s.ByKid) != 1 || s.ByKid["ins_good"] == nil {
 		t.Errorf("key set %v, want only ins_good", s)
 	}
 	check(m)
@@ -369,7 +369,7 @@ func TestFaultJWKSRotation(t *testing.T) {
 	srv.setBody(hJwksOf(newKey))
 	clock.Advance(cooldown)
 	serve(hGoodToken(t, hkeyN(2, "ins_random"), now)).want(t, "random kid", 401, ReasonJWKKidMismatch)
-	if s := m.c.keys.snapshot(); s.byKid["ins_old"] != nil {
+	if s := m.c.keys.snapshot(); s.ByKid["ins_old"] != nil {
 		t.Fatal("the old key is still in the key set after a refresh")
 	}
 	// Clerk removed the key: its tokens are 401 at once, cached or not.
@@ -428,12 +428,7 @@ func TestJWKSFlapping(t *testing.T) {
 	// Requests run until the server was down at least twice and the keys
 	// were downloaded at least 6 times (however long a busy machine
 	// takes; 30 s is only a hang detector).
-	r := m.c.keys.remote
-	fetches := func() int64 {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		return int64(r.fetches)
-	}
+	fetches := func() int64 { return int64(m.c.keys.remote.Fetches()) }
 	start := time.Now()
 	for downs.Load() < 2 || fetches() < 6 {
 		if time.Since(start) > 30*time.Second {

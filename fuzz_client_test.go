@@ -26,7 +26,7 @@ func FuzzAPIError(f *testing.F) {
 		resp := &http.Response{StatusCode: status, Header: http.Header{}}
 		resp.Header.Set("Clerk-Trace-Id", trace)
 		resp.Header.Set("Retry-After", retryAfter)
-		e := c.apiError("GET", "/v1/users/x", resp, []byte(body), nil)
+		e := c.apiError("GET", "/v1/users/x", resp.StatusCode, resp.Header, []byte(body), nil)
 		if e.StatusCode != status {
 			t.Fatalf("status %d, want %d", e.StatusCode, status)
 		}

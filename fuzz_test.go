@@ -480,10 +480,10 @@ func FuzzParseJWKS(f *testing.F) {
 			}
 			return
 		}
-		if len(set.byKid) == 0 || len(set.byKid) > maxKeys {
-			t.Fatalf("%d keys", len(set.byKid))
+		if len(set.ByKid) == 0 || len(set.ByKid) > maxKeys {
+			t.Fatalf("%d keys", len(set.ByKid))
 		}
-		for kid, vk := range set.byKid {
+		for kid, vk := range set.ByKid {
 			if kid == "" || kid != vk.kid || len(kid) > maxKidLen || vk.pub.N.BitLen() < 2048 {
 				t.Fatalf("unusable key %q (%d bits) kept", kid, vk.pub.N.BitLen())
 			}

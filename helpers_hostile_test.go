@@ -274,7 +274,7 @@ func hWaitGoroutines(t testing.TB, n int) {
 	buf = buf[:runtime.Stack(buf, true)]
 	var leaked []string
 	for g := range strings.SplitSeq(string(buf), "\n\n") {
-		if strings.Contains(g, "clerkauth.(*remoteKeys)") {
+		if strings.Contains(g, "keyring.(*Ring[") {
 			leaked = append(leaked, g)
 		}
 	}

@@ -346,13 +346,7 @@ func TestKeyfuncForGolangJWT(t *testing.T) {
 // waitIdle waits for the download in flight, if any (a refresh started in
 // the background by a request).
 func (k *keys) waitIdle() {
-	r := k.remote
-	r.mu.Lock()
-	d := r.inflight
-	r.mu.Unlock()
-	if d != nil {
-		<-d.done
-	}
+	k.remote.WaitIdle()
 }
 
 // snapshot returns the current JWKS key set (nil in PEM mode), for tests.
@@ -360,7 +354,7 @@ func (k *keys) snapshot() *keySet {
 	if k.static != nil {
 		return nil
 	}
-	return k.remote.snap.Load()
+	return k.remote.Snapshot()
 }
 
 // TestKidRefreshCannotBeTakenByAttacker: a forged token with a random kid

@@ -9,9 +9,10 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/clerkauth/clerkauth/internal/machinetoken"
+	"github.com/clerkauth/clerkauth/internal/retry"
 	"github.com/clerkauth/clerkauth/internal/ttlcache"
 )
 
@@ -80,35 +81,7 @@ func (m *Middleware) AcceptsToken(types ...string) *Middleware {
 
 // opaqueType tells an opaque machine token by its prefix; "" for anything
 // else (a JWT, or garbage that will fail as one).
-func opaqueType(tok string) string {
-	switch {
-	case strings.HasPrefix(tok, "ak_"):
-		return TokenTypeAPIKey
-	case strings.HasPrefix(tok, "mt_"):
-		return TokenTypeM2M
-	case strings.HasPrefix(tok, "oat_"):
-		return TokenTypeOAuth
-	}
-	return ""
-}
-
-// machineJWTClaims are the claims of JWT-format M2M and OAuth tokens
-// beyond those sessionClaims already decoded.
-type machineJWTClaims struct {
-	Jti      string          `json:"jti"`
-	Scopes   string          `json:"scopes"` // M2M: space-separated
-	Scope    string          `json:"scope"`  // OAuth: space-separated
-	Scp      []string        `json:"scp"`    // OAuth: array form
-	Aud      json.RawMessage `json:"aud"`
-	ClientID string          `json:"client_id"`
-}
-
-// reservedMachineClaims are the structural claims of machine JWTs; the
-// others are the token's custom claims.
-var reservedMachineClaims = map[string]bool{
-	"iss": true, "sub": true, "exp": true, "nbf": true, "iat": true, "jti": true,
-	"scope": true, "scopes": true, "scp": true, "client_id": true, "aud": true, "azp": true, "sid": true,
-}
+func opaqueType(tok string) string { return machinetoken.OpaqueKind(tok) }
 
 // checkMachineClaims builds the Auth of a verified JWT-format machine token.
 func (c *core) checkMachineClaims(kind string, raw []byte, claims *sessionClaims, key *verifyKey) (*verified, *AuthError) {
@@ -118,44 +91,18 @@ func (c *core) checkMachineClaims(kind string, raw []byte, claims *sessionClaims
 	if !claims.Exp.set {
 		return nil, errExpMissing
 	}
-	var mc machineJWTClaims
+	var mc machinetoken.JWTClaims
 	if err := decodeClaims(raw, &mc); err != nil {
 		return nil, err
 	}
-	mach := &Machine{ID: mc.Jti, Subject: claims.Sub, ClientID: mc.ClientID}
-	switch {
-	case mc.Scopes != "":
-		mach.Scopes = strings.Fields(mc.Scopes)
-	case mc.Scope != "":
-		mach.Scopes = strings.Fields(mc.Scope)
-	case len(mc.Scp) > 0:
-		mach.Scopes = mc.Scp
-	case kind == TokenTypeM2M && len(mc.Aud) > 0:
-		var aud []string
-		if json.Unmarshal(mc.Aud, &aud) == nil {
-			mach.Scopes = aud
-		}
-	}
-	var all map[string]json.RawMessage
-	if json.Unmarshal(raw, &all) == nil {
-		for k := range all {
-			if reservedMachineClaims[k] {
-				delete(all, k)
-			}
-		}
-		if len(all) > 0 {
-			mach.Claims, _ = json.Marshal(all)
-		}
-	}
+	f := machinetoken.FromJWT(kind, claims.Sub, time.Unix(claims.Exp.sec, 0), &mc, raw)
 	v := &verified{
 		key: key,
 		exp: claims.Exp.sec,
 		nbf: claims.Nbf.sec, hasNbf: claims.Nbf.set, nbfBad: claims.Nbf.bad,
 		iat: claims.Iat.sec, hasIat: claims.Iat.set, iatBad: claims.Iat.bad,
 	}
-	mach.ExpiresAt = time.Unix(v.exp, 0)
-	v.auth = machineAuth(kind, mach)
-	v.auth.Expiry = mach.ExpiresAt
+	v.auth = machineAuth(kind, f)
 	if v.hasIat {
 		v.auth.IssuedAt = time.Unix(v.iat, 0)
 	}
@@ -166,8 +113,10 @@ func (c *core) checkMachineClaims(kind string, raw []byte, claims *sessionClaims
 
 // machineAuth builds the Auth of a machine token; the subject says whose
 // it is (a user, an organization or a machine).
-func machineAuth(kind string, mach *Machine) *Auth {
-	a := &Auth{TokenType: kind, Machine: mach}
+func machineAuth(kind string, f machinetoken.Fields) *Auth {
+	mach := &Machine{ID: f.ID, Subject: f.Subject, Name: f.Name, ClientID: f.ClientID,
+		Scopes: f.Scopes, Claims: f.Claims, ExpiresAt: f.ExpiresAt}
+	a := &Auth{TokenType: kind, Machine: mach, Expiry: f.ExpiresAt}
 	switch {
 	case strings.HasPrefix(mach.Subject, "user_"):
 		a.UserID = mach.Subject
@@ -177,27 +126,6 @@ func machineAuth(kind string, mach *Machine) *Auth {
 		mach.MachineID = mach.Subject
 	}
 	return a
-}
-
-// maxOpaqueToken bounds an opaque machine token: Clerk's are far shorter.
-const maxOpaqueToken = 1 << 10
-
-// opaqueShapeOK reports whether tok could be one of Clerk's opaque machine
-// tokens: at most 1 KiB of ASCII letters, digits and _ - + / = (Clerk's own
-// fixtures use base64 with / and =). Anything else is refused before any
-// Backend API call.
-func opaqueShapeOK(tok string) bool {
-	if len(tok) > maxOpaqueToken {
-		return false
-	}
-	for i := 0; i < len(tok); i++ {
-		c := tok[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			c == '_' || c == '-' || c == '+' || c == '/' || c == '=') {
-			return false
-		}
-	}
-	return true
 }
 
 const (
@@ -221,8 +149,8 @@ type machineVerifier struct {
 	callLimit time.Duration
 	now       func() time.Time // Options.Now: cache entries, breaker, expiry
 
-	cache       *ttlcache.Cache[[32]byte, *Auth]
-	breakerOpen atomic.Int64 // Unix nanoseconds (of now) until which no call is made
+	cache   *ttlcache.Cache[[32]byte, *Auth]
+	breaker retry.Breaker
 }
 
 func newMachineVerifier(cfg *config, client *Client) *machineVerifier {
@@ -256,14 +184,14 @@ var (
 
 // verify returns the Auth of an opaque machine token of the given type.
 func (mv *machineVerifier) verify(ctx context.Context, kind, tok string) (*Auth, *AuthError) {
-	if !opaqueShapeOK(tok) {
+	if !machinetoken.ShapeOK(tok) {
 		return nil, errMachineShape
 	}
 	key := sha256.Sum256([]byte(tok))
 	if a, err, ok := mv.cache.Lookup(key); ok {
 		return mv.result(a, err)
 	}
-	if mv.now().UnixNano() < mv.breakerOpen.Load() {
+	if !mv.breaker.Closed(mv.now()) {
 		return nil, errMachineBreaker
 	}
 	a, err := mv.cache.Get(ctx, key, func(ctx context.Context) (*Auth, time.Time, error) {
@@ -309,50 +237,13 @@ func (mv *machineVerifier) result(a *Auth, err error) (*Auth, *AuthError) {
 	return &c, nil
 }
 
-// openBreaker stops verify calls for the wait a 429 or 5xx asked for.
-func (mv *machineVerifier) openBreaker(retryAfter time.Duration) {
-	wait := breakerDefault
-	if retryAfter > 0 {
-		wait = min(retryAfter, breakerMax)
-	}
-	until := mv.now().Add(wait).UnixNano()
-	for {
-		old := mv.breakerOpen.Load()
-		if old >= until || mv.breakerOpen.CompareAndSwap(old, until) {
-			return
-		}
-	}
-}
-
-// opaqueAnswer is what the three verify endpoints answer (API key, M2M
-// token, OAuth access token objects).
-type opaqueAnswer struct {
-	Object     string          `json:"object"`
-	ID         string          `json:"id"`
-	Name       string          `json:"name"`
-	Subject    string          `json:"subject"`
-	Scopes     []string        `json:"scopes"`
-	Claims     json.RawMessage `json:"claims"`
-	ClientID   string          `json:"client_id"`
-	Revoked    bool            `json:"revoked"`
-	Expired    bool            `json:"expired"`
-	Expiration *int64          `json:"expiration"` // Unix ms; null: never
-}
-
 // call asks the Backend API about tok, once: a failed call is not retried
-// (Clerk's SDK does not retry either). Clerk serves these endpoints
-// without the /v1 prefix.
+// (Clerk's SDK does not retry either).
 func (mv *machineVerifier) call(ctx context.Context, kind, tok string) (*Auth, *AuthError) {
-	var path, field string
+	path, field, machineKey := machinetoken.Endpoint(kind)
 	cred := credSecret
-	switch kind {
-	case TokenTypeAPIKey:
-		path, field = "/api_keys/verify", "secret"
-	case TokenTypeM2M:
-		path, field = "/m2m_tokens/verify", "token"
+	if machineKey {
 		cred = credMachine
-	default:
-		path, field = "/oauth_applications/access_tokens/verify", "access_token"
 	}
 	if mv.client.bearer(cred) == "" {
 		return nil, &AuthError{Reason: ReasonSecretKeyInvalid, Kind: ErrKeysUnavailable,
@@ -370,7 +261,7 @@ func (mv *machineVerifier) call(ctx context.Context, kind, tok string) (*Auth, *
 			return nil, &AuthError{Reason: ReasonSecretKeyInvalid, Kind: ErrKeysUnavailable,
 				Detail: "the Backend API refused the secret key verifying a machine token", Err: apiErr}
 		case s == http.StatusTooManyRequests || s >= 500:
-			mv.openBreaker(apiErr.RetryAfter)
+			mv.breaker.Open(mv.now(), apiErr.RetryAfter, breakerDefault, breakerMax)
 			return nil, &AuthError{Reason: ReasonBackendAPIUnavailable, Kind: ErrBackendUnavailable,
 				Detail: "verifying a machine token with the Backend API failed", Err: apiErr}
 		}
@@ -378,7 +269,7 @@ func (mv *machineVerifier) call(ctx context.Context, kind, tok string) (*Auth, *
 		// other 4xx: Clerk's authenticateRequest says token-invalid.
 		return nil, errMachineUnknown
 	}
-	var ans opaqueAnswer
+	var ans machinetoken.Answer
 	if err := json.Unmarshal(raw, &ans); err != nil {
 		return nil, &AuthError{Reason: ReasonBackendAPIUnavailable, Kind: ErrBackendUnavailable,
 			Detail: "the Backend API's answer about a machine token is not JSON"}
@@ -391,18 +282,7 @@ func (mv *machineVerifier) call(ctx context.Context, kind, tok string) (*Auth, *
 	case ans.Subject == "":
 		return nil, errMachineUnknown
 	}
-	mach := &Machine{ID: ans.ID, Subject: ans.Subject, Scopes: ans.Scopes, ClientID: ans.ClientID}
-	if kind == TokenTypeAPIKey {
-		mach.Name = ans.Name
-	}
-	if len(ans.Claims) > 0 && string(ans.Claims) != "null" {
-		mach.Claims = ans.Claims
-	}
-	if ans.Expiration != nil {
-		mach.ExpiresAt = time.UnixMilli(*ans.Expiration)
-	}
-	a := machineAuth(kind, mach)
-	a.Expiry = mach.ExpiresAt
+	a := machineAuth(kind, ans.Fields(kind))
 	a.setToken(strings.Clone(tok)) // tok may hold a whole header alive
 	return a, nil
 }
@@ -459,12 +339,7 @@ func (c *lazyAuthContext) resolve() {
 }
 
 // String names the node without its token.
-func (c *lazyAuthContext) String() string {
-	if s, ok := c.Context.(fmt.Stringer); ok {
-		return s.String() + ".WithValue(clerkauth.Auth)"
-	}
-	return "context.WithValue(clerkauth.Auth)"
-}
+func (c *lazyAuthContext) String() string { return withValueName(c.Context, "clerkauth.Auth") }
 
 // GoString is String, for the %#v verb.
 func (c *lazyAuthContext) GoString() string { return c.String() }

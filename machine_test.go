@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/clerkauth/clerkauth/internal/machinetoken"
 )
 
 const (
@@ -1003,5 +1005,13 @@ func TestMachineJWTRouting(t *testing.T) {
 	}
 	if api.calls.Load() != 0 {
 		t.Fatal("JWT-format machine tokens must be verified locally")
+	}
+}
+
+// TestMachineKindsAreTokenTypes: internal/machinetoken names the kinds as
+// the exported TokenType constants do.
+func TestMachineKindsAreTokenTypes(t *testing.T) {
+	if machinetoken.APIKey != TokenTypeAPIKey || machinetoken.M2M != TokenTypeM2M || machinetoken.OAuth != TokenTypeOAuth {
+		t.Fatal("internal/machinetoken's kinds differ from the TokenType constants")
 	}
 }

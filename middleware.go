@@ -116,7 +116,10 @@ func (m *Middleware) RequireAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, ok := FromContext(r.Context())
 		if !ok || !m.reusable(a) {
-			shared, _ := m.authenticateShared(r)
+			shared, aerr := m.check(r)
+			if aerr != nil {
+				shared = m.signedOut(aerr)
+			}
 			ac := newAuthContext(r.Context(), shared, m.accept)
 			r, a = r.WithContext(ac), &ac.auth
 		}
@@ -139,38 +142,33 @@ func (m *Middleware) reusable(a *Auth) bool {
 // always returns a non-nil Auth; when err is non-nil (an [*AuthError], the
 // caller's own copy, which Auth.Err also returns) the Auth is signed out.
 func (m *Middleware) Authenticate(r *http.Request) (*Auth, error) {
-	a, err := m.authenticateShared(r)
-	if err != nil {
-		return a, err // signed out: a fresh Auth already
-	}
-	own := *a
-	own.mask = m.accept
-	return &own, nil
+	return m.own(m.check(r))
 }
 
-// authenticateShared is Authenticate without the copy: a signed-in Auth
-// may be shared with other requests (the verified-token cache) and must
-// not be changed.
-func (m *Middleware) authenticateShared(r *http.Request) (*Auth, *AuthError) {
+// check extracts and verifies the request's token. A signed-in Auth may be
+// shared with other requests (the verified-token cache): callers copy it.
+func (m *Middleware) check(r *http.Request) (*Auth, *AuthError) {
 	tok, uat, aerr := m.c.extract(r)
-	if aerr == nil {
-		var a *Auth
-		if a, aerr = m.c.authenticate(r.Context(), tok, uat, m.accept); aerr == nil {
-			return a, nil
-		}
+	if aerr != nil {
+		return nil, aerr
 	}
-	a := m.signedOut(aerr)
-	return a, a.err.(*AuthError) // the caller's own copy
+	return m.c.authenticate(r.Context(), tok, uat, m.accept)
 }
 
 // AuthenticateToken checks a token obtained some other way (a WebSocket
 // subprotocol, a query parameter of a server-sent event stream), as if it
 // came in the Authorization header.
 func (m *Middleware) AuthenticateToken(ctx context.Context, token string) (*Auth, error) {
-	a, aerr := m.c.authenticate(ctx, token, 0, m.accept)
+	return m.own(m.c.authenticate(ctx, token, 0, m.accept))
+}
+
+// own hands the caller an Auth of its own: a copy of the signed-in a,
+// which the verified-token cache shares with other requests, or a
+// signed-out Auth holding its own copy of aerr, also returned as the error.
+func (m *Middleware) own(a *Auth, aerr *AuthError) (*Auth, error) {
 	if aerr != nil {
-		a := m.signedOut(aerr)
-		return a, a.err // the caller's own copy
+		a = m.signedOut(aerr)
+		return a, a.err
 	}
 	own := *a
 	own.mask = m.accept

@@ -51,7 +51,7 @@ func TestConcurrentSoak(t *testing.T) {
 	// mwHas reports whether the middleware's key set is exactly phase p's.
 	mwHas := func(p int) bool {
 		s := m.c.keys.snapshot()
-		return s != nil && len(s.byKid) == 2 && s.byKid[kidKey(p).kid] != nil && s.byKid[kidKey(p+1).kid] != nil
+		return s != nil && len(s.ByKid) == 2 && s.ByKid[kidKey(p).kid] != nil && s.ByKid[kidKey(p+1).kid] != nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), duration)
 	defer cancel()

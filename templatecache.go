@@ -2,11 +2,9 @@ package clerkauth
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/clerkauth/clerkauth/internal/ttlcache"
@@ -68,13 +66,8 @@ func (c *Client) sessionToken(ctx context.Context, sid, orgID, template string, 
 // this: the token is not verified, it is passed on as Clerk sent it. ok is
 // false when the token has no usable exp; it is then not cached.
 func cacheUntil(jwt string) (until time.Time, ok bool) {
-	first := strings.IndexByte(jwt, '.')
-	last := strings.LastIndexByte(jwt, '.')
-	if first < 0 || last <= first || last-first > MaxTokenSize {
-		return time.Time{}, false
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(jwt[first+1 : last])
-	if err != nil {
+	payload, ok := jwtPayload(jwt)
+	if !ok {
 		return time.Time{}, false
 	}
 	var claims struct {

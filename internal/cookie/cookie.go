@@ -100,3 +100,47 @@ func IndexFold(s, sub string) int {
 	}
 	return -1
 }
+
+// Jar holds the session cookies of a request: __session and __client_uat,
+// and the instance's suffixed pair. As in the cookie package Clerk uses,
+// the first occurrence of a name counts even when its value is empty, and
+// an empty value counts as absent afterwards.
+type Jar struct {
+	Session, UAT, SfxSession, SfxUAT         string
+	seenSession, seenUAT, seenSfxS, seenSfxU bool
+}
+
+// Read reads the Cookie header lines into a Jar; sfx is the instance's
+// cookie suffix ("" reads only the unsuffixed pair). It allocates only for
+// a value holding a '%'.
+func Read(lines []string, sfx string) Jar {
+	var j Jar
+	take := func(seen *bool, dst *string, val string) {
+		if !*seen {
+			*dst, *seen = Value(val), true
+		}
+	}
+	for _, line := range lines {
+		for part := range strings.SplitSeq(line, ";") {
+			name, val, ok := strings.Cut(part, "=")
+			if !ok {
+				continue
+			}
+			name = TrimSpaceTab(name)
+			if !strings.HasPrefix(name, "__") {
+				continue
+			}
+			switch {
+			case name == "__session":
+				take(&j.seenSession, &j.Session, val)
+			case name == "__client_uat":
+				take(&j.seenUAT, &j.UAT, val)
+			case sfx != "" && len(name) == len("__session_")+len(sfx) && name == "__session_"+sfx:
+				take(&j.seenSfxS, &j.SfxSession, val)
+			case sfx != "" && len(name) == len("__client_uat_")+len(sfx) && name == "__client_uat_"+sfx:
+				take(&j.seenSfxU, &j.SfxUAT, val)
+			}
+		}
+	}
+	return j
+}

@@ -9,11 +9,12 @@
 // bounded: a caller that would start one more gets [ErrBusy] at once,
 // without queueing.
 //
-// Eviction is O(1): entries sit in a list in insertion order and a full
-// cache drops the oldest one.
+// Eviction is O(1): entries sit in a list (container/list) in insertion
+// order and a full cache drops the oldest one.
 package ttlcache
 
 import (
+	"container/list"
 	"context"
 	"errors"
 	"sync"
@@ -47,19 +48,17 @@ type Cache[K comparable, V any] struct {
 
 	mu       sync.Mutex // guards everything below
 	closed   bool
-	entries  map[K]*entry[K, V]
-	head     *entry[K, V] // oldest; next points to newer ones
-	tail     *entry[K, V]
+	entries  map[K]*list.Element // Value: *entry[K, V]
+	order    list.List           // entries, oldest first
 	inflight map[K]*call[V]
 	running  int // loads whose goroutine has not returned
 }
 
 type entry[K comparable, V any] struct {
-	key        K
-	v          V
-	err        error
-	until      time.Time
-	prev, next *entry[K, V]
+	key   K
+	v     V
+	err   error
+	until time.Time
 }
 
 // call is one load; done is closed once v and err are set.
@@ -88,7 +87,7 @@ func New[K comparable, V any](o Options) *Cache[K, V] {
 		size:        o.Size,
 		maxInFlight: o.MaxInFlight,
 		now:         o.Now,
-		entries:     make(map[K]*entry[K, V]),
+		entries:     make(map[K]*list.Element),
 		inflight:    make(map[K]*call[V]),
 	}
 	if c.now == nil {
@@ -117,12 +116,13 @@ func (c *Cache[K, V]) Lookup(key K) (v V, err error, ok bool) {
 }
 
 func (c *Cache[K, V]) lookupLocked(key K) (v V, err error, ok bool) {
-	e := c.entries[key]
-	if e == nil {
+	el := c.entries[key]
+	if el == nil {
 		return v, nil, false
 	}
+	e := el.Value.(*entry[K, V])
 	if !c.now().Before(e.until) {
-		c.unlinkLocked(e)
+		c.removeLocked(el)
 		return v, nil, false
 	}
 	return e.v, e.err, true
@@ -226,34 +226,16 @@ func (c *Cache[K, V]) publish(key K, cl *call[V], v V, until time.Time, err erro
 
 func (c *Cache[K, V]) putLocked(key K, v V, err error, until time.Time) {
 	if old := c.entries[key]; old != nil {
-		c.unlinkLocked(old)
+		c.removeLocked(old)
 	}
-	for len(c.entries) >= c.size && c.head != nil {
-		c.unlinkLocked(c.head)
+	for len(c.entries) >= c.size && c.order.Len() > 0 {
+		c.removeLocked(c.order.Front())
 	}
-	e := &entry[K, V]{key: key, v: v, err: err, until: until, prev: c.tail}
-	if c.tail != nil {
-		c.tail.next = e
-	} else {
-		c.head = e
-	}
-	c.tail = e
-	c.entries[key] = e
+	c.entries[key] = c.order.PushBack(&entry[K, V]{key: key, v: v, err: err, until: until})
 }
 
-func (c *Cache[K, V]) unlinkLocked(e *entry[K, V]) {
-	if e.prev != nil {
-		e.prev.next = e.next
-	} else {
-		c.head = e.next
-	}
-	if e.next != nil {
-		e.next.prev = e.prev
-	} else {
-		c.tail = e.prev
-	}
-	e.prev, e.next = nil, nil
-	delete(c.entries, e.key)
+func (c *Cache[K, V]) removeLocked(el *list.Element) {
+	delete(c.entries, c.order.Remove(el).(*entry[K, V]).key)
 }
 
 // Len returns the number of entries, expired ones included until they are
