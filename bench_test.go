@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/clerkauth/clerkauth/internal/jws"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -311,7 +312,7 @@ func BenchmarkColdStages(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var buf [2048]byte
-			raw, _ := decodeSegment(tok[dot1+1:dot2], buf[:])
+			raw, _ := jws.Decode(tok[dot1+1:dot2], buf[:])
 			var claims sessionClaims
 			readSessionClaims(string(raw), &claims)
 		}
@@ -320,11 +321,11 @@ func BenchmarkColdStages(b *testing.B) {
 		b.ReportAllocs()
 		var sigBuf [512]byte
 		for b.Loop() {
-			decodeSegment(tok[dot2+1:], sigBuf[:])
+			jws.Decode(tok[dot2+1:], sigBuf[:])
 		}
 	})
 	b.Run("checkClaims", func(b *testing.B) {
-		raw, _ := decodeSegment(tok[dot1+1:dot2], nil)
+		raw, _ := jws.Decode(tok[dot1+1:dot2], nil)
 		var claims sessionClaims
 		readSessionClaims(string(raw), &claims)
 		b.ReportAllocs()

@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/clerkauth/clerkauth/internal/jsonobj"
+	"github.com/clerkauth/clerkauth/internal/jws"
 	"github.com/clerkauth/clerkauth/internal/jwks"
 	"github.com/clerkauth/clerkauth/internal/keyring"
 	"github.com/golang-jwt/jwt/v5"
@@ -62,124 +62,18 @@ type verified struct {
 	iatBad bool // the same for iat
 }
 
-// splitToken checks the shape of a compact JWS without decoding it: size,
-// exactly two dots, non-empty segments of the base64url alphabet only. It
-// returns the positions of the two dots.
+// splitToken checks the size and the shape of a compact JWS (see
+// [jws.Split]) and returns the positions of its two dots.
 func splitToken(tok string) (dot1, dot2 int, err *AuthError) {
 	if len(tok) > MaxTokenSize {
 		return 0, 0, errTooLarge
 	}
-	dot1 = strings.IndexByte(tok, '.')
-	if dot1 <= 0 {
-		return 0, 0, errMalformed
-	}
-	n := strings.IndexByte(tok[dot1+1:], '.')
-	if n <= 0 {
-		return 0, 0, errMalformed
-	}
-	dot2 = dot1 + 1 + n
-	if dot2 == len(tok)-1 || strings.IndexByte(tok[dot2+1:], '.') >= 0 {
-		return 0, 0, errMalformed
-	}
-	if !isBase64URL(tok[:dot1]) || !isBase64URL(tok[dot1+1:dot2]) || !isBase64URL(tok[dot2+1:]) {
+	dot1, dot2, ok := jws.Split(tok)
+	if !ok {
 		return 0, 0, errMalformed
 	}
 	return dot1, dot2, nil
 }
-
-// isBase64URL reports whether s holds base64url characters only. The
-// values of valid characters fit in 6 bits and invalid ones are 0xff, so
-// OR-ing them all tells without a branch per byte.
-func isBase64URL(s string) bool {
-	var acc byte
-	for len(s) >= 8 { // 8 independent lookups per round
-		acc |= b64Values[s[0]] | b64Values[s[1]] | b64Values[s[2]] | b64Values[s[3]] |
-			b64Values[s[4]] | b64Values[s[5]] | b64Values[s[6]] | b64Values[s[7]]
-		s = s[8:]
-	}
-	for i := 0; i < len(s); i++ {
-		acc |= b64Values[s[i]]
-	}
-	return acc <= 63
-}
-
-// decodedLen is the length of the bytes a base64url segment without
-// padding decodes to.
-func decodedLen(seg string) int {
-	return len(seg)/4*3 + len(seg)%4*3/4
-}
-
-// decodeSegment decodes strict base64url (no padding, canonical trailing
-// bits) into buf when it fits. It reads seg in place: converting it to
-// []byte for encoding/base64 would copy every segment of every token.
-func decodeSegment(seg string, buf []byte) ([]byte, bool) {
-	if len(seg)%4 == 1 {
-		return nil, false
-	}
-	n := decodedLen(seg)
-	if n > len(buf) {
-		buf = make([]byte, n)
-	}
-	buf = buf[:n]
-	j := 0
-	i := 0
-	// 8 characters (6 bytes) per round, written as one 8-byte word while
-	// 2 bytes of room remain past them; then 4 at a time.
-	for ; i+8 <= len(seg) && j+8 <= len(buf); i += 8 {
-		s := seg[i : i+8]
-		a, b, c, d := b64Values[s[0]], b64Values[s[1]], b64Values[s[2]], b64Values[s[3]]
-		e, f, g, h := b64Values[s[4]], b64Values[s[5]], b64Values[s[6]], b64Values[s[7]]
-		if a|b|c|d|e|f|g|h > 63 {
-			return nil, false
-		}
-		w := uint64(a)<<58 | uint64(b)<<52 | uint64(c)<<46 | uint64(d)<<40 |
-			uint64(e)<<34 | uint64(f)<<28 | uint64(g)<<22 | uint64(h)<<16
-		binary.BigEndian.PutUint64(buf[j:], w)
-		j += 6
-	}
-	for ; i+4 <= len(seg); i += 4 {
-		a, b, c, d := b64val(seg[i]), b64val(seg[i+1]), b64val(seg[i+2]), b64val(seg[i+3])
-		if a|b|c|d > 63 {
-			return nil, false
-		}
-		w := uint(a)<<18 | uint(b)<<12 | uint(c)<<6 | uint(d)
-		buf[j], buf[j+1], buf[j+2] = byte(w>>16), byte(w>>8), byte(w)
-		j += 3
-	}
-	switch len(seg) - i {
-	case 2:
-		a, b := b64val(seg[i]), b64val(seg[i+1])
-		if a|b > 63 || b&0x0f != 0 {
-			return nil, false
-		}
-		buf[j] = a<<2 | b>>4
-	case 3:
-		a, b, c := b64val(seg[i]), b64val(seg[i+1]), b64val(seg[i+2])
-		if a|b|c > 63 || c&0x03 != 0 {
-			return nil, false
-		}
-		buf[j], buf[j+1] = a<<2|b>>4, b<<4|c>>2
-	}
-	return buf, true
-}
-
-// b64val is the value of a base64url character, or 0xff.
-func b64val(c byte) byte {
-	return b64Values[c]
-}
-
-// b64Values maps every byte to its base64url value, 0xff when it is not
-// in the alphabet. It is never written after initialization.
-var b64Values = func() (t [256]byte) {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	for i := range t {
-		t[i] = 0xff
-	}
-	for i := range len(alphabet) {
-		t[alphabet[i]] = byte(i)
-	}
-	return t
-}()
 
 // parseHeader decodes and checks the JOSE header, in Clerk's order: JSON
 // object, typ, cat, crit. The algorithm is checked against the key later.
@@ -187,7 +81,7 @@ func parseHeader(seg string) (header, jwtClass, *AuthError) {
 	var h header
 	class := classSessionOrM2M
 	var buf [256]byte
-	raw, ok := decodeSegment(seg, buf[:])
+	raw, ok := jws.Decode(seg, buf[:])
 	if !ok {
 		return h, class, errBadHeader
 	}
@@ -295,7 +189,7 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 		return nil, errAlg
 	}
 	var sigBuf [512]byte
-	sig, ok := decodeSegment(tok[dot2+1:], sigBuf[:])
+	sig, ok := jws.Decode(tok[dot2+1:], sigBuf[:])
 	if !ok {
 		return nil, errSignature
 	}
@@ -307,7 +201,7 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 	// decoded on the stack and copied once into the string that the
 	// claims' strings are substrings of.
 	var payloadBuf [2048]byte
-	raw, ok := decodeSegment(tok[dot1+1:dot2], payloadBuf[:])
+	raw, ok := jws.Decode(tok[dot1+1:dot2], payloadBuf[:])
 	if !ok || !isJSONObject(raw) {
 		return nil, errBadPayload
 	}
@@ -357,7 +251,7 @@ func machineJWTKind(tok string) string {
 		return TokenTypeM2M
 	}
 	var buf [256]byte
-	raw, ok := decodeSegment(tok[:dot1], buf[:])
+	raw, ok := jws.Decode(tok[:dot1], buf[:])
 	var h header
 	if !ok || readHeader(string(raw), &h) != nil {
 		return ""
@@ -372,7 +266,7 @@ func machineJWTKind(tok string) string {
 // a sub, a string, starting with mch_: how Clerk routes a JWT to its M2M
 // verifier (names case-sensitive; a repeated name is not a subject).
 func subIsMachine(seg string) bool {
-	raw, ok := decodeSegment(seg, nil)
+	raw, ok := jws.Decode(seg, nil)
 	if !ok {
 		return false
 	}
