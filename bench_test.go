@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/clerkauth/clerkauth/internal/fifocache"
 	"github.com/clerkauth/clerkauth/internal/jws"
 	"net/http"
 	"net/http/httptest"
@@ -244,7 +245,7 @@ func BenchmarkWarmHandlerParallel(b *testing.B) {
 // verification. The keys are as long as real tokens, since hashing them
 // is part of the cost.
 func BenchmarkCachePut(b *testing.B) {
-	c := newTokenCache(DefaultTokenCacheSize, 0)
+	c := fifocache.New[*verified](DefaultTokenCacheSize, 0)
 	now := time.Now()
 	v := &verified{exp: now.Add(time.Hour).Unix()}
 	pad := strings.Repeat("x", 1000)
@@ -253,12 +254,12 @@ func BenchmarkCachePut(b *testing.B) {
 		toks[i] = fmt.Sprintf("%s%08d", pad, i)
 	}
 	for _, t := range toks[:DefaultTokenCacheSize] {
-		c.put(t, v, now)
+		c.Put(t, v, v.exp, now)
 	}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		c.put(toks[i%len(toks)], v, now)
+		c.Put(toks[i%len(toks)], v, v.exp, now)
 		i++
 	}
 }
@@ -273,7 +274,7 @@ func TestWarmHandlerAllocs(t *testing.T) {
 	h := mw.Handler(signedInHandler)
 	w, r := &noopWriter{h: http.Header{}}, f.request()
 	h.ServeHTTP(w, r)
-	if n := mw.c.cache.len(); n != 1 {
+	if n := mw.c.cache.Len(); n != 1 {
 		t.Fatalf("cache holds %d entries after one request, want 1", n)
 	}
 	const budget = 2
@@ -368,13 +369,13 @@ func BenchmarkRequireAuthVsFloor(b *testing.B) {
 	w := &noopWriter{h: http.Header{}}
 	h.ServeHTTP(w, f.request())
 	served = 0
-	v := mw.c.cache.get(f.token)
+	v := mw.c.cache.Get(f.token)
 	if v == nil {
 		b.Fatal("fixture token not cached")
 	}
 	pad := strings.Repeat("x", len(f.token))
-	for i := mw.c.cache.len(); i < DefaultTokenCacheSize; i++ {
-		mw.c.cache.put(fmt.Sprintf("%s%08d", pad, i), v, f.now)
+	for i := mw.c.cache.Len(); i < DefaultTokenCacheSize; i++ {
+		mw.c.cache.Put(fmt.Sprintf("%s%08d", pad, i), v, v.exp, f.now)
 	}
 	// next moves to a fresh token, never seen before, and prepares what
 	// the floor needs. Tokens are signed in batches (untimed), so that
@@ -441,7 +442,7 @@ func BenchmarkRequireAuthVsFloor(b *testing.B) {
 	if want := n * (1 + warmBatch); served != want {
 		b.Fatalf("%d requests served, want %d: some were rejected", served, want)
 	}
-	if size := mw.c.cache.len(); size != DefaultTokenCacheSize {
+	if size := mw.c.cache.Len(); size != DefaultTokenCacheSize {
 		b.Fatalf("cache holds %d entries, want %d", size, DefaultTokenCacheSize)
 	}
 	// Medians: a preemption by another process lands in one sample, not

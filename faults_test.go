@@ -343,7 +343,7 @@ func TestFaultJWKSRotation(t *testing.T) {
 	downloads := func() int64 { return srv.fetches.Load() }
 
 	serve(oldTok).want(t, "old key", 200, "")
-	if m.c.cache.get(oldTok) == nil {
+	if m.c.cache.Get(oldTok) == nil {
 		t.Fatal("the old token is not in the verified-token cache")
 	}
 	before := downloads()

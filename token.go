@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/clerkauth/clerkauth/internal/jsonobj"
-	"github.com/clerkauth/clerkauth/internal/jws"
 	"github.com/clerkauth/clerkauth/internal/jwks"
+	"github.com/clerkauth/clerkauth/internal/jws"
 	"github.com/clerkauth/clerkauth/internal/keyring"
 	"github.com/golang-jwt/jwt/v5"
 )
