@@ -2,6 +2,7 @@ package clerkauth
 
 import (
 	"github.com/clerkauth/clerkauth/internal/claims"
+	"slices"
 )
 
 // Check is a question for [Auth.Has]. Every field that is set must hold;
@@ -71,7 +72,7 @@ func (a *Auth) Has(c Check) bool {
 		asked = true
 		// Clerk normalises the argument only: the token's permissions are
 		// compared as they are.
-		if a.OrgID == "" || !contains(a.OrgPermissions, claims.PrefixWithOrg(c.Permission)) {
+		if a.OrgID == "" || !slices.Contains(a.OrgPermissions, claims.PrefixWithOrg(c.Permission)) {
 			return false
 		}
 	}
@@ -95,20 +96,11 @@ func (a *Auth) Has(c Check) bool {
 	}
 	if c.Scope != "" {
 		asked = true
-		if a.Machine == nil || !contains(a.Machine.Scopes, c.Scope) {
+		if a.Machine == nil || !slices.Contains(a.Machine.Scopes, c.Scope) {
 			return false
 		}
 	}
 	return asked
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // reverified applies Clerk's checkReverificationAuthorization: fva =

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -349,7 +350,7 @@ func (c *core) checkClaims(claims *sessionClaims, key *verifyKey) (*verified, *A
 	if claims.Sub == "" {
 		return nil, errSub
 	}
-	if len(c.cfg.authorizedParties) > 0 && (claims.AzpBad || claims.Azp == "" || !contains(c.cfg.authorizedParties, claims.Azp)) {
+	if len(c.cfg.authorizedParties) > 0 && (claims.AzpBad || claims.Azp == "" || !slices.Contains(c.cfg.authorizedParties, claims.Azp)) {
 		return nil, errAzp
 	}
 	if claims.AzpBad {

@@ -5,6 +5,7 @@ package claims
 
 import (
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -167,22 +168,13 @@ func HasScoped(entries []string, want string) bool {
 		}
 		switch scope {
 		case "o", "org", "organization":
-			return contains(org, id)
+			return slices.Contains(org, id)
 		case "u", "user":
-			return contains(user, id)
+			return slices.Contains(user, id)
 		}
 		return false
 	}
-	return contains(org, scope) || contains(user, scope)
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(org, scope) || slices.Contains(user, scope)
 }
 
 // PrefixWithOrg is Clerk's prefixWithOrg: any run of leading "org:"
