@@ -3,6 +3,7 @@ package clerkauth
 import (
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -226,29 +227,9 @@ func readActor(m jsonobj.Member) (*Actor, bool) {
 	if m.Value == "null" {
 		return nil, true
 	}
-	var buf [8]jsonobj.Member
-	members, err := jsonobj.Members(m.Value, buf[:])
-	if err != nil {
-		return nil, false
-	}
 	a := new(Actor)
-	for _, f := range members {
-		var dst *string
-		switch f.Name {
-		case "sub":
-			dst = &a.Subject
-		case "iss":
-			dst = &a.Issuer
-		case "sid":
-			dst = &a.SessionID
-		default:
-			continue
-		}
-		s, _, ok := jsonobj.String(f)
-		if !ok {
-			return nil, false
-		}
-		*dst = s
+	if !readStrings(m.Value, []string{"sub", "iss", "sid"}, []*string{&a.Subject, &a.Issuer, &a.SessionID}) {
+		return nil, false
 	}
 	return a, true
 }
@@ -256,32 +237,27 @@ func readActor(m jsonobj.Member) (*Actor, bool) {
 // readOrg reads the v2 "o" object into o; its fields are strings or null.
 // Names are matched exactly.
 func readOrg(m jsonobj.Member, o *orgClaimsV2) bool {
+	return readStrings(m.Value, []string{"id", "slg", "rol", "per", "fpm"},
+		[]*string{&o.ID, &o.Slg, &o.Rol, &o.Per, &o.Fpm})
+}
+
+// readStrings reads the JSON object obj: a member named names[i] must be
+// a string or null (read as "") and goes to dsts[i]; the others are
+// skipped.
+func readStrings(obj string, names []string, dsts []*string) bool {
 	var buf [8]jsonobj.Member
-	members, err := jsonobj.Members(m.Value, buf[:])
+	members, err := jsonobj.Members(obj, buf[:])
 	if err != nil {
 		return false
 	}
 	for _, f := range members {
-		var dst *string
-		switch f.Name {
-		case "id":
-			dst = &o.ID
-		case "slg":
-			dst = &o.Slg
-		case "rol":
-			dst = &o.Rol
-		case "per":
-			dst = &o.Per
-		case "fpm":
-			dst = &o.Fpm
-		default:
-			continue
+		if i := slices.Index(names, f.Name); i >= 0 {
+			s, _, ok := jsonobj.String(f)
+			if !ok {
+				return false
+			}
+			*dsts[i] = s
 		}
-		s, _, ok := jsonobj.String(f)
-		if !ok {
-			return false
-		}
-		*dst = s
 	}
 	return true
 }

@@ -398,33 +398,32 @@ var (
 func (v *verified) checkTime(now time.Time, skew time.Duration) *AuthError {
 	// Claims are clamped to ±2^33 s, so nanoseconds cannot overflow.
 	n, s := now.UnixNano(), int64(skew)
-	session := v.auth.TokenType == TokenTypeSession
-	if v.exp*1e9 <= n-s {
-		if session {
-			return errExpired
-		}
-		return errMachineJWTExpired
+	errs := &machineJWTTimeErrs
+	if v.auth.TokenType == TokenTypeSession {
+		errs = &sessionTimeErrs
 	}
-	if v.nbfBad {
+	switch {
+	case v.exp*1e9 <= n-s:
+		return errs.expired
+	case v.nbfBad:
 		return errNbfType
-	}
-	if v.hasNbf && v.nbf*1e9 > n+s {
-		if session {
-			return errSessionNbf
-		}
-		return errMachineJWTNotActive
-	}
-	if v.iatBad {
+	case v.hasNbf && v.nbf*1e9 > n+s:
+		return errs.notActive
+	case v.iatBad:
 		return errIatType
-	}
-	if v.hasIat && v.iat*1e9 > n+s {
-		if session {
-			return errSessionIATFuture
-		}
-		return errMachineJWTIATFuture
+	case v.hasIat && v.iat*1e9 > n+s:
+		return errs.iatFuture
 	}
 	return nil
 }
+
+// timeErrs are the errors of the time checks of one class of token.
+type timeErrs struct{ expired, notActive, iatFuture *AuthError }
+
+var (
+	sessionTimeErrs    = timeErrs{errExpired, errSessionNbf, errSessionIATFuture}
+	machineJWTTimeErrs = timeErrs{errMachineJWTExpired, errMachineJWTNotActive, errMachineJWTIATFuture}
+)
 
 func isJSONObject(b []byte) bool {
 	for _, c := range b {
