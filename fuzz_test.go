@@ -20,6 +20,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"github.com/clerkauth/clerkauth/internal/instance"
+	"github.com/clerkauth/clerkauth/internal/jws"
 	"math"
 	"net/http"
 	"os"
@@ -132,7 +133,7 @@ func FuzzTokenPrechecks(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tok string) {
 		var dot1, dot2 int
 		var serr, herr *AuthError
-		var h header
+		var h jws.Header
 		n := hAllocated(func() {
 			dot1, dot2, serr = splitToken(tok)
 			if serr == nil {
@@ -161,9 +162,9 @@ func FuzzTokenPrechecks(f *testing.F) {
 		if err != nil || !json.Valid(raw) || bytes.TrimSpace(raw)[0] != '{' {
 			t.Fatalf("parseHeader accepted a header that is not a base64url JSON object: %q", raw)
 		}
-		oauth := h.hasTyp && (h.Typ == "at+jwt" || h.Typ == "application/at+jwt")
-		if h.hasCrit || (h.hasTyp && h.Typ != "JWT" && !oauth) ||
-			(!oauth && h.hasCat && h.Cat != catSessionToken && h.Cat != catIgnore && h.Cat != catM2MToken) {
+		oauth := h.HasTyp && (h.Typ == "at+jwt" || h.Typ == "application/at+jwt")
+		if h.HasCrit || (h.HasTyp && h.Typ != "JWT" && !oauth) ||
+			(!oauth && h.HasCat && h.Cat != catSessionToken && h.Cat != catIgnore && h.Cat != catM2MToken) {
 			t.Fatalf("parseHeader accepted %q", raw)
 		}
 	})

@@ -2,9 +2,7 @@ package clerkauth
 
 import (
 	"context"
-	"crypto"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,18 +35,6 @@ const (
 	classOAuth                        // typ at+jwt
 )
 
-// header is the JOSE header. jku, x5u, jwk and x5c are deliberately absent:
-// keys come only from the configured source.
-type header struct {
-	Alg     string
-	Kid     string
-	Typ     string
-	Cat     string
-	hasTyp  bool
-	hasCat  bool
-	hasCrit bool
-}
-
 // verified is what verifying a token produced: everything the hot path
 // needs to re-check on a cache hit without touching the token again.
 type verified struct {
@@ -78,18 +64,24 @@ func splitToken(tok string) (dot1, dot2 int, err *AuthError) {
 
 // parseHeader decodes and checks the JOSE header, in Clerk's order: JSON
 // object, typ, cat, crit. The algorithm is checked against the key later.
-func parseHeader(seg string) (header, jwtClass, *AuthError) {
-	var h header
+func parseHeader(seg string) (jws.Header, jwtClass, *AuthError) {
+	var h jws.Header
 	class := classSessionOrM2M
 	var buf [256]byte
 	raw, ok := jws.Decode(seg, buf[:])
 	if !ok {
 		return h, class, errBadHeader
 	}
-	if aerr := readHeader(string(raw), &h); aerr != nil {
-		return h, class, aerr
+	switch err := jws.ReadHeader(string(raw), &h); err {
+	case nil:
+	case jsonobj.ErrDuplicate:
+		return h, class, errHeaderDuplicate
+	case jsonobj.ErrTooDeep:
+		return h, class, errHeaderTooDeep
+	default:
+		return h, class, errBadHeader
 	}
-	if h.hasTyp {
+	if h.HasTyp {
 		switch h.Typ {
 		case "JWT":
 		case "at+jwt", "application/at+jwt":
@@ -98,7 +90,7 @@ func parseHeader(seg string) (header, jwtClass, *AuthError) {
 			return h, class, errTyp
 		}
 	}
-	if h.hasCat && class != classOAuth {
+	if h.HasCat && class != classOAuth {
 		switch h.Cat {
 		case catSessionToken, catIgnore:
 		case catM2MToken:
@@ -107,7 +99,7 @@ func parseHeader(seg string) (header, jwtClass, *AuthError) {
 			return h, class, errCat
 		}
 	}
-	if h.hasCrit {
+	if h.HasCrit {
 		return h, class, errCrit
 	}
 	return h, class, nil
@@ -126,25 +118,6 @@ func signingMethod(alg string, key *verifyKey) *jwt.SigningMethodRSA {
 		return jwt.SigningMethodRS512
 	}
 	return nil
-}
-
-// verifySignature checks sig over the signing input. For RS256 (what
-// Clerk signs with) it hashes input from a stack buffer: golang-jwt's
-// Verify copies the whole input into a new []byte first, an allocation of
-// about 1 KB on every cold request.
-func verifySignature(method *jwt.SigningMethodRSA, input string, sig []byte, key *verifyKey) error {
-	if method.Hash != crypto.SHA256 {
-		return method.Verify(input, sig, key.pub)
-	}
-	h := sha256.New()
-	var buf [512]byte
-	for len(input) > 0 {
-		n := copy(buf[:], input)
-		h.Write(buf[:n])
-		input = input[n:]
-	}
-	var sum [sha256.Size]byte
-	return rsa.VerifyPKCS1v15(key.pub, crypto.SHA256, h.Sum(sum[:0]), sig)
 }
 
 // verify checks a JWT from scratch: shape, header, key, signature, then
@@ -167,9 +140,9 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 		// session token either (token-type-mismatch).
 		mch := subIsMachine(tok[dot1+1 : dot2])
 		switch {
-		case mch && h.hasCat && h.Cat != catM2MToken:
+		case mch && h.HasCat && h.Cat != catM2MToken:
 			return nil, errM2MCat
-		case mch && h.hasTyp && h.Typ != "JWT":
+		case mch && h.HasTyp && h.Typ != "JWT":
 			return nil, errM2MTyp
 		case !mch && class == classM2M:
 			return nil, errCat
@@ -194,7 +167,7 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 	if !ok {
 		return nil, errSignature
 	}
-	if err := verifySignature(method, tok[:dot2], sig, key); err != nil {
+	if err := jws.VerifyRSA(method, tok[:dot2], sig, key.pub); err != nil {
 		return nil, errSignature
 	}
 
@@ -215,7 +188,7 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 	if class == classSessionOrM2M && !strings.HasPrefix(claims.Sub, "mch_") {
 		v, aerr = c.checkClaims(&claims, key)
 	} else {
-		if class == classSessionOrM2M && h.hasCat {
+		if class == classSessionOrM2M && h.HasCat {
 			return nil, errM2MCat // an mch_ subject with a session cat
 		}
 		kind := TokenTypeM2M
@@ -253,8 +226,8 @@ func machineJWTKind(tok string) string {
 	}
 	var buf [256]byte
 	raw, ok := jws.Decode(tok[:dot1], buf[:])
-	var h header
-	if !ok || readHeader(string(raw), &h) != nil {
+	var h jws.Header
+	if !ok || jws.ReadHeader(string(raw), &h) != nil {
 		return ""
 	}
 	if h.Typ == "at+jwt" || h.Typ == "application/at+jwt" {
@@ -294,49 +267,6 @@ func subIsMachine(seg string) bool {
 func decodeClaims(raw []byte, v any) *AuthError {
 	if err := json.Unmarshal(raw, v); err != nil {
 		return errClaimType
-	}
-	return nil
-}
-
-// readHeader reads the JOSE header members into h: alg, kid, typ and cat
-// are strings (typ null is a typ that is not "JWT", as for Clerk; the
-// others' null is absent); crit is noted.
-func readHeader(raw string, h *header) *AuthError {
-	var buf [16]jsonobj.Member
-	members, err := jsonobj.Members(raw, buf[:])
-	switch err {
-	case nil:
-	case jsonobj.ErrDuplicate:
-		return errHeaderDuplicate
-	case jsonobj.ErrTooDeep:
-		return errHeaderTooDeep
-	default:
-		return errBadHeader
-	}
-	for _, m := range members {
-		switch name := m.Name; name {
-		case "alg", "kid", "typ", "cat":
-			s, isNull, ok := jsonobj.String(m)
-			if !ok {
-				return errBadHeader
-			}
-			switch {
-			case name == "typ":
-				h.Typ, h.hasTyp = s, true
-				if isNull {
-					h.Typ = "null"
-				}
-			case isNull:
-			case name == "alg":
-				h.Alg = s
-			case name == "kid":
-				h.Kid = s
-			case name == "cat":
-				h.Cat, h.hasCat = s, true
-			}
-		case "crit":
-			h.hasCrit = true
-		}
 	}
 	return nil
 }
