@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/clerkauth/clerkauth/internal/claims"
 	"github.com/clerkauth/clerkauth/internal/fifocache"
 	"github.com/clerkauth/clerkauth/internal/jws"
 	"net/http"
@@ -314,7 +315,7 @@ func BenchmarkColdStages(b *testing.B) {
 		for b.Loop() {
 			var buf [2048]byte
 			raw, _ := jws.Decode(tok[dot1+1:dot2], buf[:])
-			var claims sessionClaims
+			var claims claims.Session
 			readSessionClaims(string(raw), &claims)
 		}
 	})
@@ -327,7 +328,7 @@ func BenchmarkColdStages(b *testing.B) {
 	})
 	b.Run("checkClaims", func(b *testing.B) {
 		raw, _ := jws.Decode(tok[dot1+1:dot2], nil)
-		var claims sessionClaims
+		var claims claims.Session
 		readSessionClaims(string(raw), &claims)
 		b.ReportAllocs()
 		for b.Loop() {

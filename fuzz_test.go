@@ -352,7 +352,7 @@ func FuzzClaimsV2(f *testing.F) {
 			"sub": "user_1", "exp": fuzzNow.Unix() + 60, "v": v, "fea": fea,
 			"o": map[string]string{"id": "org_1", "rol": rol, "per": per, "fpm": fpm},
 		})
-		var c sessionClaims
+		var c claims.Session
 		if err := readSessionClaims(string(payload), &c); err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clerkauth/clerkauth/internal/claims"
 	"net/http"
 	"strings"
 	"sync"
@@ -84,23 +85,23 @@ func (m *Middleware) AcceptsToken(types ...string) *Middleware {
 func opaqueType(tok string) string { return machinetoken.OpaqueKind(tok) }
 
 // checkMachineClaims builds the Auth of a verified JWT-format machine token.
-func (c *core) checkMachineClaims(kind string, raw []byte, claims *sessionClaims, key *verifyKey) (*verified, *AuthError) {
+func (c *core) checkMachineClaims(kind string, raw []byte, claims *claims.Session, key *verifyKey) (*verified, *AuthError) {
 	if claims.Sub == "" {
 		return nil, errSub
 	}
-	if !claims.Exp.set {
+	if !claims.Exp.Set {
 		return nil, errExpMissing
 	}
 	var mc machinetoken.JWTClaims
 	if err := decodeClaims(raw, &mc); err != nil {
 		return nil, err
 	}
-	f := machinetoken.FromJWT(kind, claims.Sub, time.Unix(claims.Exp.sec, 0), &mc, raw)
+	f := machinetoken.FromJWT(kind, claims.Sub, time.Unix(claims.Exp.Sec, 0), &mc, raw)
 	v := &verified{
 		key: key,
-		exp: claims.Exp.sec,
-		nbf: claims.Nbf.sec, hasNbf: claims.Nbf.set, nbfBad: claims.Nbf.bad,
-		iat: claims.Iat.sec, hasIat: claims.Iat.set, iatBad: claims.Iat.bad,
+		exp: claims.Exp.Sec,
+		nbf: claims.Nbf.Sec, hasNbf: claims.Nbf.Set, nbfBad: claims.Nbf.Bad,
+		iat: claims.Iat.Sec, hasIat: claims.Iat.Set, iatBad: claims.Iat.Bad,
 	}
 	v.auth = machineAuth(kind, f)
 	if v.hasIat {

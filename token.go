@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clerkauth/clerkauth/internal/claims"
 	"net/http"
 	"slices"
 	"strings"
@@ -180,7 +181,7 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 		return nil, errBadPayload
 	}
 	payload := string(raw)
-	var claims sessionClaims
+	var claims claims.Session
 	if aerr := readSessionClaims(payload, &claims); aerr != nil {
 		return nil, aerr
 	}
@@ -273,7 +274,7 @@ func decodeClaims(raw []byte, v any) *AuthError {
 
 // checkClaims applies the session-token claim checks that do not depend
 // on the time.
-func (c *core) checkClaims(claims *sessionClaims, key *verifyKey) (*verified, *AuthError) {
+func (c *core) checkClaims(claims *claims.Session, key *verifyKey) (*verified, *AuthError) {
 	// Clerk's order: sub, azp, iss, exp; nbf and iat come after the expiry
 	// (checkTime), because an expired token is token-expired whatever its
 	// nbf holds.
@@ -289,10 +290,10 @@ func (c *core) checkClaims(claims *sessionClaims, key *verifyKey) (*verified, *A
 	if c.cfg.issuer != "" && claims.Iss != c.cfg.issuer {
 		return nil, errIss
 	}
-	if claims.Exp.bad {
+	if claims.Exp.Bad {
 		return nil, errExpType
 	}
-	if !claims.Exp.set {
+	if !claims.Exp.Set {
 		return nil, errExpMissing
 	}
 	// One allocation for the record and its Auth.
@@ -301,9 +302,9 @@ func (c *core) checkClaims(claims *sessionClaims, key *verifyKey) (*verified, *A
 		a Auth
 	}{v: verified{
 		key: key,
-		exp: claims.Exp.sec,
-		nbf: claims.Nbf.sec, hasNbf: claims.Nbf.set, nbfBad: claims.Nbf.bad,
-		iat: claims.Iat.sec, hasIat: claims.Iat.set, iatBad: claims.Iat.bad,
+		exp: claims.Exp.Sec,
+		nbf: claims.Nbf.Sec, hasNbf: claims.Nbf.Set, nbfBad: claims.Nbf.Bad,
+		iat: claims.Iat.Sec, hasIat: claims.Iat.Set, iatBad: claims.Iat.Bad,
 	}}
 	v := &both.v
 	if aerr := fillAuth(&both.a, claims, v.exp, v.iat); aerr != nil {
