@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/clerkauth/clerkauth/internal/fifocache"
+	"github.com/clerkauth/clerkauth/internal/machinetoken"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -220,7 +221,7 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 		var aerr *AuthError
 		v, aerr = c.verify(ctx, tok)
 		if aerr != nil && aerr != errTooLarge {
-			if kind := machineJWTKind(tok); kind != "" && mask&maskOf(kind) == 0 {
+			if kind := machinetoken.JWTKind(tok); kind != "" && mask&maskOf(kind) == 0 {
 				// Clerk decides the type before verifying: a machine JWT on a
 				// route that does not take it is a type mismatch, valid or not.
 				aerr = errTypeNotAccepted

@@ -16,6 +16,7 @@ import (
 	"github.com/clerkauth/clerkauth/internal/jwks"
 	"github.com/clerkauth/clerkauth/internal/jws"
 	"github.com/clerkauth/clerkauth/internal/keyring"
+	"github.com/clerkauth/clerkauth/internal/machinetoken"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -139,7 +140,7 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 		// (token-verification-failed), OAuth's at+jwt included; any other
 		// subject with the M2M cat is not a machine token, and not a
 		// session token either (token-type-mismatch).
-		mch := subIsMachine(tok[dot1+1 : dot2])
+		mch := machinetoken.SubIsMachine(tok[dot1+1 : dot2])
 		switch {
 		case mch && h.HasCat && h.Cat != catM2MToken:
 			return nil, errM2MCat
@@ -212,52 +213,6 @@ var (
 	errM2MCat = authErr(ErrTokenInvalid, ReasonTokenInvalid, "M2M token with another category (header cat)")
 	errM2MTyp = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, "M2M token with a type other than JWT (header typ)")
 )
-
-// machineJWTKind is the machine token type Clerk's routing gives the JWT
-// tok before verifying it (tokens/machine.ts: an mch_ subject is M2M, else
-// a typ at+jwt or application/at+jwt is OAuth), or "". It reads the
-// unverified token and runs only on the failure path, to pick the reason.
-func machineJWTKind(tok string) string {
-	dot1, dot2, aerr := splitToken(tok)
-	if aerr != nil {
-		return ""
-	}
-	if subIsMachine(tok[dot1+1 : dot2]) {
-		return TokenTypeM2M
-	}
-	var buf [256]byte
-	raw, ok := jws.Decode(tok[:dot1], buf[:])
-	var h jws.Header
-	if !ok || jws.ReadHeader(string(raw), &h) != nil {
-		return ""
-	}
-	if h.Typ == "at+jwt" || h.Typ == "application/at+jwt" {
-		return TokenTypeOAuth
-	}
-	return ""
-}
-
-// subIsMachine reports whether the (not yet verified) payload segment has
-// a sub, a string, starting with mch_: how Clerk routes a JWT to its M2M
-// verifier (names case-sensitive; a repeated name is not a subject).
-func subIsMachine(seg string) bool {
-	raw, ok := jws.Decode(seg, nil)
-	if !ok {
-		return false
-	}
-	var buf [32]jsonobj.Member
-	members, err := jsonobj.Members(string(raw), buf[:])
-	if err != nil {
-		return false
-	}
-	for _, m := range members {
-		if m.Name == "sub" {
-			s, isNull, ok := jsonobj.String(m)
-			return ok && !isNull && strings.HasPrefix(s, "mch_")
-		}
-	}
-	return false
-}
 
 // decodeClaims decodes a verified payload into v with encoding/json (for
 // the machine claims). verify has already read the payload with

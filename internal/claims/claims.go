@@ -325,3 +325,36 @@ func orgPermissions(fea, per, fpm, rol string, head int) (role string, out []str
 	}
 	return role, out
 }
+
+// Reverified applies Clerk's checkReverificationAuthorization: fva =
+// [first, second] ages in minutes, each -1 (factor not enabled) or >= 0,
+// else nothing passes; a factor is fresh when enabled and its age is below
+// afterMinutes; second_factor falls back to whichever factor is enabled;
+// multi_factor falls back to the first factor when no second is enabled
+// and fails when only the second is.
+func Reverified(fva []int, level string, afterMinutes int) bool {
+	if len(fva) != 2 || afterMinutes <= 0 {
+		return false
+	}
+	f1, f2 := fva[0], fva[1]
+	if f1 < -1 || f2 < -1 || f1 == -1 && f2 == -1 {
+		return false
+	}
+	fresh1 := f1 != -1 && f1 < afterMinutes
+	fresh2 := f2 != -1 && f2 < afterMinutes
+	switch level {
+	case "first_factor":
+		return fresh1
+	case "second_factor":
+		if f2 == -1 {
+			return fresh1
+		}
+		return fresh2
+	case "multi_factor":
+		if f2 == -1 {
+			return fresh1
+		}
+		return f1 != -1 && fresh1 && fresh2
+	}
+	return false
+}
