@@ -485,11 +485,11 @@ func FuzzParseJWKS(f *testing.F) {
 			t.Fatalf("%d keys", len(set.ByKid))
 		}
 		for kid, vk := range set.ByKid {
-			if kid == "" || kid != vk.kid || len(kid) > maxKidLen || vk.pub.N.BitLen() < 2048 {
-				t.Fatalf("unusable key %q (%d bits) kept", kid, vk.pub.N.BitLen())
+			if kid == "" || kid != vk.Kid || len(kid) > maxKidLen || vk.Pub.N.BitLen() < 2048 {
+				t.Fatalf("unusable key %q (%d bits) kept", kid, vk.Pub.N.BitLen())
 			}
-			if vk.alg != "" && vk.alg != "RS256" && vk.alg != "RS384" && vk.alg != "RS512" {
-				t.Fatalf("key %q with alg %q kept", kid, vk.alg)
+			if vk.Alg != "" && vk.Alg != "RS256" && vk.Alg != "RS384" && vk.Alg != "RS512" {
+				t.Fatalf("key %q with alg %q kept", kid, vk.Alg)
 			}
 		}
 	})

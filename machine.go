@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/clerkauth/clerkauth/internal/claims"
+	"github.com/clerkauth/clerkauth/internal/jwks"
 	"net/http"
 	"strings"
 	"sync"
@@ -85,7 +86,7 @@ func (m *Middleware) AcceptsToken(types ...string) *Middleware {
 func opaqueType(tok string) string { return machinetoken.OpaqueKind(tok) }
 
 // checkMachineClaims builds the Auth of a verified JWT-format machine token.
-func (c *core) checkMachineClaims(kind string, raw []byte, claims *claims.Session, key *verifyKey) (*verified, *AuthError) {
+func (c *core) checkMachineClaims(kind string, raw []byte, claims *claims.Session, key *jwks.Key) (*verified, *AuthError) {
 	if claims.Sub == "" {
 		return nil, errSub
 	}

@@ -2,6 +2,7 @@ package clerkauth
 
 import (
 	"context"
+	"github.com/clerkauth/clerkauth/internal/jwks"
 	"net/http"
 	"strings"
 
@@ -43,7 +44,7 @@ func New(opts Options) (*Middleware, error) {
 	}
 	c := &core{cfg: cfg, keys: &keys{}, cache: fifocache.New[*verified](cfg.cacheSize, cfg.skew), client: newClient(cfg)}
 	if cfg.pemKey != nil {
-		c.keys.static = &verifyKey{pub: cfg.pemKey}
+		c.keys.static = &jwks.Key{Pub: cfg.pemKey}
 	} else {
 		c.keys.remote = newRemoteKeys(cfg, c.client)
 	}

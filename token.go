@@ -2,7 +2,6 @@ package clerkauth
 
 import (
 	"context"
-	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,11 +39,11 @@ const (
 // verified is what verifying a token produced: everything the hot path
 // needs to re-check on a cache hit without touching the token again.
 type verified struct {
-	auth   *Auth      // signed-in Auth, shared; copied per request
-	key    *verifyKey // the key that verified the signature
-	exp    int64      // Unix seconds
-	nbf    int64      // Unix seconds; valid when hasNbf
-	iat    int64      // Unix seconds; valid when hasIat
+	auth   *Auth     // signed-in Auth, shared; copied per request
+	key    *jwks.Key // the key that verified the signature
+	exp    int64     // Unix seconds
+	nbf    int64     // Unix seconds; valid when hasNbf
+	iat    int64     // Unix seconds; valid when hasIat
 	hasNbf bool
 	hasIat bool
 	nbfBad bool // nbf present but not a number: rejected after exp, as Clerk
@@ -110,13 +109,13 @@ func parseHeader(seg string) (jws.Header, jwtClass, *AuthError) {
 // signingMethod returns the golang-jwt method for alg, or nil when alg is
 // not accepted with key: RS256 always, RS384/RS512 only with a key that
 // declares that algorithm.
-func signingMethod(alg string, key *verifyKey) *jwt.SigningMethodRSA {
+func signingMethod(alg string, key *jwks.Key) *jwt.SigningMethodRSA {
 	switch {
-	case alg == "RS256" && (key == nil || key.alg == "" || key.alg == "RS256"):
+	case alg == "RS256" && (key == nil || key.Alg == "" || key.Alg == "RS256"):
 		return jwt.SigningMethodRS256
-	case key != nil && alg == key.alg && alg == "RS384":
+	case key != nil && alg == key.Alg && alg == "RS384":
 		return jwt.SigningMethodRS384
-	case key != nil && alg == key.alg && alg == "RS512":
+	case key != nil && alg == key.Alg && alg == "RS512":
 		return jwt.SigningMethodRS512
 	}
 	return nil
@@ -169,7 +168,7 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 	if !ok {
 		return nil, errSignature
 	}
-	if err := jws.VerifyRSA(method, tok[:dot2], sig, key.pub); err != nil {
+	if err := jws.VerifyRSA(method, tok[:dot2], sig, key.Pub); err != nil {
 		return nil, errSignature
 	}
 
@@ -229,7 +228,7 @@ func decodeClaims(raw []byte, v any) *AuthError {
 
 // checkClaims applies the session-token claim checks that do not depend
 // on the time.
-func (c *core) checkClaims(claims *claims.Session, key *verifyKey) (*verified, *AuthError) {
+func (c *core) checkClaims(claims *claims.Session, key *jwks.Key) (*verified, *AuthError) {
 	// Clerk's order: sub, azp, iss, exp; nbf and iat come after the expiry
 	// (checkTime), because an expired token is token-expired whatever its
 	// nbf holds.
@@ -332,26 +331,20 @@ const (
 	failureBackoff = keyring.FailureBackoff
 )
 
-// verifyKey is one usable verification key.
-type verifyKey struct {
-	kid string
-	pub *rsa.PublicKey
-	alg string // the alg the key declares; "" allows RS256 only
-}
-
-// keySet is a snapshot of the JWKS keys, replaced whole on refresh.
-type keySet = keyring.Set[*verifyKey]
+// keySet is a snapshot of the JWKS keys (each one usable, see
+// [jwks.Key]), replaced whole on refresh.
+type keySet = keyring.Set[*jwks.Key]
 
 // keys finds the key for a token: the single PEM key, or the remote JWKS,
 // whose download and refresh policy is the keyring's (see its package
 // doc).
 type keys struct {
-	static *verifyKey
-	remote *keyring.Ring[*verifyKey]
+	static *jwks.Key
+	remote *keyring.Ring[*jwks.Key]
 }
 
 // lookup returns the key for kid, fetching the JWKS when needed.
-func (k *keys) lookup(ctx context.Context, kid string) (*verifyKey, *AuthError) {
+func (k *keys) lookup(ctx context.Context, kid string) (*jwks.Key, *AuthError) {
 	if k.static != nil {
 		return k.static, nil
 	}
@@ -378,11 +371,11 @@ func (k *keys) lookup(ctx context.Context, kid string) (*verifyKey, *AuthError) 
 
 // current reports whether key is still the key for kid, without fetching;
 // it starts a background refresh when one is due at now.
-func (k *keys) current(key *verifyKey, now time.Time) bool {
+func (k *keys) current(key *jwks.Key, now time.Time) bool {
 	if k.static != nil {
 		return key == k.static
 	}
-	return k.remote.Current(key.kid, key, now)
+	return k.remote.Current(key.Kid, key, now)
 }
 
 func (k *keys) close() {
@@ -407,13 +400,13 @@ const jwksPath = "/v1/jwks"
 // newRemoteKeys returns the keyring of the configured JWKS: the Backend
 // API's own endpoint (a path of the API URL, sent with the secret key) or
 // a public JWKSURL (sent with no key).
-func newRemoteKeys(c *config, client *Client) *keyring.Ring[*verifyKey] {
+func newRemoteKeys(c *config, client *Client) *keyring.Ring[*jwks.Key] {
 	url, cred := c.jwksURL, credNone
 	if c.jwksSendSecret {
 		url, cred = jwksPath, credSecret
 	}
-	return keyring.New(keyring.Options[*verifyKey]{
-		Fetch: func(ctx context.Context) (map[string]*verifyKey, map[string]bool, error) {
+	return keyring.New(keyring.Options[*jwks.Key]{
+		Fetch: func(ctx context.Context) (map[string]*jwks.Key, map[string]bool, error) {
 			set, skipped, err := fetchJWKS(ctx, client, cred, url)
 			if err != nil {
 				return nil, nil, err
@@ -472,9 +465,9 @@ func parseJWKS(body []byte) (set *keySet, skipped int, err error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	byKid := make(map[string]*verifyKey, len(parsed.Keys))
-	for _, k := range parsed.Keys {
-		byKid[k.Kid] = &verifyKey{kid: k.Kid, pub: k.Pub, alg: k.Alg}
+	byKid := make(map[string]*jwks.Key, len(parsed.Keys))
+	for i := range parsed.Keys {
+		byKid[parsed.Keys[i].Kid] = &parsed.Keys[i]
 	}
 	return &keySet{ByKid: byKid, Unusable: parsed.Unusable}, parsed.Skipped, nil
 }
@@ -501,6 +494,6 @@ func (k *keys) jwtKeyfunc() jwt.Keyfunc {
 		if signingMethod(alg, key) == nil {
 			return nil, errAlg
 		}
-		return key.pub, nil
+		return key.Pub, nil
 	}
 }
