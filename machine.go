@@ -93,17 +93,18 @@ func (c *core) checkMachineClaims(kind string, raw []byte, claims *claims.Sessio
 	if !claims.Exp.Set {
 		return nil, errExpMissing
 	}
+	// verify has already read raw with readSessionClaims, so it was
+	// rejected for the same reasons as a session token's (invalid JSON, a
+	// duplicate name at any depth, too deep); a claim of the wrong type is
+	// token-verification-failed. encoding/json matches names of mc's
+	// fields case-insensitively.
 	var mc machinetoken.JWTClaims
-	if err := decodeClaims(raw, &mc); err != nil {
-		return nil, err
+	if json.Unmarshal(raw, &mc) != nil {
+		return nil, errClaimType
 	}
 	f := machinetoken.FromJWT(kind, claims.Sub, time.Unix(claims.Exp.Sec, 0), &mc, raw)
-	v := &verified{
-		key: key,
-		exp: claims.Exp.Sec,
-		nbf: claims.Nbf.Sec, hasNbf: claims.Nbf.Set, nbfBad: claims.Nbf.Bad,
-		iat: claims.Iat.Sec, hasIat: claims.Iat.Set, iatBad: claims.Iat.Bad,
-	}
+	v := new(verified)
+	*v = newVerified(claims, key)
 	v.auth = machineAuth(kind, f)
 	if v.hasIat {
 		v.auth.IssuedAt = time.Unix(v.iat, 0)

@@ -2,7 +2,6 @@ package clerkauth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/clerkauth/clerkauth/internal/claims"
@@ -213,17 +212,16 @@ var (
 	errM2MTyp = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, "M2M token with a type other than JWT (header typ)")
 )
 
-// decodeClaims decodes a verified payload into v with encoding/json (for
-// the machine claims). verify has already read the payload with
-// readSessionClaims, so it was rejected for the same reasons as a session
-// token's (invalid JSON, a duplicate name at any depth, too deep); a claim
-// of the wrong type is token-verification-failed. encoding/json matches
-// names of v's fields case-insensitively.
-func decodeClaims(raw []byte, v any) *AuthError {
-	if err := json.Unmarshal(raw, v); err != nil {
-		return errClaimType
+// newVerified is the record of a token verified with key: the time
+// claims that are checked again on every cache hit. Its Auth is the
+// caller's to set.
+func newVerified(claims *claims.Session, key *jwks.Key) verified {
+	return verified{
+		key: key,
+		exp: claims.Exp.Sec,
+		nbf: claims.Nbf.Sec, hasNbf: claims.Nbf.Set, nbfBad: claims.Nbf.Bad,
+		iat: claims.Iat.Sec, hasIat: claims.Iat.Set, iatBad: claims.Iat.Bad,
 	}
-	return nil
 }
 
 // checkClaims applies the session-token claim checks that do not depend
@@ -254,12 +252,7 @@ func (c *core) checkClaims(claims *claims.Session, key *jwks.Key) (*verified, *A
 	both := &struct {
 		v verified
 		a Auth
-	}{v: verified{
-		key: key,
-		exp: claims.Exp.Sec,
-		nbf: claims.Nbf.Sec, hasNbf: claims.Nbf.Set, nbfBad: claims.Nbf.Bad,
-		iat: claims.Iat.Sec, hasIat: claims.Iat.Set, iatBad: claims.Iat.Bad,
-	}}
+	}{v: newVerified(claims, key)}
 	v := &both.v
 	if aerr := fillAuth(&both.a, claims, v.exp, v.iat); aerr != nil {
 		return nil, aerr
