@@ -20,6 +20,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"github.com/clerkauth/clerkauth/internal/instance"
+	"github.com/clerkauth/clerkauth/internal/jwks"
 	"github.com/clerkauth/clerkauth/internal/jws"
 	"math"
 	"net/http"
@@ -481,11 +482,11 @@ func FuzzParseJWKS(f *testing.F) {
 			}
 			return
 		}
-		if len(set.ByKid) == 0 || len(set.ByKid) > maxKeys {
+		if len(set.ByKid) == 0 || len(set.ByKid) > jwks.MaxKeys {
 			t.Fatalf("%d keys", len(set.ByKid))
 		}
 		for kid, vk := range set.ByKid {
-			if kid == "" || kid != vk.Kid || len(kid) > maxKidLen || vk.Pub.N.BitLen() < 2048 {
+			if kid == "" || kid != vk.Kid || len(kid) > jwks.MaxKidLen || vk.Pub.N.BitLen() < 2048 {
 				t.Fatalf("unusable key %q (%d bits) kept", kid, vk.Pub.N.BitLen())
 			}
 			if vk.Alg != "" && vk.Alg != "RS256" && vk.Alg != "RS384" && vk.Alg != "RS512" {

@@ -81,10 +81,6 @@ func (m *Middleware) AcceptsToken(types ...string) *Middleware {
 	return &Middleware{c: m.c, accept: mask}
 }
 
-// opaqueType tells an opaque machine token by its prefix; "" for anything
-// else (a JWT, or garbage that will fail as one).
-func opaqueType(tok string) string { return machinetoken.OpaqueKind(tok) }
-
 // checkMachineClaims builds the Auth of a verified JWT-format machine token.
 func (c *core) checkMachineClaims(kind string, raw []byte, claims *claims.Session, key *jwks.Key) (*verified, *AuthError) {
 	if claims.Sub == "" {

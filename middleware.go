@@ -90,7 +90,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		}
 		tok, uat, aerr := m.c.extract(r)
 		if aerr == nil && uat == 0 {
-			if kind := opaqueType(tok); kind != "" && m.accept&maskOf(kind) != 0 {
+			if kind := machinetoken.OpaqueKind(tok); kind != "" && m.accept&maskOf(kind) != 0 {
 				// An opaque machine token: verified (a Backend API call)
 				// only if the handler reads its Auth.
 				lc := &lazyAuthContext{Context: r.Context(), m: m, tok: tok}
@@ -195,7 +195,7 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 		return nil, errTypeNotAccepted // cookies carry session tokens only
 	}
 	if uat == 0 {
-		if kind := opaqueType(tok); kind != "" {
+		if kind := machinetoken.OpaqueKind(tok); kind != "" {
 			if mask&maskOf(kind) == 0 {
 				return nil, errTypeNotAccepted
 			}

@@ -176,7 +176,7 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 	// claims' strings are substrings of.
 	var payloadBuf [2048]byte
 	raw, ok := jws.Decode(tok[dot1+1:dot2], payloadBuf[:])
-	if !ok || !isJSONObject(raw) {
+	if !ok || !jsonobj.StartsObject(raw) {
 		return nil, errBadPayload
 	}
 	payload := string(raw)
@@ -303,26 +303,7 @@ var (
 	machineJWTTimeErrs = timeErrs{errMachineJWTExpired, errMachineJWTNotActive, errMachineJWTIATFuture}
 )
 
-func isJSONObject(b []byte) bool {
-	for _, c := range b {
-		switch c {
-		case ' ', '\t', '\n', '\r':
-			continue
-		case '{':
-			return true
-		}
-		return false
-	}
-	return false
-}
-
 // Keys: the instance's JWKS through the Backend API, or the PEM key.
-
-const (
-	maxKeys        = jwks.MaxKeys
-	maxKidLen      = jwks.MaxKidLen
-	failureBackoff = keyring.FailureBackoff
-)
 
 // keySet is a snapshot of the JWKS keys (each one usable, see
 // [jwks.Key]), replaced whole on refresh.
@@ -424,8 +405,8 @@ func newRemoteKeys(c *config, client *Client) *keyring.Ring[*jwks.Key] {
 		Interval:    c.refreshInterval,
 		Cooldown:    c.cooldown,
 		Wait:        c.keyWait,
-		MaxKidLen:   maxKidLen,
-		MaxUnusable: maxKeys,
+		MaxKidLen:   jwks.MaxKidLen,
+		MaxUnusable: jwks.MaxKeys,
 	})
 }
 

@@ -604,3 +604,18 @@ func smallInt(val string) (int64, bool) {
 	}
 	return n, true
 }
+
+// StartsObject reports whether the first byte of b that is not JSON white
+// space opens an object: a cheap test before reading b as one.
+func StartsObject(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '{':
+			return true
+		}
+		return false
+	}
+	return false
+}
