@@ -11,6 +11,9 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/clerkauth/clerkauth/internal/claims"
+	"github.com/clerkauth/clerkauth/internal/fifocache"
+	"github.com/clerkauth/clerkauth/internal/jws"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -243,7 +246,7 @@ func BenchmarkWarmHandlerParallel(b *testing.B) {
 // verification. The keys are as long as real tokens, since hashing them
 // is part of the cost.
 func BenchmarkCachePut(b *testing.B) {
-	c := newTokenCache(DefaultTokenCacheSize, 0)
+	c := fifocache.New[*verified](DefaultTokenCacheSize, 0)
 	now := time.Now()
 	v := &verified{exp: now.Add(time.Hour).Unix()}
 	pad := strings.Repeat("x", 1000)
@@ -252,12 +255,12 @@ func BenchmarkCachePut(b *testing.B) {
 		toks[i] = fmt.Sprintf("%s%08d", pad, i)
 	}
 	for _, t := range toks[:DefaultTokenCacheSize] {
-		c.put(t, v, now)
+		c.Put(t, v, v.exp, now)
 	}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		c.put(toks[i%len(toks)], v, now)
+		c.Put(toks[i%len(toks)], v, v.exp, now)
 		i++
 	}
 }
@@ -272,7 +275,7 @@ func TestWarmHandlerAllocs(t *testing.T) {
 	h := mw.Handler(signedInHandler)
 	w, r := &noopWriter{h: http.Header{}}, f.request()
 	h.ServeHTTP(w, r)
-	if n := mw.c.cache.len(); n != 1 {
+	if n := mw.c.cache.Len(); n != 1 {
 		t.Fatalf("cache holds %d entries after one request, want 1", n)
 	}
 	const budget = 2
@@ -311,8 +314,8 @@ func BenchmarkColdStages(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var buf [2048]byte
-			raw, _ := decodeSegment(tok[dot1+1:dot2], buf[:])
-			var claims sessionClaims
+			raw, _ := jws.Decode(tok[dot1+1:dot2], buf[:])
+			var claims claims.Session
 			readSessionClaims(string(raw), &claims)
 		}
 	})
@@ -320,12 +323,12 @@ func BenchmarkColdStages(b *testing.B) {
 		b.ReportAllocs()
 		var sigBuf [512]byte
 		for b.Loop() {
-			decodeSegment(tok[dot2+1:], sigBuf[:])
+			jws.Decode(tok[dot2+1:], sigBuf[:])
 		}
 	})
 	b.Run("checkClaims", func(b *testing.B) {
-		raw, _ := decodeSegment(tok[dot1+1:dot2], nil)
-		var claims sessionClaims
+		raw, _ := jws.Decode(tok[dot1+1:dot2], nil)
+		var claims claims.Session
 		readSessionClaims(string(raw), &claims)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -367,13 +370,13 @@ func BenchmarkRequireAuthVsFloor(b *testing.B) {
 	w := &noopWriter{h: http.Header{}}
 	h.ServeHTTP(w, f.request())
 	served = 0
-	v := mw.c.cache.get(f.token)
+	v := mw.c.cache.Get(f.token)
 	if v == nil {
 		b.Fatal("fixture token not cached")
 	}
 	pad := strings.Repeat("x", len(f.token))
-	for i := mw.c.cache.len(); i < DefaultTokenCacheSize; i++ {
-		mw.c.cache.put(fmt.Sprintf("%s%08d", pad, i), v, f.now)
+	for i := mw.c.cache.Len(); i < DefaultTokenCacheSize; i++ {
+		mw.c.cache.Put(fmt.Sprintf("%s%08d", pad, i), v, v.exp, f.now)
 	}
 	// next moves to a fresh token, never seen before, and prepares what
 	// the floor needs. Tokens are signed in batches (untimed), so that
@@ -440,7 +443,7 @@ func BenchmarkRequireAuthVsFloor(b *testing.B) {
 	if want := n * (1 + warmBatch); served != want {
 		b.Fatalf("%d requests served, want %d: some were rejected", served, want)
 	}
-	if size := mw.c.cache.len(); size != DefaultTokenCacheSize {
+	if size := mw.c.cache.Len(); size != DefaultTokenCacheSize {
 		b.Fatalf("cache holds %d entries, want %d", size, DefaultTokenCacheSize)
 	}
 	// Medians: a preemption by another process lands in one sample, not

@@ -3,6 +3,7 @@ package clerkauth
 import (
 	"context"
 	"fmt"
+	"github.com/clerkauth/clerkauth/internal/fifocache"
 	"hash/maphash"
 	"math/bits"
 	"runtime"
@@ -14,110 +15,6 @@ import (
 	"github.com/clerkauth/clerkauth/internal/ttlcache"
 )
 
-func TestTokenCacheBounded(t *testing.T) {
-	c := newTokenCache(128, 0)
-	now := time.Unix(1000, 0)
-	for i := range 5000 {
-		c.put(fmt.Sprintf("tok-%d", i), &verified{exp: 2000}, now)
-	}
-	if n := c.len(); n != 128 {
-		t.Fatalf("cache holds %d entries, want 128", n)
-	}
-	// The oldest went first: the newest 128 are the ones kept.
-	if c.get("tok-4871") != nil || c.get("tok-4872") == nil || c.get("tok-4999") == nil {
-		t.Fatal("a full cache did not drop its oldest entries")
-	}
-	if newTokenCache(-1, 0) != nil || newTokenCache(0, 0) != nil {
-		t.Fatal("a size <= 0 must turn the cache off")
-	}
-}
-
-// An insert drops the oldest entries that expired (skew aside), even when
-// the cache is not full, and keeps those still within the skew.
-func TestTokenCacheDropsExpiredFirst(t *testing.T) {
-	c := newTokenCache(10, 5*time.Second)
-	c.put("a", &verified{exp: 1100}, time.Unix(1000, 0))
-	c.put("b", &verified{exp: 1104}, time.Unix(1000, 0))
-	c.put("c", &verified{exp: 2000}, time.Unix(1000, 0))
-	c.put("d", &verified{exp: 2000}, time.Unix(1108, 0)) // a: 1100+5 <= 1108; b: 1104+5 > 1108
-	if c.get("a") != nil || c.get("b") == nil || c.get("c") == nil || c.get("d") == nil || c.len() != 3 {
-		t.Fatalf("after expiry of a: a=%v b=%v c=%v d=%v len=%d", c.get("a"), c.get("b"), c.get("c"), c.get("d"), c.len())
-	}
-	// A full cache whose oldest entry has not expired drops it anyway.
-	full := newTokenCache(2, 0)
-	full.put("x", &verified{exp: 2000}, time.Unix(1000, 0))
-	full.put("y", &verified{exp: 1500}, time.Unix(1000, 0))
-	full.put("z", &verified{exp: 2000}, time.Unix(1000, 0))
-	if full.get("x") != nil || full.get("y") == nil || full.get("z") == nil {
-		t.Fatal("a full cache did not drop its oldest entry")
-	}
-}
-
-// remove unlinks an entry from the middle of the order and the cache goes
-// on keeping its bound; putting a token again replaces its record in place.
-func TestTokenCacheRemoveAndReplace(t *testing.T) {
-	c := newTokenCache(3, 0)
-	now := time.Unix(1000, 0)
-	for _, tok := range []string{"a", "b", "c"} {
-		c.put(tok, &verified{exp: 2000}, now)
-	}
-	c.remove("b")
-	c.remove("b") // absent: nothing happens
-	c.put("d", &verified{exp: 2000}, now)
-	if c.len() != 3 || c.get("a") == nil || c.get("b") != nil {
-		t.Fatalf("after remove: len %d, a %v, b %v", c.len(), c.get("a"), c.get("b"))
-	}
-	again := &verified{exp: 3000}
-	c.put("a", again, now)
-	if c.get("a") != again || c.len() != 3 {
-		t.Fatal("putting a token again did not replace its record")
-	}
-	c.put("e", &verified{exp: 2000}, now) // full: a is still the oldest
-	if c.get("a") != nil || c.get("c") == nil || c.get("d") == nil || c.get("e") == nil {
-		t.Fatal("eviction order broken by remove or replace")
-	}
-	for _, tok := range []string{"c", "d", "e"} {
-		c.remove(tok)
-	}
-	if c.len() != 0 || c.oldest != nil || c.newest != nil {
-		t.Fatal("emptied cache still links entries")
-	}
-	c.put("f", &verified{exp: 2000}, now)
-	if c.get("f") == nil || c.oldest != c.newest {
-		t.Fatal("insert into an emptied cache")
-	}
-}
-
-// Readers and writers at once, for the race detector.
-func TestTokenCacheConcurrent(t *testing.T) {
-	c := newTokenCache(64, 0)
-	now := time.Unix(1000, 0)
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 2000 {
-				tok := fmt.Sprint("t", (g*7+i)%200)
-				switch i % 5 {
-				case 0:
-					c.put(tok, &verified{exp: 2000}, now)
-				case 1:
-					c.remove(tok)
-				default:
-					if v := c.get(tok); v != nil && v.exp != 2000 {
-						t.Error("wrong record")
-					}
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if n := c.len(); n > 64 {
-		t.Fatalf("%d entries, bound 64", n)
-	}
-}
-
 // A cache hit still re-checks the time: a token cached while valid is
 // rejected once it expires, and its entry is dropped then.
 func TestCacheHitRechecksTime(t *testing.T) {
@@ -128,14 +25,14 @@ func TestCacheHitRechecksTime(t *testing.T) {
 	if _, err := m.Authenticate(bearer(tok)); err != nil {
 		t.Fatal(err)
 	}
-	if m.c.cache.get(tok) == nil {
+	if m.c.cache.Get(tok) == nil {
 		t.Fatal("verified token not cached")
 	}
 	now.Add(120)
 	if _, err := m.Authenticate(bearer(tok)); ReasonOf(err) != ReasonTokenExpired {
 		t.Fatalf("cached token after expiry: %v", err)
 	}
-	if m.c.cache.get(tok) != nil {
+	if m.c.cache.Get(tok) != nil {
 		t.Fatal("expired token still cached")
 	}
 	if _, err := m.Authenticate(bearer(tok)); ReasonOf(err) != ReasonTokenExpired {
@@ -185,8 +82,8 @@ func BenchmarkTokenCacheMemory(b *testing.B) {
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
-		if mw.c.cache.len() != n {
-			b.Fatalf("%d entries cached, want %d", mw.c.cache.len(), n)
+		if mw.c.cache.Len() != n {
+			b.Fatalf("%d entries cached, want %d", mw.c.cache.Len(), n)
 		}
 		perEntry = float64(after.HeapAlloc-before.HeapAlloc) / n
 		runtime.KeepAlive(mw)
@@ -212,13 +109,13 @@ func BenchmarkCacheGet(b *testing.B) {
 	now := time.Unix(1000, 0)
 	v := &verified{exp: 2000}
 
-	ours := newTokenCache(DefaultTokenCacheSize, 0)
+	ours := fifocache.New[*verified](DefaultTokenCacheSize, 0)
 	sharded := newShardedCache(DefaultTokenCacheSize)
 	var sm sync.Map
 	ttl := ttlcache.New[string, *verified](ttlcache.Options{Size: DefaultTokenCacheSize, Now: func() time.Time { return now }})
 	defer ttl.Close()
 	for _, tok := range toks[:cached] {
-		ours.put(tok, v, now)
+		ours.Put(tok, v, v.exp, now)
 		sharded.put(tok, v, now)
 		sm.Store(tok, v)
 		ttl.Get(context.Background(), tok, func(context.Context) (*verified, time.Time, error) { return v, now.Add(time.Hour), nil })
@@ -227,7 +124,7 @@ func BenchmarkCacheGet(b *testing.B) {
 		toks[i] = string([]byte(tok))
 	}
 	gets := map[string]func(string) *verified{
-		"rwmutex": ours.get,
+		"rwmutex": ours.Get,
 		"sharded": sharded.get,
 		"ttlcache": func(tok string) *verified {
 			v, _, _ := ttl.Lookup(tok) // with a fixed clock: time.Now costs more

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clerkauth/clerkauth/internal/keyring"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -268,7 +269,7 @@ func TestFaultJWKSDownAtStartThenUp(t *testing.T) {
 	if n := fetches.Load(); n != 0 {
 		t.Errorf("%d downloads inside the backoff, want 0", n)
 	}
-	clock.Advance(min(failureBackoff, faultCooldown))
+	clock.Advance(min(keyring.FailureBackoff, faultCooldown))
 	hTimedServe(t, m, hBearer(hGoodToken(t, good, clock.Now())), 10*time.Second).want(t, "up", 200, "")
 	hTimedServe(t, m, hBearer(hGoodToken(t, hkeyN(1, "ins_good"), clock.Now())), 10*time.Second).want(t, "forged when up", 401, ReasonTokenInvalidSignature)
 	if n := fetches.Load(); n != 1 {
@@ -343,7 +344,7 @@ func TestFaultJWKSRotation(t *testing.T) {
 	downloads := func() int64 { return srv.fetches.Load() }
 
 	serve(oldTok).want(t, "old key", 200, "")
-	if m.c.cache.get(oldTok) == nil {
+	if m.c.cache.Get(oldTok) == nil {
 		t.Fatal("the old token is not in the verified-token cache")
 	}
 	before := downloads()

@@ -2,6 +2,7 @@ package clerkauth
 
 import (
 	"encoding/json"
+	"github.com/clerkauth/clerkauth/internal/claims"
 	"reflect"
 	"strings"
 	"testing"
@@ -22,7 +23,7 @@ var jsonObjectSeeds = []string{
 // refSessionClaims reads claims the plain way, with encoding/json, and
 // matches names exactly as JSON.parse does (a map, not struct fields,
 // which encoding/json would match in any case).
-func refSessionClaims(raw []byte) (c sessionClaims, ok bool) {
+func refSessionClaims(raw []byte) (c claims.Session, ok bool) {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(raw, &m) != nil {
 		return c, false
@@ -33,9 +34,9 @@ func refSessionClaims(raw []byte) (c sessionClaims, ok bool) {
 			return c, false
 		}
 	}
-	for name, dst := range map[string]*numericDate{"exp": &c.Exp, "nbf": &c.Nbf, "iat": &c.Iat} {
+	for name, dst := range map[string]*claims.NumericDate{"exp": &c.Exp, "nbf": &c.Nbf, "iat": &c.Iat} {
 		if v, found := m[name]; found {
-			dst.bad = dst.UnmarshalJSON(v) != nil
+			dst.Bad = dst.UnmarshalJSON(v) != nil
 		}
 	}
 	if v, found := m["v"]; found {
@@ -48,7 +49,7 @@ func refSessionClaims(raw []byte) (c sessionClaims, ok bool) {
 		if json.Unmarshal(v, &am) != nil || am == nil {
 			return c, false
 		}
-		c.Act = new(Actor)
+		c.Act = new(claims.Actor)
 		for name, dst := range map[string]*string{"sub": &c.Act.Subject, "iss": &c.Act.Issuer, "sid": &c.Act.SessionID} {
 			if v, found := am[name]; found && !str(v, dst) {
 				return c, false
@@ -97,7 +98,7 @@ func FuzzSessionClaims(f *testing.F) {
 	}
 	f.Add([]byte(`{"a":` + strings.Repeat(`{"a":`, 126) + `1` + strings.Repeat("}", 126) + `}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		var got sessionClaims
+		var got claims.Session
 		aerr := readSessionClaims(string(raw), &got)
 		want, ok := refSessionClaims(raw)
 		switch {

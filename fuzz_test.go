@@ -20,6 +20,8 @@ import (
 	"encoding/pem"
 	"fmt"
 	"github.com/clerkauth/clerkauth/internal/instance"
+	"github.com/clerkauth/clerkauth/internal/jwks"
+	"github.com/clerkauth/clerkauth/internal/jws"
 	"math"
 	"net/http"
 	"os"
@@ -132,7 +134,7 @@ func FuzzTokenPrechecks(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tok string) {
 		var dot1, dot2 int
 		var serr, herr *AuthError
-		var h header
+		var h jws.Header
 		n := hAllocated(func() {
 			dot1, dot2, serr = splitToken(tok)
 			if serr == nil {
@@ -161,9 +163,9 @@ func FuzzTokenPrechecks(f *testing.F) {
 		if err != nil || !json.Valid(raw) || bytes.TrimSpace(raw)[0] != '{' {
 			t.Fatalf("parseHeader accepted a header that is not a base64url JSON object: %q", raw)
 		}
-		oauth := h.hasTyp && (h.Typ == "at+jwt" || h.Typ == "application/at+jwt")
-		if h.hasCrit || (h.hasTyp && h.Typ != "JWT" && !oauth) ||
-			(!oauth && h.hasCat && h.Cat != catSessionToken && h.Cat != catIgnore && h.Cat != catM2MToken) {
+		oauth := h.HasTyp && (h.Typ == "at+jwt" || h.Typ == "application/at+jwt")
+		if h.HasCrit || (h.HasTyp && h.Typ != "JWT" && !oauth) ||
+			(!oauth && h.HasCat && h.Cat != catSessionToken && h.Cat != catIgnore && h.Cat != catM2MToken) {
 			t.Fatalf("parseHeader accepted %q", raw)
 		}
 	})
@@ -351,7 +353,7 @@ func FuzzClaimsV2(f *testing.F) {
 			"sub": "user_1", "exp": fuzzNow.Unix() + 60, "v": v, "fea": fea,
 			"o": map[string]string{"id": "org_1", "rol": rol, "per": per, "fpm": fpm},
 		})
-		var c sessionClaims
+		var c claims.Session
 		if err := readSessionClaims(string(payload), &c); err != nil {
 			t.Fatal(err)
 		}
@@ -480,15 +482,15 @@ func FuzzParseJWKS(f *testing.F) {
 			}
 			return
 		}
-		if len(set.ByKid) == 0 || len(set.ByKid) > maxKeys {
+		if len(set.ByKid) == 0 || len(set.ByKid) > jwks.MaxKeys {
 			t.Fatalf("%d keys", len(set.ByKid))
 		}
 		for kid, vk := range set.ByKid {
-			if kid == "" || kid != vk.kid || len(kid) > maxKidLen || vk.pub.N.BitLen() < 2048 {
-				t.Fatalf("unusable key %q (%d bits) kept", kid, vk.pub.N.BitLen())
+			if kid == "" || kid != vk.Kid || len(kid) > jwks.MaxKidLen || vk.Pub.N.BitLen() < 2048 {
+				t.Fatalf("unusable key %q (%d bits) kept", kid, vk.Pub.N.BitLen())
 			}
-			if vk.alg != "" && vk.alg != "RS256" && vk.alg != "RS384" && vk.alg != "RS512" {
-				t.Fatalf("key %q with alg %q kept", kid, vk.alg)
+			if vk.Alg != "" && vk.Alg != "RS256" && vk.Alg != "RS384" && vk.Alg != "RS512" {
+				t.Fatalf("key %q with alg %q kept", kid, vk.Alg)
 			}
 		}
 	})

@@ -2,6 +2,7 @@ package clerkauth
 
 import (
 	"github.com/clerkauth/clerkauth/internal/claims"
+	"slices"
 )
 
 // Check is a question for [Auth.Has]. Every field that is set must hold;
@@ -71,7 +72,7 @@ func (a *Auth) Has(c Check) bool {
 		asked = true
 		// Clerk normalises the argument only: the token's permissions are
 		// compared as they are.
-		if a.OrgID == "" || !contains(a.OrgPermissions, claims.PrefixWithOrg(c.Permission)) {
+		if a.OrgID == "" || !slices.Contains(a.OrgPermissions, claims.PrefixWithOrg(c.Permission)) {
 			return false
 		}
 	}
@@ -89,57 +90,15 @@ func (a *Auth) Has(c Check) bool {
 	}
 	if c.Reverification != (Reverification{}) {
 		asked = true
-		if !a.reverified(c.Reverification) {
+		if !claims.Reverified(a.FactorVerificationAge, c.Reverification.Level, c.Reverification.AfterMinutes) {
 			return false
 		}
 	}
 	if c.Scope != "" {
 		asked = true
-		if a.Machine == nil || !contains(a.Machine.Scopes, c.Scope) {
+		if a.Machine == nil || !slices.Contains(a.Machine.Scopes, c.Scope) {
 			return false
 		}
 	}
 	return asked
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-// reverified applies Clerk's checkReverificationAuthorization: fva =
-// [first, second] ages in minutes, each -1 (factor not enabled) or >= 0,
-// else nothing passes; a factor is fresh when enabled and its age is below
-// AfterMinutes; second_factor falls back to whichever factor is enabled;
-// multi_factor falls back to the first factor when no second is enabled
-// and fails when only the second is.
-func (a *Auth) reverified(r Reverification) bool {
-	if len(a.FactorVerificationAge) != 2 || r.AfterMinutes <= 0 {
-		return false
-	}
-	f1, f2 := a.FactorVerificationAge[0], a.FactorVerificationAge[1]
-	if f1 < -1 || f2 < -1 || f1 == -1 && f2 == -1 {
-		return false
-	}
-	fresh1 := f1 != -1 && f1 < r.AfterMinutes
-	fresh2 := f2 != -1 && f2 < r.AfterMinutes
-	switch r.Level {
-	case "first_factor":
-		return fresh1
-	case "second_factor":
-		if f2 == -1 {
-			return fresh1
-		}
-		return fresh2
-	case "multi_factor":
-		if f2 == -1 {
-			return fresh1
-		}
-		return f1 != -1 && fresh1 && fresh2
-	}
-	return false
 }

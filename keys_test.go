@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clerkauth/clerkauth/internal/keyring"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -138,7 +139,7 @@ func TestJWKSDownAtStartThenUp(t *testing.T) {
 	}
 
 	js.setStatus(0)
-	clock.Advance(failureBackoff)
+	clock.Advance(keyring.FailureBackoff)
 	if _, err = m.Authenticate(bearer(tok)); err != nil {
 		t.Fatalf("JWKS back up, backoff passed, still failing: %v", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clerkauth/clerkauth/internal/claims"
+	"github.com/clerkauth/clerkauth/internal/jwks"
 	"net/http"
 	"strings"
 	"sync"
@@ -79,29 +81,26 @@ func (m *Middleware) AcceptsToken(types ...string) *Middleware {
 	return &Middleware{c: m.c, accept: mask}
 }
 
-// opaqueType tells an opaque machine token by its prefix; "" for anything
-// else (a JWT, or garbage that will fail as one).
-func opaqueType(tok string) string { return machinetoken.OpaqueKind(tok) }
-
 // checkMachineClaims builds the Auth of a verified JWT-format machine token.
-func (c *core) checkMachineClaims(kind string, raw []byte, claims *sessionClaims, key *verifyKey) (*verified, *AuthError) {
+func (c *core) checkMachineClaims(kind string, raw []byte, claims *claims.Session, key *jwks.Key) (*verified, *AuthError) {
 	if claims.Sub == "" {
 		return nil, errSub
 	}
-	if !claims.Exp.set {
+	if !claims.Exp.Set {
 		return nil, errExpMissing
 	}
+	// verify has already read raw with readSessionClaims, so it was
+	// rejected for the same reasons as a session token's (invalid JSON, a
+	// duplicate name at any depth, too deep); a claim of the wrong type is
+	// token-verification-failed. encoding/json matches names of mc's
+	// fields case-insensitively.
 	var mc machinetoken.JWTClaims
-	if err := decodeClaims(raw, &mc); err != nil {
-		return nil, err
+	if json.Unmarshal(raw, &mc) != nil {
+		return nil, errClaimType
 	}
-	f := machinetoken.FromJWT(kind, claims.Sub, time.Unix(claims.Exp.sec, 0), &mc, raw)
-	v := &verified{
-		key: key,
-		exp: claims.Exp.sec,
-		nbf: claims.Nbf.sec, hasNbf: claims.Nbf.set, nbfBad: claims.Nbf.bad,
-		iat: claims.Iat.sec, hasIat: claims.Iat.set, iatBad: claims.Iat.bad,
-	}
+	f := machinetoken.FromJWT(kind, claims.Sub, time.Unix(claims.Exp.Sec, 0), &mc, raw)
+	v := new(verified)
+	*v = newVerified(claims, key)
 	v.auth = machineAuth(kind, f)
 	if v.hasIat {
 		v.auth.IssuedAt = time.Unix(v.iat, 0)

@@ -2,11 +2,12 @@ package clerkauth
 
 import (
 	"context"
+	"github.com/clerkauth/clerkauth/internal/jwks"
 	"net/http"
 	"strings"
-	"sync"
-	"time"
 
+	"github.com/clerkauth/clerkauth/internal/fifocache"
+	"github.com/clerkauth/clerkauth/internal/machinetoken"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -24,8 +25,8 @@ type Middleware struct {
 type core struct {
 	cfg    *config
 	keys   *keys
-	cache  *tokenCache // nil when turned off
-	client *Client     // Backend API; calls fail with ErrNoSecretKey without a secret key
+	cache  *fifocache.Cache[*verified] // verified tokens; nil when turned off
+	client *Client                     // Backend API; calls fail with ErrNoSecretKey without a secret key
 	mach   *machineVerifier
 }
 
@@ -41,9 +42,9 @@ func New(opts Options) (*Middleware, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &core{cfg: cfg, keys: &keys{}, cache: newTokenCache(cfg.cacheSize, cfg.skew), client: newClient(cfg)}
+	c := &core{cfg: cfg, keys: &keys{}, cache: fifocache.New[*verified](cfg.cacheSize, cfg.skew), client: newClient(cfg)}
 	if cfg.pemKey != nil {
-		c.keys.static = &verifyKey{pub: cfg.pemKey}
+		c.keys.static = &jwks.Key{Pub: cfg.pemKey}
 	} else {
 		c.keys.remote = newRemoteKeys(cfg, c.client)
 	}
@@ -89,7 +90,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		}
 		tok, uat, aerr := m.c.extract(r)
 		if aerr == nil && uat == 0 {
-			if kind := opaqueType(tok); kind != "" && m.accept&maskOf(kind) != 0 {
+			if kind := machinetoken.OpaqueKind(tok); kind != "" && m.accept&maskOf(kind) != 0 {
 				// An opaque machine token: verified (a Backend API call)
 				// only if the handler reads its Auth.
 				lc := &lazyAuthContext{Context: r.Context(), m: m, tok: tok}
@@ -194,7 +195,7 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 		return nil, errTypeNotAccepted // cookies carry session tokens only
 	}
 	if uat == 0 {
-		if kind := opaqueType(tok); kind != "" {
+		if kind := machinetoken.OpaqueKind(tok); kind != "" {
 			if mask&maskOf(kind) == 0 {
 				return nil, errTypeNotAccepted
 			}
@@ -209,10 +210,10 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 	now := c.cfg.now()
 	var v *verified
 	if c.cache != nil {
-		v = c.cache.get(tok)
+		v = c.cache.Get(tok)
 		if v != nil && !c.keys.current(v.key, now) {
 			// The key left the key set: verify again from scratch.
-			c.cache.remove(tok)
+			c.cache.Remove(tok)
 			v = nil
 		}
 	}
@@ -221,7 +222,7 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 		var aerr *AuthError
 		v, aerr = c.verify(ctx, tok)
 		if aerr != nil && aerr != errTooLarge {
-			if kind := machineJWTKind(tok); kind != "" && mask&maskOf(kind) == 0 {
+			if kind := machinetoken.JWTKind(tok); kind != "" && mask&maskOf(kind) == 0 {
 				// Clerk decides the type before verifying: a machine JWT on a
 				// route that does not take it is a type mismatch, valid or not.
 				aerr = errTypeNotAccepted
@@ -236,7 +237,7 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 			// keep only the token alive for the entry's life.
 			tok = strings.Clone(tok)
 			v.auth.setToken(tok)
-			c.cache.put(tok, v, now)
+			c.cache.Put(tok, v, v.exp, now)
 		}
 	}
 	if mask&maskOf(v.auth.TokenType) == 0 || uat > 0 && v.auth.TokenType != TokenTypeSession {
@@ -244,7 +245,7 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 	}
 	if aerr := v.checkTime(now, c.cfg.skew); aerr != nil {
 		if aerr == errExpired && hit {
-			c.cache.remove(tok) // never served again: drop it now
+			c.cache.Remove(tok) // never served again: drop it now
 		}
 		return nil, aerr
 	}
@@ -267,115 +268,4 @@ func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	DefaultErrorHandler(w, r, err)
-}
-
-// The verified-token cache.
-
-// tokenCache maps a token already verified to what verification produced.
-// It is a map keyed by the whole token behind a sync.RWMutex: a hit is a
-// read lock and one map lookup (Go hashes and compares the full string),
-// with no allocation and no clock read. BenchmarkCacheGet measured this
-// design against a sharded lock-free one and sync.Map; it was the fastest
-// of the three at every -cpu measured.
-//
-// The capacity is bounded. Entries are kept in insertion order; an insert
-// first drops the oldest entries that have expired (a token's lifetime is
-// fixed, so the oldest expire first), then, if the cache is still full,
-// the oldest one: O(1) amortized. An expired entry is never served (the
-// caller re-checks the time on every hit and removes it then); one nobody
-// asks for again is dropped when it becomes the oldest.
-//
-// Memory per entry, for a typical 900-byte session token: the token
-// itself, the map slot and list entry (about 100 B), the verified record
-// (64 B) and the Auth with its strings and slices; see
-// TestTokenCacheMemoryPerEntry.
-type tokenCache struct {
-	size int
-	skew time.Duration // an entry serves until exp+skew, as checkTime
-
-	mu     sync.RWMutex // guards m and the list of entries
-	m      map[string]*cacheEntry
-	oldest *cacheEntry // newer links towards the newest
-	newest *cacheEntry
-}
-
-type cacheEntry struct {
-	tok          string
-	v            *verified
-	older, newer *cacheEntry
-}
-
-// newTokenCache returns a cache of at most size entries, or nil (off) when
-// size <= 0.
-func newTokenCache(size int, skew time.Duration) *tokenCache {
-	if size <= 0 {
-		return nil
-	}
-	return &tokenCache{size: size, skew: skew, m: make(map[string]*cacheEntry)}
-}
-
-// get returns what verifying tok produced, or nil. The caller re-checks
-// the time and the key.
-func (c *tokenCache) get(tok string) *verified {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if e := c.m[tok]; e != nil {
-		return e.v
-	}
-	return nil
-}
-
-// put stores v under tok. now is used to drop expired entries. The cache
-// keeps tok: pass a string that does not hold a larger one (a substring of
-// a whole header) alive.
-func (c *tokenCache) put(tok string, v *verified, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e := c.m[tok]; e != nil {
-		e.v = v // verified again (after a key change): same token
-		return
-	}
-	cutoff := now.UnixNano() - int64(c.skew)
-	for c.oldest != nil && (len(c.m) >= c.size || c.oldest.v.exp*1e9 <= cutoff) {
-		c.unlinkLocked(c.oldest)
-	}
-	e := &cacheEntry{tok: tok, v: v, older: c.newest}
-	if c.newest != nil {
-		c.newest.newer = e
-	} else {
-		c.oldest = e
-	}
-	c.newest = e
-	c.m[tok] = e
-}
-
-// remove drops tok: an entry whose key left the key set, or that expired.
-func (c *tokenCache) remove(tok string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e := c.m[tok]; e != nil {
-		c.unlinkLocked(e)
-	}
-}
-
-func (c *tokenCache) unlinkLocked(e *cacheEntry) {
-	if e.older != nil {
-		e.older.newer = e.newer
-	} else {
-		c.oldest = e.newer
-	}
-	if e.newer != nil {
-		e.newer.older = e.older
-	} else {
-		c.newest = e.older
-	}
-	e.older, e.newer = nil, nil
-	delete(c.m, e.tok)
-}
-
-// len returns the number of entries, for tests.
-func (c *tokenCache) len() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.m)
 }

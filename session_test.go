@@ -3,6 +3,7 @@ package clerkauth
 import (
 	"errors"
 	"fmt"
+	"github.com/clerkauth/clerkauth/internal/claims"
 	"slices"
 	"strings"
 	"testing"
@@ -149,9 +150,9 @@ func TestNumericDate(t *testing.T) {
 		{"true", 0, false, true},
 	}
 	for _, tc := range cases {
-		var n numericDate
+		var n claims.NumericDate
 		err := n.UnmarshalJSON([]byte(tc.in))
-		if (err != nil) != tc.fail || n.sec != tc.sec || n.set != tc.set {
+		if (err != nil) != tc.fail || n.Sec != tc.sec || n.Set != tc.set {
 			t.Errorf("%s: got %+v %v", tc.in, n, err)
 		}
 	}

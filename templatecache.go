@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clerkauth/clerkauth/internal/claims"
 	"time"
 
 	"github.com/clerkauth/clerkauth/internal/ttlcache"
@@ -71,15 +72,15 @@ func cacheUntil(jwt string) (until time.Time, ok bool) {
 		return time.Time{}, false
 	}
 	var claims struct {
-		Exp numericDate `json:"exp"` // JSON numbers only
-		Iat numericDate `json:"iat"`
+		Exp claims.NumericDate `json:"exp"` // JSON numbers only
+		Iat claims.NumericDate `json:"iat"`
 	}
-	if json.Unmarshal(payload, &claims) != nil || !claims.Exp.set {
+	if json.Unmarshal(payload, &claims) != nil || !claims.Exp.Set {
 		return time.Time{}, false
 	}
-	exp := claims.Exp.sec
+	exp := claims.Exp.Sec
 	margin := templateMargin
-	if iat := claims.Iat.sec; claims.Iat.set && exp > iat {
+	if iat := claims.Iat.Sec; claims.Iat.Set && exp > iat {
 		margin = min(margin, time.Duration(exp-iat)*time.Second/4)
 	}
 	return time.Unix(exp, 0).Add(-margin), true

@@ -2,20 +2,19 @@ package clerkauth
 
 import (
 	"context"
-	"crypto"
-	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clerkauth/clerkauth/internal/claims"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/clerkauth/clerkauth/internal/jsonobj"
 	"github.com/clerkauth/clerkauth/internal/jwks"
+	"github.com/clerkauth/clerkauth/internal/jws"
 	"github.com/clerkauth/clerkauth/internal/keyring"
+	"github.com/clerkauth/clerkauth/internal/machinetoken"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -36,165 +35,53 @@ const (
 	classOAuth                        // typ at+jwt
 )
 
-// header is the JOSE header. jku, x5u, jwk and x5c are deliberately absent:
-// keys come only from the configured source.
-type header struct {
-	Alg     string
-	Kid     string
-	Typ     string
-	Cat     string
-	hasTyp  bool
-	hasCat  bool
-	hasCrit bool
-}
-
 // verified is what verifying a token produced: everything the hot path
 // needs to re-check on a cache hit without touching the token again.
 type verified struct {
-	auth   *Auth      // signed-in Auth, shared; copied per request
-	key    *verifyKey // the key that verified the signature
-	exp    int64      // Unix seconds
-	nbf    int64      // Unix seconds; valid when hasNbf
-	iat    int64      // Unix seconds; valid when hasIat
+	auth   *Auth     // signed-in Auth, shared; copied per request
+	key    *jwks.Key // the key that verified the signature
+	exp    int64     // Unix seconds
+	nbf    int64     // Unix seconds; valid when hasNbf
+	iat    int64     // Unix seconds; valid when hasIat
 	hasNbf bool
 	hasIat bool
 	nbfBad bool // nbf present but not a number: rejected after exp, as Clerk
 	iatBad bool // the same for iat
 }
 
-// splitToken checks the shape of a compact JWS without decoding it: size,
-// exactly two dots, non-empty segments of the base64url alphabet only. It
-// returns the positions of the two dots.
+// splitToken checks the size and the shape of a compact JWS (see
+// [jws.Split]) and returns the positions of its two dots.
 func splitToken(tok string) (dot1, dot2 int, err *AuthError) {
 	if len(tok) > MaxTokenSize {
 		return 0, 0, errTooLarge
 	}
-	dot1 = strings.IndexByte(tok, '.')
-	if dot1 <= 0 {
-		return 0, 0, errMalformed
-	}
-	n := strings.IndexByte(tok[dot1+1:], '.')
-	if n <= 0 {
-		return 0, 0, errMalformed
-	}
-	dot2 = dot1 + 1 + n
-	if dot2 == len(tok)-1 || strings.IndexByte(tok[dot2+1:], '.') >= 0 {
-		return 0, 0, errMalformed
-	}
-	if !isBase64URL(tok[:dot1]) || !isBase64URL(tok[dot1+1:dot2]) || !isBase64URL(tok[dot2+1:]) {
+	dot1, dot2, ok := jws.Split(tok)
+	if !ok {
 		return 0, 0, errMalformed
 	}
 	return dot1, dot2, nil
 }
 
-// isBase64URL reports whether s holds base64url characters only. The
-// values of valid characters fit in 6 bits and invalid ones are 0xff, so
-// OR-ing them all tells without a branch per byte.
-func isBase64URL(s string) bool {
-	var acc byte
-	for len(s) >= 8 { // 8 independent lookups per round
-		acc |= b64Values[s[0]] | b64Values[s[1]] | b64Values[s[2]] | b64Values[s[3]] |
-			b64Values[s[4]] | b64Values[s[5]] | b64Values[s[6]] | b64Values[s[7]]
-		s = s[8:]
-	}
-	for i := 0; i < len(s); i++ {
-		acc |= b64Values[s[i]]
-	}
-	return acc <= 63
-}
-
-// decodedLen is the length of the bytes a base64url segment without
-// padding decodes to.
-func decodedLen(seg string) int {
-	return len(seg)/4*3 + len(seg)%4*3/4
-}
-
-// decodeSegment decodes strict base64url (no padding, canonical trailing
-// bits) into buf when it fits. It reads seg in place: converting it to
-// []byte for encoding/base64 would copy every segment of every token.
-func decodeSegment(seg string, buf []byte) ([]byte, bool) {
-	if len(seg)%4 == 1 {
-		return nil, false
-	}
-	n := decodedLen(seg)
-	if n > len(buf) {
-		buf = make([]byte, n)
-	}
-	buf = buf[:n]
-	j := 0
-	i := 0
-	// 8 characters (6 bytes) per round, written as one 8-byte word while
-	// 2 bytes of room remain past them; then 4 at a time.
-	for ; i+8 <= len(seg) && j+8 <= len(buf); i += 8 {
-		s := seg[i : i+8]
-		a, b, c, d := b64Values[s[0]], b64Values[s[1]], b64Values[s[2]], b64Values[s[3]]
-		e, f, g, h := b64Values[s[4]], b64Values[s[5]], b64Values[s[6]], b64Values[s[7]]
-		if a|b|c|d|e|f|g|h > 63 {
-			return nil, false
-		}
-		w := uint64(a)<<58 | uint64(b)<<52 | uint64(c)<<46 | uint64(d)<<40 |
-			uint64(e)<<34 | uint64(f)<<28 | uint64(g)<<22 | uint64(h)<<16
-		binary.BigEndian.PutUint64(buf[j:], w)
-		j += 6
-	}
-	for ; i+4 <= len(seg); i += 4 {
-		a, b, c, d := b64val(seg[i]), b64val(seg[i+1]), b64val(seg[i+2]), b64val(seg[i+3])
-		if a|b|c|d > 63 {
-			return nil, false
-		}
-		w := uint(a)<<18 | uint(b)<<12 | uint(c)<<6 | uint(d)
-		buf[j], buf[j+1], buf[j+2] = byte(w>>16), byte(w>>8), byte(w)
-		j += 3
-	}
-	switch len(seg) - i {
-	case 2:
-		a, b := b64val(seg[i]), b64val(seg[i+1])
-		if a|b > 63 || b&0x0f != 0 {
-			return nil, false
-		}
-		buf[j] = a<<2 | b>>4
-	case 3:
-		a, b, c := b64val(seg[i]), b64val(seg[i+1]), b64val(seg[i+2])
-		if a|b|c > 63 || c&0x03 != 0 {
-			return nil, false
-		}
-		buf[j], buf[j+1] = a<<2|b>>4, b<<4|c>>2
-	}
-	return buf, true
-}
-
-// b64val is the value of a base64url character, or 0xff.
-func b64val(c byte) byte {
-	return b64Values[c]
-}
-
-// b64Values maps every byte to its base64url value, 0xff when it is not
-// in the alphabet. It is never written after initialization.
-var b64Values = func() (t [256]byte) {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	for i := range t {
-		t[i] = 0xff
-	}
-	for i := range len(alphabet) {
-		t[alphabet[i]] = byte(i)
-	}
-	return t
-}()
-
 // parseHeader decodes and checks the JOSE header, in Clerk's order: JSON
 // object, typ, cat, crit. The algorithm is checked against the key later.
-func parseHeader(seg string) (header, jwtClass, *AuthError) {
-	var h header
+func parseHeader(seg string) (jws.Header, jwtClass, *AuthError) {
+	var h jws.Header
 	class := classSessionOrM2M
 	var buf [256]byte
-	raw, ok := decodeSegment(seg, buf[:])
+	raw, ok := jws.Decode(seg, buf[:])
 	if !ok {
 		return h, class, errBadHeader
 	}
-	if aerr := readHeader(string(raw), &h); aerr != nil {
-		return h, class, aerr
+	switch err := jws.ReadHeader(string(raw), &h); err {
+	case nil:
+	case jsonobj.ErrDuplicate:
+		return h, class, errHeaderDuplicate
+	case jsonobj.ErrTooDeep:
+		return h, class, errHeaderTooDeep
+	default:
+		return h, class, errBadHeader
 	}
-	if h.hasTyp {
+	if h.HasTyp {
 		switch h.Typ {
 		case "JWT":
 		case "at+jwt", "application/at+jwt":
@@ -203,7 +90,7 @@ func parseHeader(seg string) (header, jwtClass, *AuthError) {
 			return h, class, errTyp
 		}
 	}
-	if h.hasCat && class != classOAuth {
+	if h.HasCat && class != classOAuth {
 		switch h.Cat {
 		case catSessionToken, catIgnore:
 		case catM2MToken:
@@ -212,7 +99,7 @@ func parseHeader(seg string) (header, jwtClass, *AuthError) {
 			return h, class, errCat
 		}
 	}
-	if h.hasCrit {
+	if h.HasCrit {
 		return h, class, errCrit
 	}
 	return h, class, nil
@@ -221,35 +108,16 @@ func parseHeader(seg string) (header, jwtClass, *AuthError) {
 // signingMethod returns the golang-jwt method for alg, or nil when alg is
 // not accepted with key: RS256 always, RS384/RS512 only with a key that
 // declares that algorithm.
-func signingMethod(alg string, key *verifyKey) *jwt.SigningMethodRSA {
+func signingMethod(alg string, key *jwks.Key) *jwt.SigningMethodRSA {
 	switch {
-	case alg == "RS256" && (key == nil || key.alg == "" || key.alg == "RS256"):
+	case alg == "RS256" && (key == nil || key.Alg == "" || key.Alg == "RS256"):
 		return jwt.SigningMethodRS256
-	case key != nil && alg == key.alg && alg == "RS384":
+	case key != nil && alg == key.Alg && alg == "RS384":
 		return jwt.SigningMethodRS384
-	case key != nil && alg == key.alg && alg == "RS512":
+	case key != nil && alg == key.Alg && alg == "RS512":
 		return jwt.SigningMethodRS512
 	}
 	return nil
-}
-
-// verifySignature checks sig over the signing input. For RS256 (what
-// Clerk signs with) it hashes input from a stack buffer: golang-jwt's
-// Verify copies the whole input into a new []byte first, an allocation of
-// about 1 KB on every cold request.
-func verifySignature(method *jwt.SigningMethodRSA, input string, sig []byte, key *verifyKey) error {
-	if method.Hash != crypto.SHA256 {
-		return method.Verify(input, sig, key.pub)
-	}
-	h := sha256.New()
-	var buf [512]byte
-	for len(input) > 0 {
-		n := copy(buf[:], input)
-		h.Write(buf[:n])
-		input = input[n:]
-	}
-	var sum [sha256.Size]byte
-	return rsa.VerifyPKCS1v15(key.pub, crypto.SHA256, h.Sum(sum[:0]), sig)
 }
 
 // verify checks a JWT from scratch: shape, header, key, signature, then
@@ -270,11 +138,11 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 		// (token-verification-failed), OAuth's at+jwt included; any other
 		// subject with the M2M cat is not a machine token, and not a
 		// session token either (token-type-mismatch).
-		mch := subIsMachine(tok[dot1+1 : dot2])
+		mch := machinetoken.SubIsMachine(tok[dot1+1 : dot2])
 		switch {
-		case mch && h.hasCat && h.Cat != catM2MToken:
+		case mch && h.HasCat && h.Cat != catM2MToken:
 			return nil, errM2MCat
-		case mch && h.hasTyp && h.Typ != "JWT":
+		case mch && h.HasTyp && h.Typ != "JWT":
 			return nil, errM2MTyp
 		case !mch && class == classM2M:
 			return nil, errCat
@@ -295,11 +163,11 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 		return nil, errAlg
 	}
 	var sigBuf [512]byte
-	sig, ok := decodeSegment(tok[dot2+1:], sigBuf[:])
+	sig, ok := jws.Decode(tok[dot2+1:], sigBuf[:])
 	if !ok {
 		return nil, errSignature
 	}
-	if err := verifySignature(method, tok[:dot2], sig, key); err != nil {
+	if err := jws.VerifyRSA(method, tok[:dot2], sig, key.Pub); err != nil {
 		return nil, errSignature
 	}
 
@@ -307,12 +175,12 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 	// decoded on the stack and copied once into the string that the
 	// claims' strings are substrings of.
 	var payloadBuf [2048]byte
-	raw, ok := decodeSegment(tok[dot1+1:dot2], payloadBuf[:])
-	if !ok || !isJSONObject(raw) {
+	raw, ok := jws.Decode(tok[dot1+1:dot2], payloadBuf[:])
+	if !ok || !jsonobj.StartsObject(raw) {
 		return nil, errBadPayload
 	}
 	payload := string(raw)
-	var claims sessionClaims
+	var claims claims.Session
 	if aerr := readSessionClaims(payload, &claims); aerr != nil {
 		return nil, aerr
 	}
@@ -320,7 +188,7 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 	if class == classSessionOrM2M && !strings.HasPrefix(claims.Sub, "mch_") {
 		v, aerr = c.checkClaims(&claims, key)
 	} else {
-		if class == classSessionOrM2M && h.hasCat {
+		if class == classSessionOrM2M && h.HasCat {
 			return nil, errM2MCat // an mch_ subject with a session cat
 		}
 		kind := TokenTypeM2M
@@ -344,118 +212,28 @@ var (
 	errM2MTyp = authErr(ErrTokenInvalid, ReasonTokenVerificationFailed, "M2M token with a type other than JWT (header typ)")
 )
 
-// machineJWTKind is the machine token type Clerk's routing gives the JWT
-// tok before verifying it (tokens/machine.ts: an mch_ subject is M2M, else
-// a typ at+jwt or application/at+jwt is OAuth), or "". It reads the
-// unverified token and runs only on the failure path, to pick the reason.
-func machineJWTKind(tok string) string {
-	dot1, dot2, aerr := splitToken(tok)
-	if aerr != nil {
-		return ""
+// newVerified is the record of a token verified with key: the time
+// claims that are checked again on every cache hit. Its Auth is the
+// caller's to set.
+func newVerified(claims *claims.Session, key *jwks.Key) verified {
+	return verified{
+		key: key,
+		exp: claims.Exp.Sec,
+		nbf: claims.Nbf.Sec, hasNbf: claims.Nbf.Set, nbfBad: claims.Nbf.Bad,
+		iat: claims.Iat.Sec, hasIat: claims.Iat.Set, iatBad: claims.Iat.Bad,
 	}
-	if subIsMachine(tok[dot1+1 : dot2]) {
-		return TokenTypeM2M
-	}
-	var buf [256]byte
-	raw, ok := decodeSegment(tok[:dot1], buf[:])
-	var h header
-	if !ok || readHeader(string(raw), &h) != nil {
-		return ""
-	}
-	if h.Typ == "at+jwt" || h.Typ == "application/at+jwt" {
-		return TokenTypeOAuth
-	}
-	return ""
-}
-
-// subIsMachine reports whether the (not yet verified) payload segment has
-// a sub, a string, starting with mch_: how Clerk routes a JWT to its M2M
-// verifier (names case-sensitive; a repeated name is not a subject).
-func subIsMachine(seg string) bool {
-	raw, ok := decodeSegment(seg, nil)
-	if !ok {
-		return false
-	}
-	var buf [32]jsonobj.Member
-	members, err := jsonobj.Members(string(raw), buf[:])
-	if err != nil {
-		return false
-	}
-	for _, m := range members {
-		if m.Name == "sub" {
-			s, isNull, ok := jsonobj.String(m)
-			return ok && !isNull && strings.HasPrefix(s, "mch_")
-		}
-	}
-	return false
-}
-
-// decodeClaims decodes a verified payload into v with encoding/json (for
-// the machine claims). verify has already read the payload with
-// readSessionClaims, so it was rejected for the same reasons as a session
-// token's (invalid JSON, a duplicate name at any depth, too deep); a claim
-// of the wrong type is token-verification-failed. encoding/json matches
-// names of v's fields case-insensitively.
-func decodeClaims(raw []byte, v any) *AuthError {
-	if err := json.Unmarshal(raw, v); err != nil {
-		return errClaimType
-	}
-	return nil
-}
-
-// readHeader reads the JOSE header members into h: alg, kid, typ and cat
-// are strings (typ null is a typ that is not "JWT", as for Clerk; the
-// others' null is absent); crit is noted.
-func readHeader(raw string, h *header) *AuthError {
-	var buf [16]jsonobj.Member
-	members, err := jsonobj.Members(raw, buf[:])
-	switch err {
-	case nil:
-	case jsonobj.ErrDuplicate:
-		return errHeaderDuplicate
-	case jsonobj.ErrTooDeep:
-		return errHeaderTooDeep
-	default:
-		return errBadHeader
-	}
-	for _, m := range members {
-		switch name := m.Name; name {
-		case "alg", "kid", "typ", "cat":
-			s, isNull, ok := jsonobj.String(m)
-			if !ok {
-				return errBadHeader
-			}
-			switch {
-			case name == "typ":
-				h.Typ, h.hasTyp = s, true
-				if isNull {
-					h.Typ = "null"
-				}
-			case isNull:
-			case name == "alg":
-				h.Alg = s
-			case name == "kid":
-				h.Kid = s
-			case name == "cat":
-				h.Cat, h.hasCat = s, true
-			}
-		case "crit":
-			h.hasCrit = true
-		}
-	}
-	return nil
 }
 
 // checkClaims applies the session-token claim checks that do not depend
 // on the time.
-func (c *core) checkClaims(claims *sessionClaims, key *verifyKey) (*verified, *AuthError) {
+func (c *core) checkClaims(claims *claims.Session, key *jwks.Key) (*verified, *AuthError) {
 	// Clerk's order: sub, azp, iss, exp; nbf and iat come after the expiry
 	// (checkTime), because an expired token is token-expired whatever its
 	// nbf holds.
 	if claims.Sub == "" {
 		return nil, errSub
 	}
-	if len(c.cfg.authorizedParties) > 0 && (claims.AzpBad || claims.Azp == "" || !contains(c.cfg.authorizedParties, claims.Azp)) {
+	if len(c.cfg.authorizedParties) > 0 && (claims.AzpBad || claims.Azp == "" || !slices.Contains(c.cfg.authorizedParties, claims.Azp)) {
 		return nil, errAzp
 	}
 	if claims.AzpBad {
@@ -464,22 +242,17 @@ func (c *core) checkClaims(claims *sessionClaims, key *verifyKey) (*verified, *A
 	if c.cfg.issuer != "" && claims.Iss != c.cfg.issuer {
 		return nil, errIss
 	}
-	if claims.Exp.bad {
+	if claims.Exp.Bad {
 		return nil, errExpType
 	}
-	if !claims.Exp.set {
+	if !claims.Exp.Set {
 		return nil, errExpMissing
 	}
 	// One allocation for the record and its Auth.
 	both := &struct {
 		v verified
 		a Auth
-	}{v: verified{
-		key: key,
-		exp: claims.Exp.sec,
-		nbf: claims.Nbf.sec, hasNbf: claims.Nbf.set, nbfBad: claims.Nbf.bad,
-		iat: claims.Iat.sec, hasIat: claims.Iat.set, iatBad: claims.Iat.bad,
-	}}
+	}{v: newVerified(claims, key)}
 	v := &both.v
 	if aerr := fillAuth(&both.a, claims, v.exp, v.iat); aerr != nil {
 		return nil, aerr
@@ -503,75 +276,49 @@ var (
 func (v *verified) checkTime(now time.Time, skew time.Duration) *AuthError {
 	// Claims are clamped to ±2^33 s, so nanoseconds cannot overflow.
 	n, s := now.UnixNano(), int64(skew)
-	session := v.auth.TokenType == TokenTypeSession
-	if v.exp*1e9 <= n-s {
-		if session {
-			return errExpired
-		}
-		return errMachineJWTExpired
+	errs := &machineJWTTimeErrs
+	if v.auth.TokenType == TokenTypeSession {
+		errs = &sessionTimeErrs
 	}
-	if v.nbfBad {
+	switch {
+	case v.exp*1e9 <= n-s:
+		return errs.expired
+	case v.nbfBad:
 		return errNbfType
-	}
-	if v.hasNbf && v.nbf*1e9 > n+s {
-		if session {
-			return errSessionNbf
-		}
-		return errMachineJWTNotActive
-	}
-	if v.iatBad {
+	case v.hasNbf && v.nbf*1e9 > n+s:
+		return errs.notActive
+	case v.iatBad:
 		return errIatType
-	}
-	if v.hasIat && v.iat*1e9 > n+s {
-		if session {
-			return errSessionIATFuture
-		}
-		return errMachineJWTIATFuture
+	case v.hasIat && v.iat*1e9 > n+s:
+		return errs.iatFuture
 	}
 	return nil
 }
 
-func isJSONObject(b []byte) bool {
-	for _, c := range b {
-		switch c {
-		case ' ', '\t', '\n', '\r':
-			continue
-		case '{':
-			return true
-		}
-		return false
-	}
-	return false
-}
+// timeErrs are the errors of the time checks of one class of token.
+type timeErrs struct{ expired, notActive, iatFuture *AuthError }
+
+var (
+	sessionTimeErrs    = timeErrs{errExpired, errSessionNbf, errSessionIATFuture}
+	machineJWTTimeErrs = timeErrs{errMachineJWTExpired, errMachineJWTNotActive, errMachineJWTIATFuture}
+)
 
 // Keys: the instance's JWKS through the Backend API, or the PEM key.
 
-const (
-	maxKeys        = jwks.MaxKeys
-	maxKidLen      = jwks.MaxKidLen
-	failureBackoff = keyring.FailureBackoff
-)
-
-// verifyKey is one usable verification key.
-type verifyKey struct {
-	kid string
-	pub *rsa.PublicKey
-	alg string // the alg the key declares; "" allows RS256 only
-}
-
-// keySet is a snapshot of the JWKS keys, replaced whole on refresh.
-type keySet = keyring.Set[*verifyKey]
+// keySet is a snapshot of the JWKS keys (each one usable, see
+// [jwks.Key]), replaced whole on refresh.
+type keySet = keyring.Set[*jwks.Key]
 
 // keys finds the key for a token: the single PEM key, or the remote JWKS,
 // whose download and refresh policy is the keyring's (see its package
 // doc).
 type keys struct {
-	static *verifyKey
-	remote *keyring.Ring[*verifyKey]
+	static *jwks.Key
+	remote *keyring.Ring[*jwks.Key]
 }
 
 // lookup returns the key for kid, fetching the JWKS when needed.
-func (k *keys) lookup(ctx context.Context, kid string) (*verifyKey, *AuthError) {
+func (k *keys) lookup(ctx context.Context, kid string) (*jwks.Key, *AuthError) {
 	if k.static != nil {
 		return k.static, nil
 	}
@@ -598,11 +345,11 @@ func (k *keys) lookup(ctx context.Context, kid string) (*verifyKey, *AuthError) 
 
 // current reports whether key is still the key for kid, without fetching;
 // it starts a background refresh when one is due at now.
-func (k *keys) current(key *verifyKey, now time.Time) bool {
+func (k *keys) current(key *jwks.Key, now time.Time) bool {
 	if k.static != nil {
 		return key == k.static
 	}
-	return k.remote.Current(key.kid, key, now)
+	return k.remote.Current(key.Kid, key, now)
 }
 
 func (k *keys) close() {
@@ -627,13 +374,13 @@ const jwksPath = "/v1/jwks"
 // newRemoteKeys returns the keyring of the configured JWKS: the Backend
 // API's own endpoint (a path of the API URL, sent with the secret key) or
 // a public JWKSURL (sent with no key).
-func newRemoteKeys(c *config, client *Client) *keyring.Ring[*verifyKey] {
+func newRemoteKeys(c *config, client *Client) *keyring.Ring[*jwks.Key] {
 	url, cred := c.jwksURL, credNone
 	if c.jwksSendSecret {
 		url, cred = jwksPath, credSecret
 	}
-	return keyring.New(keyring.Options[*verifyKey]{
-		Fetch: func(ctx context.Context) (map[string]*verifyKey, map[string]bool, error) {
+	return keyring.New(keyring.Options[*jwks.Key]{
+		Fetch: func(ctx context.Context) (map[string]*jwks.Key, map[string]bool, error) {
 			set, skipped, err := fetchJWKS(ctx, client, cred, url)
 			if err != nil {
 				return nil, nil, err
@@ -658,8 +405,8 @@ func newRemoteKeys(c *config, client *Client) *keyring.Ring[*verifyKey] {
 		Interval:    c.refreshInterval,
 		Cooldown:    c.cooldown,
 		Wait:        c.keyWait,
-		MaxKidLen:   maxKidLen,
-		MaxUnusable: maxKeys,
+		MaxKidLen:   jwks.MaxKidLen,
+		MaxUnusable: jwks.MaxKeys,
 	})
 }
 
@@ -692,9 +439,9 @@ func parseJWKS(body []byte) (set *keySet, skipped int, err error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	byKid := make(map[string]*verifyKey, len(parsed.Keys))
-	for _, k := range parsed.Keys {
-		byKid[k.Kid] = &verifyKey{kid: k.Kid, pub: k.Pub, alg: k.Alg}
+	byKid := make(map[string]*jwks.Key, len(parsed.Keys))
+	for i := range parsed.Keys {
+		byKid[parsed.Keys[i].Kid] = &parsed.Keys[i]
 	}
 	return &keySet{ByKid: byKid, Unusable: parsed.Unusable}, parsed.Skipped, nil
 }
@@ -721,6 +468,6 @@ func (k *keys) jwtKeyfunc() jwt.Keyfunc {
 		if signingMethod(alg, key) == nil {
 			return nil, errAlg
 		}
-		return key.pub, nil
+		return key.Pub, nil
 	}
 }

@@ -5,6 +5,7 @@ package claims
 
 import (
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -167,22 +168,13 @@ func HasScoped(entries []string, want string) bool {
 		}
 		switch scope {
 		case "o", "org", "organization":
-			return contains(org, id)
+			return slices.Contains(org, id)
 		case "u", "user":
-			return contains(user, id)
+			return slices.Contains(user, id)
 		}
 		return false
 	}
-	return contains(org, scope) || contains(user, scope)
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(org, scope) || slices.Contains(user, scope)
 }
 
 // PrefixWithOrg is Clerk's prefixWithOrg: any run of leading "org:"
@@ -332,4 +324,37 @@ func orgPermissions(fea, per, fpm, rol string, head int) (role string, out []str
 		}
 	}
 	return role, out
+}
+
+// Reverified applies Clerk's checkReverificationAuthorization: fva =
+// [first, second] ages in minutes, each -1 (factor not enabled) or >= 0,
+// else nothing passes; a factor is fresh when enabled and its age is below
+// afterMinutes; second_factor falls back to whichever factor is enabled;
+// multi_factor falls back to the first factor when no second is enabled
+// and fails when only the second is.
+func Reverified(fva []int, level string, afterMinutes int) bool {
+	if len(fva) != 2 || afterMinutes <= 0 {
+		return false
+	}
+	f1, f2 := fva[0], fva[1]
+	if f1 < -1 || f2 < -1 || f1 == -1 && f2 == -1 {
+		return false
+	}
+	fresh1 := f1 != -1 && f1 < afterMinutes
+	fresh2 := f2 != -1 && f2 < afterMinutes
+	switch level {
+	case "first_factor":
+		return fresh1
+	case "second_factor":
+		if f2 == -1 {
+			return fresh1
+		}
+		return fresh2
+	case "multi_factor":
+		if f2 == -1 {
+			return fresh1
+		}
+		return f1 != -1 && fresh1 && fresh2
+	}
+	return false
 }

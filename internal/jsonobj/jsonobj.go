@@ -480,11 +480,7 @@ func Ints(val string) (out []int, ok bool) {
 		return nil, false
 	}
 	out = make([]int, 0, 2)
-	i := skipWS(val, 1)
-	if i < len(val) && val[i] == ']' {
-		return out, i == len(val)-1
-	}
-	for i < len(val) {
+	ok = array(val, func(i int) (int, bool) {
 		start := i
 		if val[i] == '-' {
 			i++
@@ -497,27 +493,19 @@ func Ints(val string) (out []int, ok bool) {
 			digits = digits[1:]
 		}
 		if len(digits) > 1 && digits[0] == '0' {
-			return nil, false
+			return 0, false
 		}
 		n, err := strconv.Atoi(val[start:i])
 		if err != nil {
-			return nil, false
+			return 0, false
 		}
 		out = append(out, n)
-		i = skipWS(val, i)
-		if i >= len(val) {
-			return nil, false
-		}
-		switch val[i] {
-		case ',':
-			i = skipWS(val, i+1)
-		case ']':
-			return out, i == len(val)-1
-		default:
-			return nil, false
-		}
+		return i, true
+	})
+	if !ok {
+		return nil, false
 	}
-	return nil, false
+	return out, true
 }
 
 // Strings reads an array of strings; ok is false for anything else.
@@ -527,37 +515,53 @@ func Strings(val string) (out []string, ok bool) {
 		return nil, false
 	}
 	out = []string{}
-	i := skipWS(val, 1)
-	if i < len(val) && val[i] == ']' {
-		return out, i == len(val)-1
-	}
-	for i < len(val) {
+	ok = array(val, func(i int) (int, bool) {
 		if val[i] != '"' {
-			return nil, false
+			return 0, false
 		}
 		end, _, ok := validString(val, i)
 		if !ok {
-			return nil, false
+			return 0, false
 		}
 		s, _, ok := String(Member{Value: val[i:end]})
 		if !ok {
-			return nil, false
+			return 0, false
 		}
 		out = append(out, s)
+		return end, true
+	})
+	if !ok {
+		return nil, false
+	}
+	return out, true
+}
+
+// array walks the JSON array val, which starts with '[': elem reads the
+// element starting at val[i] and returns the index just past it.
+func array(val string, elem func(i int) (end int, ok bool)) bool {
+	i := skipWS(val, 1)
+	if i < len(val) && val[i] == ']' {
+		return i == len(val)-1
+	}
+	for i < len(val) {
+		end, ok := elem(i)
+		if !ok {
+			return false
+		}
 		i = skipWS(val, end)
 		if i >= len(val) {
-			return nil, false
+			return false
 		}
 		switch val[i] {
 		case ',':
 			i = skipWS(val, i+1)
 		case ']':
-			return out, i == len(val)-1
+			return i == len(val)-1
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return nil, false
+	return false
 }
 
 // Number reads a JSON number as float64; ok is false for other types.
@@ -599,4 +603,19 @@ func smallInt(val string) (int64, bool) {
 		n = -n
 	}
 	return n, true
+}
+
+// StartsObject reports whether the first byte of b that is not JSON white
+// space opens an object: a cheap test before reading b as one.
+func StartsObject(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '{':
+			return true
+		}
+		return false
+	}
+	return false
 }
