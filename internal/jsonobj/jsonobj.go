@@ -267,17 +267,9 @@ func (r *reader) object(b string, i, depth int, names []string) (int, error) {
 		if i, err = r.value(b, skipWS(b, i+1), depth, names); err != nil {
 			return 0, err
 		}
-		i = skipWS(b, i)
-		if i >= len(b) {
-			return 0, ErrSyntax
-		}
-		switch b[i] {
-		case ',':
-			i = skipWS(b, i+1)
-		case '}':
-			return i + 1, nil
-		default:
-			return 0, ErrSyntax
+		var done bool
+		if i, done, err = next(b, i, '}'); err != nil || done {
+			return i, err
 		}
 	}
 }
@@ -293,19 +285,27 @@ func (r *reader) array(b string, i, depth int, names []string) (int, error) {
 		if i, err = r.value(b, i, depth, names); err != nil {
 			return 0, err
 		}
-		i = skipWS(b, i)
-		if i >= len(b) {
-			return 0, ErrSyntax
-		}
-		switch b[i] {
-		case ',':
-			i = skipWS(b, i+1)
-		case ']':
-			return i + 1, nil
-		default:
-			return 0, ErrSyntax
+		var done bool
+		if i, done, err = next(b, i, ']'); err != nil || done {
+			return i, err
 		}
 	}
+}
+
+// next reads what follows a member or an element: a comma, after which the
+// next one starts at j, or the closing byte, after which the object or
+// array ends at j (done).
+func next(b string, i int, closing byte) (j int, done bool, err error) {
+	i = skipWS(b, i)
+	switch {
+	case i >= len(b):
+		return 0, false, ErrSyntax
+	case b[i] == ',':
+		return skipWS(b, i+1), false, nil
+	case b[i] == closing:
+		return i + 1, true, nil
+	}
+	return 0, false, ErrSyntax
 }
 
 func literal(b string, i int, lit string) (int, error) {
