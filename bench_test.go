@@ -338,7 +338,7 @@ func BenchmarkColdStages(b *testing.B) {
 	b.Run("authenticate-total", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			c.authenticate(context.Background(), tok, 0, maskSession)
+			c.authenticate(context.Background(), tok, 0, maskSession, false)
 		}
 	})
 }

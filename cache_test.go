@@ -3,15 +3,19 @@ package clerkauth
 import (
 	"context"
 	"fmt"
-	"github.com/clerkauth/clerkauth/internal/fifocache"
 	"hash/maphash"
 	"math/bits"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
+	"github.com/clerkauth/clerkauth/internal/fifocache"
 	"github.com/clerkauth/clerkauth/internal/ttlcache"
 )
 
@@ -218,4 +222,66 @@ func (c *shardedCache) put(tok string, v *verified, now time.Time) {
 	}
 	next[h] = shardedEntry{tok: tok, v: v}
 	s.m.Store(&next)
+}
+
+// TestCacheKeepsOnlyTheToken: a cache entry keeps its token alive, never a
+// longer string the token was cut from (a Cookie line, an Authorization
+// value with more after the token, a caller's buffer); a header that is
+// the token is kept as it is, without a copy.
+func TestCacheKeepsOnlyTheToken(t *testing.T) {
+	m := pemMiddleware(t, func(o *Options) { o.Now = fixedClock(testNow) })
+	within := func(s, outer string) bool {
+		p, o := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.StringData(outer)))
+		return p >= o && p < o+uintptr(len(outer))
+	}
+	cases := []struct {
+		name  string
+		req   func(tok string) (*http.Request, string) // the request and the string holding tok
+		whole bool                                     // the cached token may be that string itself
+	}{
+		{"bearer header", func(tok string) (*http.Request, string) {
+			r := bearer(tok)
+			return r, r.Header["Authorization"][0]
+		}, true},
+		{"bearer header with more after the token", func(tok string) (*http.Request, string) {
+			r := bearer(tok)
+			r.Header["Authorization"][0] += " " + strings.Repeat("x", 4096)
+			return r, r.Header["Authorization"][0]
+		}, false},
+		{"cookie line", func(tok string) (*http.Request, string) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			line := "__session=" + tok + "; __client_uat=1; other=" + strings.Repeat("y", 4096)
+			r.Header.Set("Cookie", line)
+			return r, r.Header["Cookie"][0]
+		}, false},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := makeToken(t, testNow, tokenSpec{claims: map[string]any{"jti": fmt.Sprint("keep", i)}})
+			r, outer := tc.req(tok)
+			if _, err := m.Authenticate(r); err != nil {
+				t.Fatal(err)
+			}
+			v := m.c.cache.Get(tok)
+			if v == nil {
+				t.Fatal("verified token not cached")
+			}
+			kept := v.auth.tokenString()
+			if kept != tok {
+				t.Fatalf("cached token %q", kept)
+			}
+			if got := within(kept, outer); got != tc.whole {
+				t.Fatalf("cached token inside the request's string: %v, want %v", got, tc.whole)
+			}
+		})
+	}
+	// A token handed to AuthenticateToken is always copied.
+	tok := makeToken(t, testNow, tokenSpec{claims: map[string]any{"jti": "keep-caller"}})
+	buf := tok + strings.Repeat(" ", 4096)
+	if _, err := m.AuthenticateToken(context.Background(), buf[:len(tok)]); err != nil {
+		t.Fatal(err)
+	}
+	if within(m.c.cache.Get(tok).auth.tokenString(), buf) {
+		t.Fatal("cached token keeps the caller's buffer alive")
+	}
 }

@@ -329,7 +329,7 @@ func (c *lazyAuthContext) Value(key any) any {
 }
 
 func (c *lazyAuthContext) resolve() {
-	a, aerr := c.m.c.authenticate(c.Context, c.tok, 0, c.m.accept)
+	a, aerr := c.m.c.authenticate(c.Context, c.tok, 0, c.m.accept, false)
 	if aerr != nil {
 		a = c.m.signedOut(aerr)
 	}

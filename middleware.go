@@ -100,7 +100,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		}
 		var a *Auth
 		if aerr == nil {
-			a, aerr = m.c.authenticate(r.Context(), tok, uat, m.accept)
+			a, aerr = m.c.authenticate(r.Context(), tok, uat, m.accept, tokenIsHeader(r, uat, tok))
 		}
 		if aerr != nil {
 			a = m.signedOut(aerr)
@@ -155,14 +155,22 @@ func (m *Middleware) check(r *http.Request) (*Auth, *AuthError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	return m.c.authenticate(r.Context(), tok, uat, m.accept)
+	return m.c.authenticate(r.Context(), tok, uat, m.accept, tokenIsHeader(r, uat, tok))
+}
+
+// tokenIsHeader reports whether tok, as extract returned it, is all but a
+// few bytes of the Authorization header that holds it: then the cache may
+// keep tok itself alive rather than a copy (a cookie token is part of a
+// Cookie line, which may be long).
+func tokenIsHeader(r *http.Request, uat int64, tok string) bool {
+	return uat == 0 && len(r.Header["Authorization"]) == 1 && len(r.Header["Authorization"][0]) <= len(tok)+16
 }
 
 // AuthenticateToken checks a token obtained some other way (a WebSocket
 // subprotocol, a query parameter of a server-sent event stream), as if it
 // came in the Authorization header.
 func (m *Middleware) AuthenticateToken(ctx context.Context, token string) (*Auth, error) {
-	return m.own(m.c.authenticate(ctx, token, 0, m.accept))
+	return m.own(m.c.authenticate(ctx, token, 0, m.accept, false))
 }
 
 // own hands the caller an Auth of its own: a copy of the signed-in a,
@@ -189,8 +197,9 @@ func (m *Middleware) signedOut(err *AuthError) *Auth {
 
 // authenticate verifies tok (from the cache when it was seen before) and
 // applies the per-request checks. uat is the __client_uat of the cookie
-// path, 0 for a header token; mask is the set of accepted token types.
-func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tokenMask) (*Auth, *AuthError) {
+// path, 0 for a header token; mask is the set of accepted token types;
+// keepTok says tok may be kept as it is (see tokenIsHeader).
+func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tokenMask, keepTok bool) (*Auth, *AuthError) {
 	if uat > 0 && mask&maskSession == 0 {
 		return nil, errTypeNotAccepted // cookies carry session tokens only
 	}
@@ -233,9 +242,13 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 			return nil, aerr
 		}
 		if c.cache != nil && v.exp*1e9 > now.UnixNano()-int64(c.cfg.skew) {
-			// tok is a substring of a header (maybe a whole Cookie line):
-			// keep only the token alive for the entry's life.
-			tok = strings.Clone(tok)
+			// tok may be a substring of a much longer string (a whole
+			// Cookie line, a caller's buffer): unless keepTok says it is
+			// (nearly) all of its header, keep only a copy alive for the
+			// entry's life.
+			if !keepTok {
+				tok = strings.Clone(tok)
+			}
 			v.auth.setToken(tok)
 			c.cache.Put(tok, v, v.exp, now)
 		}
