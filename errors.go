@@ -159,4 +159,6 @@ var (
 	errPending          = authErr(ErrSessionPending, reason.SessionPending, `session status is "pending"`)
 	errBearerEmpty      = authErr(ErrTokenInvalid, reason.TokenInvalid, "Authorization: Bearer with no token")
 	errTwoAuthorization = authErr(ErrTokenInvalid, reason.TokenInvalid, "more than one Authorization header")
+	errNoHeaderToken    = authErr(ErrNoToken, reason.NoTokenInHeader, "this route takes a machine token in the Authorization header, and there is none")
+	errOpaqueNotJWT     = authErr(ErrTokenInvalid, reason.TokenInvalid, "a machine token on a route for session tokens only: not a JWT")
 )

@@ -26,10 +26,12 @@ type Check struct {
 }
 
 // Reverification says how recently a user must have verified which
-// factors. Level is "first_factor", "second_factor" or "multi_factor".
+// factors. Level is "first_factor", "second_factor" or "multi_factor";
+// a factor is fresh when its age in whole minutes is below AfterMinutes,
+// which may be fractional (as Clerk's afterMinutes) and must be positive.
 type Reverification struct {
 	Level        string
-	AfterMinutes int
+	AfterMinutes float64
 }
 
 // Reverify returns Clerk's reverification preset of that name, as in

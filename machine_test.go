@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/clerkauth/clerkauth/internal/machinetoken"
+	"github.com/clerkauth/clerkauth/internal/reason"
 )
 
 const (
@@ -406,13 +407,17 @@ func TestTokenTypeNarrowing(t *testing.T) {
 		reason string
 	}{
 		{"session on default", sessionOnly, bearer(session), ""},
-		{"api key on default", sessionOnly, bearer("ak_ok"), ReasonTokenTypeMismatch},
+		{"api key on default", sessionOnly, bearer("ak_ok"), reason.TokenInvalid}, // Clerk: not a JWT
 		{"m2m jwt on default", sessionOnly, bearer(m2mJWT), ReasonTokenTypeMismatch},
 		{"m2m on m2m route", m2mOnly, bearer("mt_ok"), ""},
 		{"m2m jwt on m2m route", m2mOnly, bearer(m2mJWT), ""},
 		{"session on m2m route", m2mOnly, bearer(session), ReasonTokenTypeMismatch},
 		{"api key on m2m route", m2mOnly, bearer("ak_ok"), ReasonTokenTypeMismatch},
-		{"cookie on m2m route", m2mOnly, cookieRequest(&http.Cookie{Name: "__session", Value: session}, uat), ReasonTokenTypeMismatch},
+		{"cookie on m2m route", m2mOnly, cookieRequest(&http.Cookie{Name: "__session", Value: session}, uat), reason.NoTokenInHeader},
+		{"nothing on m2m route", m2mOnly, httptest.NewRequest("GET", "/", nil), reason.NoTokenInHeader},
+		{"bearer alone on m2m route", m2mOnly, bearer(""), reason.TokenTypeMismatch},
+		{"cookie on a route for two machine types", all.AcceptsToken(TokenTypeM2M, TokenTypeAPIKey),
+			cookieRequest(&http.Cookie{Name: "__session", Value: session}, uat), reason.TokenTypeMismatch},
 		{"machine token in cookie", all, cookieRequest(&http.Cookie{Name: "__session", Value: "ak_ok"}, uat), ReasonTokenInvalid},
 		{"m2m jwt in cookie", all, cookieRequest(&http.Cookie{Name: "__session", Value: m2mJWT}, uat), ReasonTokenTypeMismatch},
 		{"misspelt type fails closed", typo, bearer("mt_ok"), ReasonTokenTypeMismatch},

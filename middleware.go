@@ -3,6 +3,7 @@ package clerkauth
 import (
 	"context"
 	"github.com/clerkauth/clerkauth/internal/jwks"
+	"math/bits"
 	"net/http"
 	"strings"
 
@@ -88,7 +89,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		tok, uat, aerr := m.c.extract(r)
+		tok, uat, aerr := m.extract(r)
 		if aerr == nil && uat == 0 {
 			if kind := machinetoken.OpaqueKind(tok); kind != "" && m.accept&maskOf(kind) != 0 {
 				// An opaque machine token: verified (a Backend API call)
@@ -151,11 +152,33 @@ func (m *Middleware) Authenticate(r *http.Request) (*Auth, error) {
 // check extracts and verifies the request's token. A signed-in Auth may be
 // shared with other requests (the verified-token cache): callers copy it.
 func (m *Middleware) check(r *http.Request) (*Auth, *AuthError) {
-	tok, uat, aerr := m.c.extract(r)
+	tok, uat, aerr := m.extract(r)
 	if aerr != nil {
 		return nil, aerr
 	}
 	return m.c.authenticate(r.Context(), tok, uat, m.accept, tokenIsHeader(r, uat, tok))
+}
+
+// extract finds the request's token as core.extract does, with the
+// answers of Clerk's authenticateRequest for a route that takes no session
+// tokens: machine tokens come in the Authorization header only, so a
+// request without one there (cookies or nothing) is "No token in header"
+// on a route for one machine type and token-type-mismatch on a route for
+// several, and "Bearer" alone is not a machine token (token-type-mismatch).
+func (m *Middleware) extract(r *http.Request) (tok string, uat int64, aerr *AuthError) {
+	tok, uat, aerr = m.c.extract(r)
+	if m.accept&maskSession != 0 {
+		return tok, uat, aerr
+	}
+	switch {
+	case aerr == errBearerEmpty:
+		return "", 0, errTypeNotAccepted
+	case aerr == errTwoAuthorization || aerr == nil && uat == 0:
+		return tok, uat, aerr // a header token, or none that could be read
+	case bits.OnesCount8(uint8(m.accept)) == 1:
+		return "", 0, errNoHeaderToken
+	}
+	return "", 0, errTypeNotAccepted
 }
 
 // tokenIsHeader reports whether tok, as extract returned it, is all but a
@@ -205,6 +228,10 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 	}
 	if uat == 0 {
 		if kind := machinetoken.OpaqueKind(tok); kind != "" {
+			if mask == maskSession {
+				// Clerk verifies it as a session token: not a JWT.
+				return nil, errOpaqueNotJWT
+			}
 			if mask&maskOf(kind) == 0 {
 				return nil, errTypeNotAccepted
 			}

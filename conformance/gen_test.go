@@ -16,6 +16,7 @@ import (
 // gen builds the cases.
 type gen struct {
 	key   *rsa.PrivateKey
+	api   *mockAPI
 	cases []tcase
 }
 
@@ -28,6 +29,13 @@ var hasQs = []hasQ{
 	{Feature: "reports"}, {Feature: "org:reports"}, {Feature: "user:export"}, {Feature: "export"},
 	{Plan: "free_user"}, {Plan: "user:free_user"}, {Plan: "org:free_org"},
 	{Reverification: "strict"}, {Reverification: "lax"}, {Reverification: "strict_mfa"},
+	// Combined checks: every dimension asked must hold.
+	{Role: "admin", Permission: "org:reports:read"}, {Role: "admin", Permission: "org:billing:read"},
+	{Role: "member", Permission: "org:reports:read"}, {Role: "admin", Feature: "reports"},
+	{Role: "admin", Feature: "user:reports"}, {Permission: "org:reports:read", Plan: "free_user"},
+	{Feature: "reports", Plan: "org:free_org"}, {Role: "admin", Reverification: "strict"},
+	{Feature: "export", Reverification: "lax"}, {Role: "admin", Permission: "org:reports:read", Feature: "reports", Plan: "free_user", Reverification: "lax"},
+	{}, // the empty check: false
 }
 
 func baseV2() map[string]any {
@@ -87,6 +95,12 @@ func (g *gen) all(t *testing.T) {
 	g.machine()
 	g.machineTimes()
 	g.clerktest(t)
+	g.hasMatrix()
+	g.reverification()
+	g.pendingAccepted()
+	g.machineRoutes()
+	g.uatWhitespace()
+	g.issuerCase()
 }
 
 func (g *gen) tok(claims map[string]any) string { return sign(g.key, sessHeader, js(claims)) }

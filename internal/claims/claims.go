@@ -332,16 +332,16 @@ func orgPermissions(fea, per, fpm, rol string, head int) (role string, out []str
 // afterMinutes; second_factor falls back to whichever factor is enabled;
 // multi_factor falls back to the first factor when no second is enabled
 // and fails when only the second is.
-func Reverified(fva []int, level string, afterMinutes int) bool {
-	if len(fva) != 2 || afterMinutes <= 0 {
+func Reverified(fva []int, level string, afterMinutes float64) bool {
+	if len(fva) != 2 || !(afterMinutes > 0) {
 		return false
 	}
 	f1, f2 := fva[0], fva[1]
 	if f1 < -1 || f2 < -1 || f1 == -1 && f2 == -1 {
 		return false
 	}
-	fresh1 := f1 != -1 && f1 < afterMinutes
-	fresh2 := f2 != -1 && f2 < afterMinutes
+	fresh1 := f1 != -1 && float64(f1) < afterMinutes
+	fresh2 := f2 != -1 && float64(f2) < afterMinutes
 	switch level {
 	case "first_factor":
 		return fresh1

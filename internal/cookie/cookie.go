@@ -20,30 +20,66 @@ func TrimSpaceTab(s string) string {
 	return s
 }
 
-// Value is a cookie value as Clerk reads it: trimmed of spaces and
-// tabs, quotes kept, percent-decoded as decodeURIComponent decodes (the raw
-// value when that fails). It allocates only when the value holds a '%'.
+// Value is a cookie value as Clerk reads it, as the JavaScript string
+// the cookie package hands it (UTF-8 encoded here): trimmed of spaces and
+// tabs, quotes kept, percent-decoded as decodeURIComponent decodes when it
+// holds a '%' (the raw value when that fails). Node reads header bytes as
+// latin1, so a byte from 0x80 up that no escape produced is the character
+// of that code (0xA0 is U+00A0). It allocates only when the value holds a
+// '%' or such a byte.
 func Value(v string) string {
 	v = TrimSpaceTab(v)
-	if strings.IndexByte(v, '%') < 0 {
-		return v
-	}
-	b := make([]byte, 0, len(v))
+	hasPct, hasHigh := false, false
 	for i := 0; i < len(v); i++ {
-		if v[i] != '%' {
-			b = append(b, v[i])
-			continue
-		}
-		if i+2 >= len(v) || unhex(v[i+1]) > 15 || unhex(v[i+2]) > 15 {
-			return v
-		}
-		b = append(b, unhex(v[i+1])<<4|unhex(v[i+2]))
-		i += 2
+		hasPct = hasPct || v[i] == '%'
+		hasHigh = hasHigh || v[i] >= 0x80
 	}
-	if !utf8.Valid(b) {
+	if !hasPct && !hasHigh {
 		return v
+	}
+	if hasPct {
+		if d, ok := decodeURIComponent(v); ok {
+			return d
+		}
+	}
+	return latin1(v)
+}
+
+// latin1 is s with every byte from 0x80 up read as the character of that
+// code, UTF-8 encoded.
+func latin1(s string) string {
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); i++ {
+		b = utf8.AppendRune(b, rune(s[i]))
 	}
 	return string(b)
+}
+
+// decodeURIComponent decodes v as JavaScript's decodeURIComponent does on
+// the latin1 string of v's bytes: each run of %XX escapes must be UTF-8
+// (no surrogates, no overlong forms), other bytes are characters of their
+// own code; ok is false where JavaScript throws URIError.
+func decodeURIComponent(v string) (string, bool) {
+	b := make([]byte, 0, len(v))
+	for i := 0; i < len(v); {
+		if v[i] != '%' {
+			b = utf8.AppendRune(b, rune(v[i]))
+			i++
+			continue
+		}
+		start := len(b)
+		for i < len(v) && v[i] == '%' {
+			if i+2 >= len(v) || unhex(v[i+1]) > 15 || unhex(v[i+2]) > 15 {
+				return "", false
+			}
+			b = append(b, unhex(v[i+1])<<4|unhex(v[i+2]))
+			i += 3
+		}
+		if !utf8.Valid(b[start:]) {
+			return "", false
+		}
+	}
+	return string(b), true
 }
 
 func unhex(c byte) byte {
@@ -59,11 +95,19 @@ func unhex(c byte) byte {
 }
 
 // ParseIntJS is JavaScript's Number.parseInt(s) || 0 for the values a
-// __client_uat can hold: leading whitespace, an optional sign, then decimal
-// digits (or hex after 0x) up to the first other character; 0 when there
-// are none. Values past int64 saturate.
+// __client_uat can hold (s as Value returns it): leading whitespace as
+// JavaScript knows it (ASCII, U+00A0, U+FEFF, the Unicode space
+// separators, U+2028 and U+2029), an optional sign, then decimal digits
+// (or hex after 0x) up to the first other character; 0 when there are
+// none. Values past int64 saturate.
 func ParseIntJS(s string) int64 {
-	s = strings.TrimLeft(s, " \t\n\r\v\f")
+	for s != "" {
+		r, size := utf8.DecodeRuneInString(s)
+		if !isJSSpace(r) {
+			break
+		}
+		s = s[size:]
+	}
 	neg := false
 	if s != "" && (s[0] == '-' || s[0] == '+') {
 		neg = s[0] == '-'
@@ -89,6 +133,16 @@ func ParseIntJS(s string) int64 {
 		return -n
 	}
 	return n
+}
+
+// isJSSpace reports whether r is WhiteSpace or LineTerminator in
+// ECMAScript: what parseInt skips.
+func isJSSpace(r rune) bool {
+	switch r {
+	case '\t', '\n', '\v', '\f', '\r', ' ', 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF:
+		return true
+	}
+	return 0x2000 <= r && r <= 0x200A
 }
 
 // IndexFold is strings.Index under ASCII case folding.

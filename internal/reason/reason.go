@@ -31,6 +31,10 @@ const (
 	JWKRemoteFailedToLoad      = "jwk-remote-failed-to-load"
 	SecretKeyInvalid           = "secret-key-invalid"
 	BackendAPIUnavailable      = "backend-api-unavailable"
+	// NoTokenInHeader is Clerk's reason (its own spelling) for a route that
+	// takes one machine token type and a request with no token in its
+	// Authorization header.
+	NoTokenInHeader = "No token in header"
 )
 
 // Message is the X-Clerk-Auth-Message of a signed-out response. Clerk
