@@ -183,10 +183,10 @@ func (a *Auth) rawClaims() ([]byte, error) {
 
 // jwtPayload decodes the payload of a JWT: the base64url text between its
 // first and last dots. ok is false when there is none, it is larger than
-// MaxTokenSize, or it is not base64url.
+// maxTokenSize, or it is not base64url.
 func jwtPayload(tok string) (payload []byte, ok bool) {
 	first, last := strings.IndexByte(tok, '.'), strings.LastIndexByte(tok, '.')
-	if first < 0 || last <= first || last-first > MaxTokenSize {
+	if first < 0 || last <= first || last-first > maxTokenSize {
 		return nil, false
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(tok[first+1 : last])
