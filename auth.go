@@ -94,6 +94,9 @@ type Machine struct {
 	// ID is the token's id ("ak_...", "mt_...", "oat_..." or the jti).
 	ID string
 	// Subject is whom the token acts for: "user_...", "org_..." or "mch_...".
+	// As in Clerk, an API key's subject is also the Auth's UserID or OrgID
+	// (by its prefix), an M2M token's is the MachineID and an OAuth
+	// token's is the Auth's UserID.
 	Subject string
 	// Name is the API key's name.
 	Name string
@@ -101,9 +104,13 @@ type Machine struct {
 	MachineID string
 	// ClientID is the OAuth application's client id for OAuth tokens.
 	ClientID string
-	// Scopes are the scopes granted to the token.
+	// Scopes are the scopes granted to the token, read as Clerk reads
+	// them: an M2M JWT's scopes claim split at each space, else its aud;
+	// an OAuth JWT's scp, else its scope split at each space.
 	Scopes []string
-	// Claims are the token's custom claims, as JSON.
+	// Claims are the custom claims of an API key or an M2M token, as
+	// JSON (for an M2M JWT, every claim but iss, sub, exp, nbf, iat and
+	// jti); nil for OAuth tokens, as in Clerk.
 	Claims json.RawMessage
 	// ExpiresAt is when the token expires; zero when it does not.
 	ExpiresAt time.Time
@@ -183,10 +190,10 @@ func (a *Auth) rawClaims() ([]byte, error) {
 
 // jwtPayload decodes the payload of a JWT: the base64url text between its
 // first and last dots. ok is false when there is none, it is larger than
-// MaxTokenSize, or it is not base64url.
+// maxTokenSize, or it is not base64url.
 func jwtPayload(tok string) (payload []byte, ok bool) {
 	first, last := strings.IndexByte(tok, '.'), strings.LastIndexByte(tok, '.')
-	if first < 0 || last <= first || last-first > MaxTokenSize {
+	if first < 0 || last <= first || last-first > maxTokenSize {
 		return nil, false
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(tok[first+1 : last])

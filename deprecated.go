@@ -98,7 +98,7 @@ const Version = instance.Version
 // about 1 KiB.
 //
 // Deprecated: a limit of the library, not a setting (16 KiB).
-const MaxTokenSize = 16 << 10
+const MaxTokenSize = maxTokenSize
 
 // ParseJWTKey parses the instance's PEM public key as the Clerk dashboard
 // shows it, with or without the BEGIN/END lines. It accepts PKIX and

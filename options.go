@@ -216,6 +216,7 @@ type config struct {
 	pemKey            *rsa.PublicKey
 	publishableKey    string
 	cookieSuffix      string
+	frontendHost      string // from the publishable key; "" without one
 	authorizedParties []string
 	issuer            string
 	skew              time.Duration
@@ -314,6 +315,7 @@ func (o Options) resolve() (*config, error) {
 			return nil, fmt.Errorf("clerkauth: Options.PublishableKey or $CLERK_PUBLISHABLE_KEY: %w", err)
 		}
 		c.cookieSuffix = instance.CookieSuffix(c.publishableKey)
+		c.frontendHost = host
 		if c.issuer == "" {
 			c.issuer = "https://" + host
 		}

@@ -35,6 +35,10 @@ const (
 	classOAuth                        // typ at+jwt
 )
 
+// maxTokenSize is the largest token looked at, in bytes; a Clerk session
+// token is about 1 KiB. Larger tokens are refused before any decoding.
+const maxTokenSize = 16 << 10
+
 // verified is what verifying a token produced: everything the hot path
 // needs to re-check on a cache hit without touching the token again.
 type verified struct {
@@ -52,7 +56,7 @@ type verified struct {
 // splitToken checks the size and the shape of a compact JWS (see
 // [jws.Split]) and returns the positions of its two dots.
 func splitToken(tok string) (dot1, dot2 int, err *AuthError) {
-	if len(tok) > MaxTokenSize {
+	if len(tok) > maxTokenSize {
 		return 0, 0, errTooLarge
 	}
 	dot1, dot2, ok := jws.Split(tok)

@@ -145,16 +145,6 @@ func isJSSpace(r rune) bool {
 	return 0x2000 <= r && r <= 0x200A
 }
 
-// IndexFold is strings.Index under ASCII case folding.
-func IndexFold(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
-			return i
-		}
-	}
-	return -1
-}
-
 // Jar holds the session cookies of a request: __session and __client_uat,
 // and the instance's suffixed pair. As in the cookie package Clerk uses,
 // the first occurrence of a name counts even when its value is empty, and
