@@ -101,6 +101,7 @@ func (g *gen) all(t *testing.T) {
 	g.machineRoutes()
 	g.uatWhitespace()
 	g.issuerCase()
+	g.machineFields()
 }
 
 func (g *gen) tok(claims map[string]any) string { return sign(g.key, sessHeader, js(claims)) }
