@@ -282,3 +282,12 @@ func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	DefaultErrorHandler(w, r, err)
 }
+
+// FrontendAPI returns the URL of the instance's Frontend API, where a page
+// loads clerk-js from and where handshakes go: ProxyURL when set (a path
+// when ProxyURL is one), else https://clerk.<Domain> for a production
+// satellite, else https:// + the host decoded from the publishable key.
+// It is "" without a publishable key.
+func (m *Middleware) FrontendAPI() string {
+	return m.c.cfg.frontendAPI
+}
