@@ -159,6 +159,9 @@ func (m *Middleware) verifyHandshakeToken(ctx context.Context, tok string) ([]st
 	if h.Alg != "RS256" && h.Alg != "RS384" && h.Alg != "RS512" {
 		return nil, errAlg
 	}
+	if h.HasCat && h.Cat != catSessionToken && h.Cat != catIgnore {
+		return nil, errCat // Clerk: "Invalid handshake token category."
+	}
 	key, aerr := m.c.keys.lookup(ctx, h.Kid)
 	if aerr != nil {
 		return nil, aerr

@@ -239,7 +239,9 @@ func (m *Middleware) cookieFlow(r *http.Request) *pageState {
 
 	uat := max(p.uat, 1) // any non-zero uat is a signed-in client
 	a, aerr := c.authenticate(p.ctx, p.session, uat, m.accept, false)
-	if aerr != nil {
+	// A pending session is Clerk's signed-in state (its toAuth() signs it
+	// out): the cross-origin sync below applies to it too.
+	if aerr != nil && aerr != errPending {
 		if aerr.Reason == reason.TokenTypeMismatch {
 			return signedOutState(aerr)
 		}
@@ -257,6 +259,9 @@ func (m *Middleware) cookieFlow(r *http.Request) *pageState {
 	if !cfg.isSatellite && r.Method == http.MethodGet && p.secFetchDest() == "document" && p.loop == 0 &&
 		m.crossOriginReferrer(p) {
 		return m.handshakeStatus(p, reasonCrossOriginSync, errCrossOrigin, "")
+	}
+	if aerr != nil {
+		return m.tokenError(p, aerr)
 	}
 	return &pageState{auth: a}
 }

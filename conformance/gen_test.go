@@ -102,6 +102,7 @@ func (g *gen) all(t *testing.T) {
 	g.uatWhitespace()
 	g.issuerCase()
 	g.machineFields()
+	g.pageLoads()
 }
 
 func (g *gen) tok(claims map[string]any) string { return sign(g.key, sessHeader, js(claims)) }

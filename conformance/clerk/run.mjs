@@ -62,10 +62,14 @@ for (const c of input.cases) {
   try {
     const opts = { acceptsToken: c.acceptsList || c.accepts || 'session_token' };
     if (c.authorizedParties) opts.authorizedParties = c.authorizedParties;
+    for (const k of ['signInUrl', 'signUpUrl', 'proxyUrl', 'domain', 'isSatellite']) if (c[k]) opts[k] = c[k];
     const st = await client(c.pk).authenticateRequest(req, opts);
     const auth = st.toAuth({ treatPendingAsSignedOut: !c.acceptPending });
     ans.status = st.status;
     ans.reason = st.reason ?? null;
+    ans.location = st.headers?.get('location') ?? null;
+    ans.setCookie = st.headers?.getSetCookie?.() ?? [];
+    ans.cacheControl = st.headers?.get('cache-control') ?? null;
     ans.signedIn = !!auth?.isAuthenticated;
     ans.auth = pick(auth);
     ans.has = (c.has || []).map((q) => {
