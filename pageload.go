@@ -2,9 +2,12 @@ package clerkauth
 
 import (
 	"context"
+	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/clerkauth/clerkauth/internal/claims"
 	"github.com/clerkauth/clerkauth/internal/cookie"
@@ -434,30 +437,57 @@ func withParam(raw, name, value string, set bool) string {
 	return s
 }
 
-// jsNumber is JavaScript's Number(s) || 0 for a cookie value.
+// jsNumber is JavaScript's Number(s) || 0 for a cookie value (s as
+// cookie.Value returns it): JavaScript's whitespace trimmed, "" is 0,
+// Infinity with its sign, 0x/0o/0b integers without a sign, else a
+// decimal literal (an overflow is Infinity); anything else (NaN) is 0.
 func jsNumber(s string) float64 {
-	s = strings.TrimSpace(s)
+	s = cookie.TrimJSSpace(s)
 	if s == "" {
 		return 0
 	}
-	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
-		n, err := strconv.ParseUint(s[2:], 16, 64)
-		if err != nil {
-			return 0
-		}
-		return float64(n)
+	switch s {
+	case "Infinity", "+Infinity":
+		return math.Inf(1)
+	case "-Infinity":
+		return math.Inf(-1)
 	}
-	if strings.ContainsAny(s, "_xXpPnN") {
-		return 0
+	if len(s) > 2 && s[0] == '0' {
+		base := map[byte]int{'x': 16, 'X': 16, 'o': 8, 'O': 8, 'b': 2, 'B': 2}[s[1]]
+		if base != 0 {
+			f := 0.0
+			for _, c := range s[2:] {
+				d := strings.IndexRune("0123456789abcdef", unicode.ToLower(c))
+				if d < 0 || d >= base {
+					return 0
+				}
+				f = f*float64(base) + float64(d)
+			}
+			return f
+		}
+	}
+	if strings.Trim(s, "0123456789.eE+-") != "" {
+		return 0 // no inf, nan, hex floats or underscores, which ParseFloat takes
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f != f {
+	if err != nil && !errors.Is(err, strconv.ErrRange) || f != f {
 		return 0
 	}
 	return f
 }
 
-// jsNumberString is String(n) for the counter values.
+// jsNumberString is String(n) for the counter values: Infinity by name,
+// exponent notation from 1e21 up and below 1e-6, as JavaScript writes them.
 func jsNumberString(f float64) string {
+	switch abs := math.Abs(f); {
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	case abs >= 1e21 || abs != 0 && abs < 1e-6:
+		m, e, _ := strings.Cut(strconv.FormatFloat(f, 'e', -1, 64), "e")
+		sign, digits := e[:1], strings.TrimLeft(e[1:], "0")
+		return m + "e" + sign + digits
+	}
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }

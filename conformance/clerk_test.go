@@ -312,6 +312,9 @@ func TestAgainstClerk(t *testing.T) {
 	if err != nil {
 		t.Fatalf("node run.mjs: %v\n%s", err, stderr.String())
 	}
+	if path := os.Getenv("CONFORMANCE_DUMP"); path != "" { // Clerk's raw answers, for debugging
+		os.WriteFile(path, out, 0o644)
+	}
 	clerk := map[string]answer{}
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(nil, 1<<20)

@@ -128,6 +128,7 @@ func (g *gen) pageMatrix() {
 			"iat-before-uat":    "__session=" + valid + "; __client_uat=" + fmt.Sprint(nowUnix),
 			"expired-before-ua": "__session=" + expired + "; __client_uat=" + fmt.Sprint(nowUnix-50),
 			"forged":            "__session=" + forge(valid) + "; __client_uat=" + old,
+			"forged-exp+rt":     "__session=" + forge(expired) + "; __client_uat=" + old + "; __refresh_" + sfx + "=rt_ok",
 			"malformed":         "__session=abc.def; __client_uat=" + old,
 			"pending":           "__session=" + g.sess(-1, func(c map[string]any) { c["sts"] = "pending" }) + "; __client_uat=" + old,
 			"foreign":           "__session=" + g.sess(-1, func(c map[string]any) { c["iss"] = "https://clerk.other.com" }) + "; __client_uat=" + old,
@@ -189,6 +190,19 @@ func (g *gen) pageMatrix() {
 							AuthorizedParties: []string{appAzp}})
 					}
 				}
+			}
+		}
+		// The loop counter as JavaScript's Number() reads it.
+		for _, loop := range []string{"1.5", "%202", "0x2", "2.0", "Infinity", "infinity", "-1", "2e0", "0b10", "0o2", "%EF%BB%BF2",
+			"%C2%852", "%C2%A02", "1e400", "3.0000000000000001", "9007199254740993", "+2", "2.", ".5", "1_0", "%0B2", "NaN", "03"} {
+			for _, sn := range []string{"expired", "uat-only"} {
+				ck := join(states[sn], "__clerk_redirect_count="+loop)
+				if in.dev {
+					ck = join(ck, "__clerk_db_jwt=dvb_conformance")
+				}
+				e := eligibility["doc"]
+				g.add(tcase{ID: fmt.Sprintf("pageload/%s/%s/doc,loop=%s", in.name, sn, loop), PK: in.pk, PageLoad: true, URL: appURL,
+					Method: e.method, Headers: e.headers, Cookie: ck})
 			}
 		}
 		// A header token on a page load: expired (refresh or handshake),

@@ -135,6 +135,12 @@ func ParseIntJS(s string) int64 {
 	return n
 }
 
+// TrimJSSpace trims JavaScript's whitespace (String.prototype.trim's,
+// which Number() also skips) from both ends of s.
+func TrimJSSpace(s string) string {
+	return strings.TrimFunc(s, isJSSpace)
+}
+
 // isJSSpace reports whether r is WhiteSpace or LineTerminator in
 // ECMAScript: what parseInt skips.
 func isJSSpace(r rune) bool {
