@@ -393,7 +393,7 @@ func TestClaimsExactNames(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, payload, refused string // refused: the claim named in the error
-		role                        string
+		role                   string
 	}{
 		{"exact", `{"role":"viewer"}`, "", "viewer"},
 		{"role then ROLE", `{"role":"viewer","ROLE":"admin"}`, `"ROLE"`, ""},
