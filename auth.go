@@ -154,8 +154,9 @@ func (a Auth) String() string {
 		a.TokenType, a.UserID, a.SessionID, a.SessionStatus, a.OrgID, a.OrgRole, a.Expiry.UTC().Format(time.RFC3339))
 }
 
-// formatAs prints s for every verb (%v, %+v, %#v, %s; %q quotes it), so a
-// value with a secret inside prints only what s shows.
+// formatAs prints s for every verb (%v, %+v, %#v, %s, %d, %x, %t and the
+// others; %q quotes it), so a value with a secret inside prints only what
+// s shows. fmt handles %T and %p itself (a type name, an address).
 func formatAs(f fmt.State, verb rune, s string) {
 	if verb == 'q' {
 		fmt.Fprintf(f, "%q", s)
