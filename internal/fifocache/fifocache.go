@@ -31,7 +31,7 @@ type Cache[V any] struct {
 
 	mu     sync.RWMutex // guards m, bytes and the list of entries
 	m      map[string]*entry[V]
-	bytes  int64 // the sum of the entries' costs
+	bytes  int64     // the sum of the entries' costs
 	oldest *entry[V] // newer links towards the newest
 	newest *entry[V]
 }
