@@ -346,3 +346,7 @@ func (c *lazyAuthContext) String() string { return withValueName(c.Context, "cle
 
 // GoString is String, for the %#v verb.
 func (c *lazyAuthContext) GoString() string { return c.String() }
+
+// Format prints String for every verb (%d, %x, %t... included), so that
+// no verb reaches the token the node holds.
+func (c *lazyAuthContext) Format(f fmt.State, verb rune) { formatAs(f, verb, c.String()) }

@@ -112,3 +112,32 @@ func TestAnswerFields(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFromJWT: any payload gives fields or ErrClaimType-style errors,
+// never a panic; the custom claims of an M2M token are a JSON object
+// without the reserved names.
+func FuzzFromJWT(f *testing.F) {
+	for _, s := range []string{`{"scopes":"a b","aud":["x"],"jti":"j","r":1}`, `{"scp":"x","scope":"a"}`,
+		`{"aud":"x","client_id":5}`, `{"scopes":null,"aud":[1]}`, `{}`, `[]`} {
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, raw string, m2m bool) {
+		kind := OAuth
+		if m2m {
+			kind = M2M
+		}
+		fl, err := FromJWT(kind, "sub_1", time.Time{}, []byte(raw))
+		if err != nil || fl.Claims == nil {
+			return
+		}
+		var c map[string]json.RawMessage
+		if err := json.Unmarshal(fl.Claims, &c); err != nil {
+			t.Fatalf("claims %s: %v", fl.Claims, err)
+		}
+		for name := range reservedM2MClaims {
+			if _, ok := c[name]; ok {
+				t.Fatalf("claims %s hold %q", fl.Claims, name)
+			}
+		}
+	})
+}
