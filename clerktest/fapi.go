@@ -266,7 +266,7 @@ func (s *Server) directives(cl *fapiClient, devBrowser, azp string) []string {
 	}
 	if sid == "" {
 		add(cookieSession, "", "; Max-Age=0")
-		add(cookieClientUAT, strconv.FormatInt(uat.Unix(), 10), "; Max-Age=31536000")
+		add(cookieClientUAT, "0", "; Max-Age=31536000")
 	} else {
 		tok := s.mintSessionToken(sid, azp)
 		add(cookieSession, tok, "")
