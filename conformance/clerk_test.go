@@ -127,6 +127,7 @@ type answer struct {
 	Location     *string   `json:"location"`
 	SetCookie    []string  `json:"setCookie"`
 	CacheControl *string   `json:"cacheControl"`
+	CORS         []any     `json:"cors"` // Access-Control-Allow-Origin and -Credentials (a resolved handshake)
 	Reason       *string   `json:"reason"`
 	SignedIn     bool      `json:"signedIn"`
 	Auth         clerkAuth `json:"auth"`
@@ -543,6 +544,12 @@ func (e *goEnv) decide(t *testing.T, c tcase) answer {
 		ans.CacheControl = &v
 	}
 	ans.SetCookie = rec.Header().Values("Set-Cookie")
+	ans.CORS = []any{nil, nil}
+	for i, name := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials"} {
+		if v := rec.Header().Get(name); v != "" {
+			ans.CORS[i] = v
+		}
+	}
 	if reason := a.Reason(); reason != "" {
 		ans.Reason = &reason
 	}
@@ -597,6 +604,10 @@ func compare(c tcase, cl, ours answer) []string {
 		add("location", parseLocation(cl.Location), parseLocation(ours.Location))
 		add("set-cookie", nonNil(cl.SetCookie), nonNil(ours.SetCookie))
 		add("cache-control", cl.CacheControl, ours.CacheControl)
+		if cl.CORS == nil { // Clerk threw: no state, no headers
+			cl.CORS = []any{nil, nil}
+		}
+		add("cors", cl.CORS, ours.CORS)
 		if cl.Status != "signed-in" || ours.Status != "signed-in" {
 			cr, or := "", ""
 			if cl.Reason != nil {

@@ -70,6 +70,7 @@ for (const c of input.cases) {
     ans.location = st.headers?.get('location') ?? null;
     ans.setCookie = st.headers?.getSetCookie?.() ?? [];
     ans.cacheControl = st.headers?.get('cache-control') ?? null;
+    ans.cors = [st.headers?.get('access-control-allow-origin') ?? null, st.headers?.get('access-control-allow-credentials') ?? null];
     ans.signedIn = !!auth?.isAuthenticated;
     ans.auth = pick(auth);
     ans.has = (c.has || []).map((q) => {
