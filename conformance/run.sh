@@ -2,7 +2,9 @@
 # Runs the conformance suites: clerkauth side by side with Clerk's own code,
 # pinned by package-lock.json files:
 #   clerk/  @clerk/backend's authenticateRequest on the same requests
-#           (clerk_test.go, gen_test.go);
+#           (clerk_test.go, gen_*_test.go, mockapi_test.go): session tokens,
+#           machine tokens and page-load flows, one CONFORMANCE line each
+#           (docs/conformance.md);
 #   svix/   @clerk/backend's verifyWebhook (standardwebhooks) on the same
 #           deliveries, each side verifying the other's signatures
 #           (webhook_test.go).
