@@ -203,6 +203,20 @@ func TestWebhookConformance(t *testing.T) {
 		Event map[string]any
 	}
 	nodeWebhooks(t, verifyReqs, &nodeResults)
+	defer func() {
+		okCount := 0
+		for _, tt := range tests {
+			if tt.wantOK {
+				okCount++
+			}
+		}
+		status := "all agree"
+		if t.Failed() {
+			status = "DIFFERENCES (see above)"
+		}
+		t.Logf("CONFORMANCE: svix/webhooks: %d deliveries (%d valid), %d signatures, each side verifying the other's: %s",
+			len(tests), okCount, len(signReqs), status)
+	}()
 
 	for i := range tests {
 		tt := &tests[i]
