@@ -192,6 +192,23 @@ func (g *gen) pageMatrix() {
 				}
 			}
 		}
+		// Routes taking more than session tokens run the same flows for
+		// cookies; a route for machine tokens only runs none.
+		for _, route := range []tcase{{Accepts: "any"}, {AcceptsList: []string{"session_token", "api_key"}}, {Accepts: "api_key"},
+			{AcceptsList: []string{"m2m_token", "oauth_token"}}} {
+			for _, sn := range []string{"expired", "expired+rt", "uat-only", "valid", "none"} {
+				for _, en := range []string{"doc", "fetch"} {
+					tc := route
+					e := eligibility[en]
+					tc.ID = fmt.Sprintf("pageload/%s/route=%s%s/%s/%s", in.name, tc.Accepts, strings.Join(tc.AcceptsList, "+"), sn, en)
+					tc.PK, tc.PageLoad, tc.URL, tc.Method, tc.Headers, tc.Cookie = in.pk, true, appURL, e.method, e.headers, states[sn]
+					if in.dev {
+						tc.Cookie = join(tc.Cookie, "__clerk_db_jwt=dvb_conformance")
+					}
+					g.add(tc)
+				}
+			}
+		}
 		// The loop counter as JavaScript's Number() reads it.
 		for _, loop := range []string{"1.5", "%202", "0x2", "2.0", "Infinity", "infinity", "-1", "2e0", "0b10", "0o2", "%EF%BB%BF2",
 			"%C2%852", "%C2%A02", "1e400", "3.0000000000000001", "9007199254740993", "+2", "2.", ".5", "1_0", "%0B2", "NaN", "03"} {
@@ -326,6 +343,10 @@ func (g *gen) pageDeployments() {
 			"fwd-port":     {URL: "http://10.0.0.1:8080/dashboard", Headers: map[string]string{"X-Forwarded-Host": "app.example.com:8443", "X-Forwarded-Proto": "https"}},
 			"http":         {URL: "http://localhost:3000/dashboard"},
 			"path-encoded": {URL: "https://app.example.com/a%20b/%E2%82%AC?q=a+b&r=%2F"},
+			"dev-params":   {URL: appURL + "&__dev_session=legacy&__clerk_db_jwt=dvb_q&__clerk_help=1&__clerk_handshake_reason=x"},
+			"port":         {URL: "https://app.example.com:8443/p?a=%20&b=%zz&c=%E2%82%AC&d"},
+			"fwd-multi":    {URL: "http://10.0.0.1:8080/dashboard", Headers: map[string]string{"X-Forwarded-Host": "app.example.com, proxy.internal", "X-Forwarded-Proto": "https,http"}},
+			"fwd-bad":      {URL: "https://app.example.com/dashboard", Headers: map[string]string{"X-Forwarded-Host": "bad host/x", "X-Forwarded-Proto": "ftp"}},
 		}
 		issuers := map[string]string{"sat": "https://clerk." + satHost, "sat-proxy": "https://" + satHost + "/__clerk", "proxy": proxyAbs,
 			"proxy-rel": "https://app.example.com/__clerk"}
