@@ -258,6 +258,11 @@ func (m *Middleware) cookieFlow(r *http.Request) *pageState {
 		m.crossOriginReferrer(p) {
 		return m.handshakeStatus(p, reasonCrossOriginSync, errCrossOrigin, "")
 	}
+	if a.UserID != "" {
+		if st := m.orgSync(p, a); st != nil {
+			return st
+		}
+	}
 	return &pageState{auth: a}
 }
 
