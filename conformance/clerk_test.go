@@ -92,6 +92,14 @@ type tcase struct {
 	ProxyURL    string `json:"proxyUrl,omitempty"`
 	Domain      string `json:"domain,omitempty"`
 	IsSatellite bool   `json:"isSatellite,omitempty"`
+	// OrgSync is organizationSyncOptions / Options.OrganizationSyncOptions.
+	OrgSync *orgSync `json:"organizationSyncOptions,omitempty"`
+}
+
+// orgSync is Clerk's organizationSyncOptions.
+type orgSync struct {
+	OrganizationPatterns    []string `json:"organizationPatterns,omitempty"`
+	PersonalAccountPatterns []string `json:"personalAccountPatterns,omitempty"`
 }
 
 // forNode is c with its header values as node's HTTP server presents
@@ -475,7 +483,7 @@ func (e *goEnv) decide(t *testing.T, c tcase) answer {
 		types = []string{c.Accepts}
 	}
 	k := strings.Join([]string{c.PK, strings.Join(c.AuthorizedParties, ","), strings.Join(types, ","), fmt.Sprint(c.AcceptPending),
-		c.SignInURL, c.SignUpURL, c.ProxyURL, c.Domain, fmt.Sprint(c.IsSatellite)}, "|")
+		c.SignInURL, c.SignUpURL, c.ProxyURL, c.Domain, fmt.Sprint(c.IsSatellite), js(c.OrgSync)}, "|")
 	if !e.cache {
 		k += "|" + fmt.Sprint(c.NowMs)
 	}
@@ -486,6 +494,10 @@ func (e *goEnv) decide(t *testing.T, c tcase) answer {
 			SecretKey: "sk_test_conformance", APIURL: e.apiURL, AcceptPendingSessions: c.AcceptPending,
 			AcceptsToken: types, Getenv: func(string) string { return "" },
 			SignInURL: c.SignInURL, SignUpURL: c.SignUpURL, ProxyURL: c.ProxyURL, Domain: c.Domain, IsSatellite: c.IsSatellite}
+		if c.OrgSync != nil {
+			opts.OrganizationSyncOptions = &clerkauth.OrganizationSyncOptions{OrganizationPatterns: c.OrgSync.OrganizationPatterns,
+				PersonalAccountPatterns: c.OrgSync.PersonalAccountPatterns}
+		}
 		if e.cache {
 			opts.Now = func() time.Time { return time.UnixMilli(e.nowMs) }
 		} else {

@@ -87,6 +87,7 @@ func setCookies(tok, sfx string, suffixed bool) []string {
 }
 
 func (g *gen) pageLoads() {
+	g.pageOrgSync()
 	g.pageMatrix()
 	g.pageHandshakeResolution()
 	g.pageDeployments()
@@ -389,6 +390,53 @@ func (g *gen) pageDeployments() {
 							tc.Cookie = join(tc.Cookie, "__clerk_db_jwt=dvb_conformance")
 						}
 						g.add(tc)
+					}
+				}
+			}
+		}
+	}
+}
+
+// pageOrgSync: organizationSyncOptions, the URL patterns that activate an
+// organization (or the personal account) through a handshake.
+func (g *gen) pageOrgSync() {
+	old := fmt.Sprint(nowUnix - 1000)
+	patterns := map[string]*orgSync{
+		"slug": {OrganizationPatterns: []string{"/orgs/:slug", "/orgs/:slug/(.*)"}, PersonalAccountPatterns: []string{"/me", "/me/(.*)"}},
+		"id":   {OrganizationPatterns: []string{"/o/:id", "/o/:id/(.*)"}},
+		"odd":  {OrganizationPatterns: []string{"/orgs/:slug?", "/t/:id(org_[a-z0-9]+)", "/x/:slug/:id"}, PersonalAccountPatterns: []string{"/(.*)/me"}},
+	}
+	paths := []string{"/orgs/acme", "/orgs/other", "/orgs/acme/settings", "/me", "/me/x", "/o/org_1", "/o/org_2", "/dashboard",
+		"/orgs/ACME", "/orgs/%61cme", "/orgs/acme/", "/t/org_1", "/t/org_X", "/orgs/", "/a/b/me", "/x/acme/org_9", "/orgs/acme?x=1"}
+	tokens := map[string]string{
+		"org":    g.sess(-1, nil),
+		"no-org": g.sess(-1, func(c map[string]any) { delete(c, "o") }),
+		"v1-org": g.tok(merge(baseV1(), map[string]any{"iat": nowUnix - 1})),
+	}
+	for _, in := range pageInsts() {
+		for _, pn := range sortedKeys(patterns) {
+			for _, path := range paths {
+				for _, tn := range sortedKeys(tokens) {
+					for _, en := range []string{"doc", "fetch"} {
+						for _, loop := range []string{"", "1", "3"} {
+							if loop != "" && (en != "doc" || tn != "org") {
+								continue
+							}
+							e := eligibility[en]
+							ck := "__session=" + tokens[tn] + "; __client_uat=" + old
+							if loop != "" {
+								ck = join(ck, "__clerk_redirect_count="+loop)
+							}
+							if in.dev {
+								ck = join(ck, "__clerk_db_jwt=dvb_conformance")
+							}
+							id := fmt.Sprintf("pageload/%s/orgsync-%s%s/%s/%s", in.name, pn, path, tn, en)
+							if loop != "" {
+								id += ",loop=" + loop
+							}
+							g.add(tcase{ID: id, PK: in.pk, PageLoad: true, URL: "https://app.example.com" + path, Method: e.method,
+								Headers: e.headers, Cookie: ck, OrgSync: patterns[pn]})
+						}
 					}
 				}
 			}

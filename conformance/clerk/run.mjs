@@ -62,7 +62,7 @@ for (const c of input.cases) {
   try {
     const opts = { acceptsToken: c.acceptsList || c.accepts || 'session_token' };
     if (c.authorizedParties) opts.authorizedParties = c.authorizedParties;
-    for (const k of ['signInUrl', 'signUpUrl', 'proxyUrl', 'domain', 'isSatellite']) if (c[k]) opts[k] = c[k];
+    for (const k of ['signInUrl', 'signUpUrl', 'proxyUrl', 'domain', 'isSatellite', 'organizationSyncOptions']) if (c[k]) opts[k] = c[k];
     const st = await client(c.pk).authenticateRequest(req, opts);
     const auth = st.toAuth({ treatPendingAsSignedOut: !c.acceptPending });
     ans.status = st.status;
