@@ -246,7 +246,7 @@ func BenchmarkWarmHandlerParallel(b *testing.B) {
 // verification. The keys are as long as real tokens, since hashing them
 // is part of the cost.
 func BenchmarkCachePut(b *testing.B) {
-	c := fifocache.New[*verified](DefaultTokenCacheSize, 1<<40, 0)
+	c := fifocache.New[*verified](defaultTokenCacheSize, 1<<40, 0)
 	now := time.Now()
 	v := &verified{exp: now.Add(time.Hour).Unix()}
 	pad := strings.Repeat("x", 1000)

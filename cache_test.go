@@ -113,7 +113,7 @@ func BenchmarkCacheGet(b *testing.B) {
 	now := time.Unix(1000, 0)
 	v := &verified{exp: 2000}
 
-	ours := fifocache.New[*verified](DefaultTokenCacheSize, 1<<40, 0)
+	ours := fifocache.New[*verified](defaultTokenCacheSize, 1<<40, 0)
 	sharded := newShardedCache(DefaultTokenCacheSize)
 	var sm sync.Map
 	ttl := ttlcache.New[string, *verified](ttlcache.Options{Size: DefaultTokenCacheSize, Now: func() time.Time { return now }})
