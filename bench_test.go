@@ -246,15 +246,15 @@ func BenchmarkWarmHandlerParallel(b *testing.B) {
 // verification. The keys are as long as real tokens, since hashing them
 // is part of the cost.
 func BenchmarkCachePut(b *testing.B) {
-	c := fifocache.New[*verified](DefaultTokenCacheSize, 0)
+	c := fifocache.New[*verified](defaultTokenCacheSize, 0)
 	now := time.Now()
 	v := &verified{exp: now.Add(time.Hour).Unix()}
 	pad := strings.Repeat("x", 1000)
-	toks := make([]string, 4*DefaultTokenCacheSize)
+	toks := make([]string, 4*defaultTokenCacheSize)
 	for i := range toks {
 		toks[i] = fmt.Sprintf("%s%08d", pad, i)
 	}
-	for _, t := range toks[:DefaultTokenCacheSize] {
+	for _, t := range toks[:defaultTokenCacheSize] {
 		c.Put(t, v, v.exp, now)
 	}
 	b.ReportAllocs()
@@ -375,7 +375,7 @@ func BenchmarkRequireAuthVsFloor(b *testing.B) {
 		b.Fatal("fixture token not cached")
 	}
 	pad := strings.Repeat("x", len(f.token))
-	for i := mw.c.cache.Len(); i < DefaultTokenCacheSize; i++ {
+	for i := mw.c.cache.Len(); i < defaultTokenCacheSize; i++ {
 		mw.c.cache.Put(fmt.Sprintf("%s%08d", pad, i), v, v.exp, f.now)
 	}
 	// next moves to a fresh token, never seen before, and prepares what
@@ -443,8 +443,8 @@ func BenchmarkRequireAuthVsFloor(b *testing.B) {
 	if want := n * (1 + warmBatch); served != want {
 		b.Fatalf("%d requests served, want %d: some were rejected", served, want)
 	}
-	if size := mw.c.cache.Len(); size != DefaultTokenCacheSize {
-		b.Fatalf("cache holds %d entries, want %d", size, DefaultTokenCacheSize)
+	if size := mw.c.cache.Len(); size != defaultTokenCacheSize {
+		b.Fatalf("cache holds %d entries, want %d", size, defaultTokenCacheSize)
 	}
 	// Medians: a preemption by another process lands in one sample, not
 	// in the figures.

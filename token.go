@@ -49,10 +49,14 @@ type verified struct {
 	iatBad bool // the same for iat
 }
 
+// maxTokenSize is the largest token looked at; a Clerk session token is
+// about 1 KiB.
+const maxTokenSize = 16 << 10
+
 // splitToken checks the size and the shape of a compact JWS (see
 // [jws.Split]) and returns the positions of its two dots.
 func splitToken(tok string) (dot1, dot2 int, err *AuthError) {
-	if len(tok) > MaxTokenSize {
+	if len(tok) > maxTokenSize {
 		return 0, 0, errTooLarge
 	}
 	dot1, dot2, ok := jws.Split(tok)
