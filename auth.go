@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/clerkauth/clerkauth/internal/jsonexact"
 )
 
 // Token types, as named by Clerk's acceptsToken option. [Auth.TokenType]
@@ -94,6 +96,9 @@ type Machine struct {
 	// ID is the token's id ("ak_...", "mt_...", "oat_..." or the jti).
 	ID string
 	// Subject is whom the token acts for: "user_...", "org_..." or "mch_...".
+	// As in Clerk, an API key's subject is also the Auth's UserID or OrgID
+	// (by its prefix), an M2M token's is the MachineID and an OAuth
+	// token's is the Auth's UserID.
 	Subject string
 	// Name is the API key's name.
 	Name string
@@ -101,9 +106,13 @@ type Machine struct {
 	MachineID string
 	// ClientID is the OAuth application's client id for OAuth tokens.
 	ClientID string
-	// Scopes are the scopes granted to the token.
+	// Scopes are the scopes granted to the token, read as Clerk reads
+	// them: an M2M JWT's scopes claim split at each space, else its aud;
+	// an OAuth JWT's scp, else its scope split at each space.
 	Scopes []string
-	// Claims are the token's custom claims, as JSON.
+	// Claims are the custom claims of an API key or an M2M token, as
+	// JSON (for an M2M JWT, every claim but iss, sub, exp, nbf, iat and
+	// jti); nil for OAuth tokens, as in Clerk.
 	Claims json.RawMessage
 	// ExpiresAt is when the token expires; zero when it does not.
 	ExpiresAt time.Time
@@ -152,8 +161,9 @@ func (a Auth) String() string {
 		a.TokenType, a.UserID, a.SessionID, a.SessionStatus, a.OrgID, a.OrgRole, a.Expiry.UTC().Format(time.RFC3339))
 }
 
-// formatAs prints s for every verb (%v, %+v, %#v, %s; %q quotes it), so a
-// value with a secret inside prints only what s shows.
+// formatAs prints s for every verb (%v, %+v, %#v, %s, %d, %x, %t and the
+// others; %q quotes it), so a value with a secret inside prints only what
+// s shows. fmt handles %T and %p itself (a type name, an address).
 func formatAs(f fmt.State, verb rune, s string) {
 	if verb == 'q' {
 		fmt.Fprintf(f, "%q", s)
@@ -165,6 +175,12 @@ func formatAs(f fmt.State, verb rune, s string) {
 // Claims decodes the verified token's claims into v, which may be a
 // map[string]any or a struct of the caller's own custom claims. It returns
 // an error when signed out or for a machine token without a JWT.
+//
+// Names are case-sensitive, as Clerk's sessionClaims are: unlike
+// encoding/json, Claims never fills a struct field from a claim whose name
+// matches the field's only when case is ignored ("ROLE" for a field tagged
+// "role"), at any depth; it returns an error naming the claim instead.
+// Tag each field with the exact claim name.
 func (a *Auth) Claims(v any) error {
 	if !a.IsSignedIn() {
 		return errors.New("clerkauth: signed out: no claims")
@@ -173,7 +189,13 @@ func (a *Auth) Claims(v any) error {
 	if err != nil {
 		return err
 	}
-	return json.Unmarshal(raw, v)
+	if err := jsonexact.Unmarshal(raw, v); err != nil {
+		if ce := (*jsonexact.CaseError)(nil); errors.As(err, &ce) {
+			return fmt.Errorf("clerkauth: claims: %w", err)
+		}
+		return err
+	}
+	return nil
 }
 
 func (a *Auth) rawClaims() ([]byte, error) {

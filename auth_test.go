@@ -389,3 +389,65 @@ func TestAuthenticateToken(t *testing.T) {
 		t.Fatal("garbage accepted")
 	}
 }
+
+// TestClaimsExactNames: Auth.Claims gives the exact member, as Clerk's
+// sessionClaims does, or refuses with an error that says why; never a
+// member whose name differs only in case (issue 17 #3: encoding/json
+// decoded "role":"viewer","ROLE":"admin" as "admin"). Tokens are signed;
+// the verifier accepts such names (they are not duplicates).
+func TestClaimsExactNames(t *testing.T) {
+	m := pemMiddleware(t, nil)
+	type org struct {
+		Role string `json:"role"`
+	}
+	type custom struct {
+		Role string         `json:"role"`
+		Org  org            `json:"org"`
+		Orgs []org          `json:"orgs"`
+		ByID map[string]org `json:"by_id"`
+	}
+	sign := func(payload string) string {
+		c := defaultClaims(testNow)
+		c["sub"] = "user_2abc"
+		b := mustJSON(t, c)
+		return signRS256(t, testKey(t, 0), []byte(`{"alg":"RS256","kid":"ins_1","typ":"JWT"}`),
+			append(append(b[:len(b)-1], ','), payload[1:]...))
+	}
+	for _, tc := range []struct {
+		name, payload, refused string // refused: the claim named in the error
+		role                   string
+	}{
+		{"exact", `{"role":"viewer"}`, "", "viewer"},
+		{"role then ROLE", `{"role":"viewer","ROLE":"admin"}`, `"ROLE"`, ""},
+		{"ROLE then role", `{"ROLE":"admin","role":"viewer"}`, `"ROLE"`, ""},
+		{"Role alone", `{"Role":"admin"}`, `"Role"`, ""},
+		{"nested", `{"role":"viewer","org":{"role":"viewer","ROLE":"admin"}}`, `"org"."ROLE"`, ""},
+		{"in an array", `{"orgs":[{"role":"viewer"},{"rolE":"admin"}]}`, `"orgs"[1]."rolE"`, ""},
+		{"in a map", `{"by_id":{"org_1":{"RoLe":"admin"}}}`, `"by_id"."org_1"."RoLe"`, ""},
+		{"other names pass", `{"role":"viewer","Rolex":"admin"}`, "", "viewer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := m.Authenticate(bearer(sign(tc.payload)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got custom
+			err = a.Claims(&got)
+			if tc.refused == "" {
+				if err != nil || got.Role != tc.role {
+					t.Fatalf("Claims: %+v %v", got, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.refused) || !strings.Contains(err.Error(), "case") ||
+				!strings.HasPrefix(err.Error(), "clerkauth: ") {
+				t.Fatalf("Claims = %+v, %v; want an error naming %s", got, err, tc.refused)
+			}
+			// A map keeps every name as it is: the exact member is there.
+			var all map[string]any
+			if err := a.Claims(&all); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -246,7 +246,7 @@ func BenchmarkWarmHandlerParallel(b *testing.B) {
 // verification. The keys are as long as real tokens, since hashing them
 // is part of the cost.
 func BenchmarkCachePut(b *testing.B) {
-	c := fifocache.New[*verified](defaultTokenCacheSize, 0)
+	c := fifocache.New[*verified](defaultTokenCacheSize, 1<<40, 0)
 	now := time.Now()
 	v := &verified{exp: now.Add(time.Hour).Unix()}
 	pad := strings.Repeat("x", 1000)
@@ -255,12 +255,12 @@ func BenchmarkCachePut(b *testing.B) {
 		toks[i] = fmt.Sprintf("%s%08d", pad, i)
 	}
 	for _, t := range toks[:defaultTokenCacheSize] {
-		c.Put(t, v, v.exp, now)
+		c.Put(t, v, 1, v.exp, now)
 	}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		c.Put(toks[i%len(toks)], v, v.exp, now)
+		c.Put(toks[i%len(toks)], v, 1, v.exp, now)
 		i++
 	}
 }
@@ -376,7 +376,8 @@ func BenchmarkRequireAuthVsFloor(b *testing.B) {
 	}
 	pad := strings.Repeat("x", len(f.token))
 	for i := mw.c.cache.Len(); i < defaultTokenCacheSize; i++ {
-		mw.c.cache.Put(fmt.Sprintf("%s%08d", pad, i), v, v.exp, f.now)
+		key := fmt.Sprintf("%s%08d", pad, i)
+		mw.c.cache.Put(key, v, cacheEntryCost(key), v.exp, f.now)
 	}
 	// next moves to a fresh token, never seen before, and prepares what
 	// the floor needs. Tokens are signed in batches (untimed), so that

@@ -113,13 +113,13 @@ func BenchmarkCacheGet(b *testing.B) {
 	now := time.Unix(1000, 0)
 	v := &verified{exp: 2000}
 
-	ours := fifocache.New[*verified](defaultTokenCacheSize, 0)
+	ours := fifocache.New[*verified](defaultTokenCacheSize, 1<<40, 0)
 	sharded := newShardedCache(defaultTokenCacheSize)
 	var sm sync.Map
 	ttl := ttlcache.New[string, *verified](ttlcache.Options{Size: defaultTokenCacheSize, Now: func() time.Time { return now }})
 	defer ttl.Close()
 	for _, tok := range toks[:cached] {
-		ours.Put(tok, v, v.exp, now)
+		ours.Put(tok, v, 1, v.exp, now)
 		sharded.put(tok, v, now)
 		sm.Store(tok, v)
 		ttl.Get(context.Background(), tok, func(context.Context) (*verified, time.Time, error) { return v, now.Add(time.Hour), nil })
@@ -284,4 +284,49 @@ func TestCacheKeepsOnlyTheToken(t *testing.T) {
 	if within(m.c.cache.Get(tok).auth.tokenString(), buf) {
 		t.Fatal("cached token keeps the caller's buffer alive")
 	}
+}
+
+// TestTokenCacheBoundedInBytes: the verified-token cache holds at most
+// TokenCacheSize × 3 KiB whatever the size of the tokens (issue 17: 10,000
+// entries of 16 KiB tokens held 279 MiB). With room for 300 entries (900
+// KiB), 300 distinct 16 KiB session tokens, each verified and cached,
+// leave at most 900 KiB on the heap (counted with runtime.MemStats after a
+// GC), and every entry's heap is within its stated cost.
+func TestTokenCacheBoundedInBytes(t *testing.T) {
+	const n = 300
+	m := pemMiddleware(t, func(o *Options) { o.TokenCacheSize = n })
+	pad := strings.Repeat("x", 11<<10+300) // a custom claim: the token is about 16 KiB
+	toks := make([]string, n)
+	for i := range toks {
+		c := defaultClaims(testNow)
+		c["pad"], c["sid"] = pad, fmt.Sprintf("sess_big%05d", i)
+		toks[i] = makeToken(t, testNow, tokenSpec{claims: c})
+	}
+	if l := len(toks[0]); l < 16<<10-512 || l > maxTokenSize {
+		t.Fatalf("token of %d bytes", l)
+	}
+	ctx := context.Background()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for _, tok := range toks {
+		if _, err := m.AuthenticateToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	budget := int64(n) * cacheBytesPerEntry
+	entries := int64(m.c.cache.Len())
+	t.Logf("%d tokens of %d bytes: %d entries cached, %d bytes held (%d per entry, stated cost %d), budget %d",
+		n, len(toks[0]), entries, held, held/max(entries, 1), cacheEntryCost(toks[0]), budget)
+	if held > budget || m.c.cache.Bytes() > budget {
+		t.Fatalf("the cache holds %d bytes (stated %d), over its budget of %d", held, m.c.cache.Bytes(), budget)
+	}
+	if entries == 0 || held/entries > cacheEntryCost(toks[0]) {
+		t.Fatalf("%d entries hold %d bytes each, over their stated cost %d", entries, held/max(entries, 1), cacheEntryCost(toks[0]))
+	}
+	runtime.KeepAlive(toks)
+	runtime.KeepAlive(m)
 }

@@ -89,6 +89,10 @@ func (c *Client) String() string {
 	return fmt.Sprintf("clerkauth.Client{APIURL: %q, APIVersion: %q, SecretKey: %s}", c.apiURL, c.apiVersion, keyState(c.creds.secret))
 }
 
+// Format prints String for every verb (%d, %x, %t... included), so that
+// no verb reaches the secret keys the client holds.
+func (c *Client) Format(f fmt.State, verb rune) { formatAs(f, verb, c.String()) }
+
 // keyState says whether a key is set, and of which kind, without it.
 func keyState(key string) string {
 	switch {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/clerkauth/clerkauth/internal/claims"
 	"github.com/clerkauth/clerkauth/internal/cookie"
-	"github.com/clerkauth/clerkauth/internal/instance"
 )
 
 // Where a session token comes from, read as Clerk's authenticateRequest
@@ -108,7 +107,7 @@ func (c *core) usesSuffixedCookies(j *cookie.Jar) bool {
 	if j.Session == j.SfxSession && j.UAT == j.SfxUAT {
 		return false // the same pair either way
 	}
-	un, sf := claims.DecodeUnverified(j.Session), claims.DecodeUnverified(j.SfxSession)
+	un, sf := decodeCookieToken(j.Session), decodeCookieToken(j.SfxSession)
 	if j.Session != "" {
 		if !un.HasIss {
 			return false // malformed: the unsuffixed pair signs it out
@@ -133,25 +132,55 @@ func (c *core) usesSuffixedCookies(j *cookie.Jar) bool {
 	return true
 }
 
-// belongsToInstance is Clerk's tokenBelongsToInstance: iss, with every
-// http:// or https:// removed (any case), equals the Frontend API host.
+// decodeCookieToken is Clerk's decodeJwt of a cookie token, for choosing a
+// cookie pair only. A token over maxTokenSize is not decoded at all (it
+// reads as malformed, and is refused as too large if its pair is chosen):
+// Clerk has no such cap, but node refuses such Cookie headers.
+func decodeCookieToken(tok string) claims.Unverified {
+	if len(tok) > maxTokenSize {
+		return claims.Unverified{}
+	}
+	return claims.DecodeUnverified(tok)
+}
+
+// belongsToInstance is Clerk's tokenBelongsToInstance:
+// iss.replace(/https?:\/\//gi, "") equals the Frontend API host.
 func (c *core) belongsToInstance(iss any) bool {
 	s, ok := iss.(string)
-	if !ok {
-		return false
-	}
-	host, err := instance.FrontendAPIHost(c.cfg.publishableKey)
-	if err != nil {
-		return false
-	}
-	for _, p := range []string{"https://", "http://"} {
-		for {
-			i := cookie.IndexFold(s, p)
-			if i < 0 {
-				break
-			}
-			s = s[:i] + s[i+len(p):]
+	return ok && c.cfg.frontendHost != "" && issuerIsHost(s, c.cfg.frontendHost)
+}
+
+// issuerIsHost reports whether iss.replace(/https?:\/\//gi, "") === host in
+// JavaScript, in one pass over iss without allocating: the regexp matches
+// left to right, never re-reading what a removal joins together, and its
+// case folding is ASCII only.
+func issuerIsHost(iss, host string) bool {
+	j := 0
+	for i := 0; i < len(iss); {
+		if n := schemeAt(iss[i:]); n > 0 {
+			i += n
+			continue
 		}
+		if j == len(host) || iss[i] != host[j] {
+			return false
+		}
+		i, j = i+1, j+1
 	}
-	return s == host
+	return j == len(host)
+}
+
+// schemeAt is the length of the match of /https?:\/\//i at the start of s,
+// 0 when there is none.
+func schemeAt(s string) int {
+	if len(s) < len("http://") || s[0]|0x20 != 'h' || s[1]|0x20 != 't' || s[2]|0x20 != 't' || s[3]|0x20 != 'p' {
+		return 0
+	}
+	n := 4
+	if s[n]|0x20 == 's' {
+		n++
+	}
+	if !strings.HasPrefix(s[n:], "://") {
+		return 0
+	}
+	return n + 3
 }

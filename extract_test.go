@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -34,6 +36,8 @@ func TestExtractAsClerk(t *testing.T) {
 	foreign := tok("user_foreign", now-1, map[string]any{"iss": "https://clerk.other.com"})
 	noIss := tok("user_noiss", now-1, map[string]any{"iss": nil})
 	uatOld := fmt.Sprint(now - 200)
+	issTok := func(iss string) string { return tok("user_iss", now-1, map[string]any{"iss": iss}) }
+	bigIss := issTok(strings.Repeat("https://", maxTokenSize/8) + "clerk.example.com")
 
 	type tc struct {
 		name   string
@@ -86,6 +90,15 @@ func TestExtractAsClerk(t *testing.T) {
 		{"sfx/development: expired suffixed, unsuffixed out", pkTest, "", "__client_uat=0; __session_$=" + expiredSfx + "; __client_uat_$=" + uatOld, ReasonTokenAndUATMissing},
 		{"sfx/development: fresh suffixed, unsuffixed out", pkTest, "", "__client_uat=0; __session_$=" + newTok + "; __client_uat_$=" + uatOld, "sub:user_new"},
 		{"sfx/other suffix ignored", pkLive, "", "__session_zzzzzzzz=" + newTok + "; __client_uat_zzzzzzzz=" + uatOld, ReasonTokenAndUATMissing},
+
+		// The issuer test strips /https?:\/\//gi in one pass, as Clerk:
+		// a removal that joins "ht" and "tps://" leaves a scheme behind.
+		{"iss/joined scheme is another instance", pkLive, "", "__session=" + issTok("hthttps://tps://clerk.example.com") + "; __client_uat=" + uatOld + "; __session_$=" + oldTok + "; __client_uat_$=" + uatOld, "sub:user_old"},
+		{"iss/upper-case scheme is this instance (the pair is chosen, its issuer then refused)", pkLive, "", "__session=" + issTok("HtTpS://clerk.example.com") + "; __client_uat=" + uatOld + "; __session_$=" + oldTok + "; __client_uat_$=" + uatOld, ReasonTokenInvalidIssuer},
+		{"iss/every scheme removed", pkLive, "", "__session=" + issTok("https://clerk.exahttp://mple.comHTTPS://") + "; __client_uat=" + uatOld + "; __session_$=" + oldTok + "; __client_uat_$=" + uatOld, ReasonTokenInvalidIssuer},
+		// A cookie token over the size cap is not decoded: malformed, so
+		// its (unsuffixed) pair is chosen and refused as too large.
+		{"size/oversized unsuffixed token", pkLive, "", "__session=" + bigIss + "; __client_uat=" + uatOld + "; __client_uat_$=" + uatOld, ReasonTokenInvalid},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -146,4 +159,138 @@ func TestAuthMessage(t *testing.T) {
 			t.Errorf("%s: message %q not the fixed one", c.name, msg)
 		}
 	}
+}
+
+// TestIssuerIsHost: the issuer test gives JavaScript's verdict for
+// iss.replace(/https?:\/\//gi, ”) === host (verdicts taken from node).
+func TestIssuerIsHost(t *testing.T) {
+	const host = "clerk.example.com"
+	for iss, want := range map[string]bool{
+		"https://clerk.example.com":               true,
+		"clerk.example.com":                       true,
+		"https://https://clerk.example.com":       true,
+		"HtTpS://clerk.example.com":               true,
+		"httpS://clerk.example.com":               true,
+		"clerk.example.comhttp://":                true,
+		"https://clerk.exahttps://mple.com":       true,
+		"hthttps://tps://clerk.example.com":       false, // the joined "https://" stays
+		"hthttp://tp://clerk.example.com":         false,
+		"httpshttps://://clerk.example.com":       false,
+		"http:/clerk.example.com":                 false,
+		"\u017fhttps://clerk.example.com":         false, // long s: no Unicode folding
+		"https:\u017f//clerk.example.com":         false,
+		"https://clerk.example.co":                false,
+		"https://clerk.example.comm":              false,
+		"":                                        false,
+		"https://":                                false,
+		"https://clerk.example.com/":              false,
+		"https://CLERK.example.com":               false,
+		"http://http://https://clerk.example.com": true,
+	} {
+		if got := issuerIsHost(iss, host); got != want {
+			t.Errorf("issuerIsHost(%q) = %v, want %v", iss, got, want)
+		}
+	}
+}
+
+// FuzzIssuerIsHost checks the one-pass issuer test against Go's regexp
+// with the same (ASCII-folded) pattern, which replaces leftmost-first and
+// without re-scanning, as JavaScript's String.replace with /g.
+func FuzzIssuerIsHost(f *testing.F) {
+	for _, s := range []string{"hthttps://tps://a.b", "HTTP://a.b", "a.bhttps://", "https:/a.b", "http://https://"} {
+		f.Add(s, "a.b")
+	}
+	re := regexp.MustCompile(`[hH][tT][tT][pP][sS]?://`)
+	f.Fuzz(func(t *testing.T, iss, host string) {
+		if got, want := issuerIsHost(iss, host), re.ReplaceAllString(iss, "") == host; got != want {
+			t.Fatalf("issuerIsHost(%q, %q) = %v, want %v", iss, host, got, want)
+		}
+	})
+}
+
+// TestCookieHeaderCost: everything done with a Cookie header before a
+// signature check is linear in its size with a small constant. A hostile
+// header (an unverified token whose iss repeats "https://", percent
+// escapes, many cookies, many lines) costs at most 8 bytes allocated per
+// byte of header, up to net/http's 1 MiB header limit, under RequireAuth
+// and under Handler on a public route. Bytes are counted, not time.
+func TestCookieHeaderCost(t *testing.T) {
+	const pk = "pk_live_Y2xlcmsuZXhhbXBsZS5jb20k"
+	sfx := instance.CookieSuffix(pk)
+	m := pemMiddleware(t, func(o *Options) { o.PublishableKey = pk })
+	public := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotFound) }))
+	private := m.RequireAuth(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	valid := makeToken(t, testNow, tokenSpec{})
+	uats := "; __client_uat=1; __client_uat_" + sfx + "=1"
+	// unsignedIss is a JWT (bad signature) whose iss is the instance's
+	// host followed by "https://" repeated, about n bytes long encoded.
+	unsignedIss := func(n int) string {
+		iss := "clerk.example.com" + strings.Repeat("https://", n*3/4/8)
+		return b64([]byte(`{"alg":"RS256","typ":"JWT"}`)) + "." +
+			b64([]byte(`{"iss":"`+iss+`","iat":1,"sub":"user_x"}`)) + ".c2ln"
+	}
+	shapes := map[string]func(n int) []string{
+		"iss of https:// (issue 17)": func(n int) []string {
+			return []string{"__session=" + unsignedIss(n) + uats}
+		},
+		"both pairs hostile": func(n int) []string {
+			return []string{"__session=" + unsignedIss(n/2) + "; __session_" + sfx + "=" + unsignedIss(n/2) + uats}
+		},
+		"hostile suffixed, valid unsuffixed": func(n int) []string {
+			return []string{"__session=" + valid + "; __session_" + sfx + "=" + unsignedIss(n) + uats}
+		},
+		"percent escapes": func(n int) []string {
+			return []string{"__session=" + strings.ReplaceAll(unsignedIss(n), ".", "%2E") + uats}
+		},
+		"many cookies": func(n int) []string {
+			return []string{strings.Repeat("__a=b; ", (n-2048)/7) + "__session=" + valid + uats}
+		},
+		"many lines": func(n int) []string {
+			lines := make([]string, n/32)
+			for i := range lines {
+				lines[i] = "__session_" + sfx + "=x.y.z; __b=c"
+			}
+			return append(lines, "__session="+valid+uats)
+		},
+		"two tokens at the cap": func(n int) []string {
+			return []string{"__session=" + unsignedIss(maxTokenSize-100) + "; __session_" + sfx + "=" + unsignedIss(maxTokenSize-100) + uats}
+		},
+	}
+	for _, size := range []int{16 << 10, 87 << 10, 437 << 10, 1<<20 - 4096} {
+		for name, shape := range shapes {
+			lines := shape(size)
+			n := 0
+			for _, l := range lines {
+				n += len(l)
+			}
+			if n > 1<<20 {
+				t.Fatalf("%s: %d bytes of header, over 1 MiB", name, n)
+			}
+			for route, h := range map[string]http.Handler{"RequireAuth": private, "Handler": public} {
+				perByte := float64(bytesAllocated(func() {
+					r := httptest.NewRequest("GET", "/x", nil)
+					r.Header["Cookie"] = lines
+					h.ServeHTTP(httptest.NewRecorder(), r)
+				})) / float64(n)
+				if perByte > 8 {
+					t.Fatalf("%s, %d bytes, %s: %.1f bytes allocated per byte of Cookie header, want <= 8", name, n, route, perByte)
+				}
+				t.Logf("%s, %d bytes, %s: %.2f bytes allocated per header byte", name, n, route, perByte)
+			}
+		}
+	}
+}
+
+// bytesAllocated is the fewest bytes f allocated in three runs (other
+// goroutines may allocate meanwhile; the minimum is f's own).
+func bytesAllocated(f func()) uint64 {
+	best := ^uint64(0)
+	var before, after runtime.MemStats
+	for range 3 {
+		runtime.ReadMemStats(&before)
+		f()
+		runtime.ReadMemStats(&after)
+		best = min(best, after.TotalAlloc-before.TotalAlloc)
+	}
+	return best
 }

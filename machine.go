@@ -91,14 +91,12 @@ func (c *core) checkMachineClaims(kind string, raw []byte, claims *claims.Sessio
 	}
 	// verify has already read raw with readSessionClaims, so it was
 	// rejected for the same reasons as a session token's (invalid JSON, a
-	// duplicate name at any depth, too deep); a claim of the wrong type is
-	// token-verification-failed. encoding/json matches names of mc's
-	// fields case-insensitively.
-	var mc machinetoken.JWTClaims
-	if json.Unmarshal(raw, &mc) != nil {
+	// duplicate name at any depth, too deep); a machine claim of a type
+	// Clerk cannot use is token-verification-failed.
+	f, err := machinetoken.FromJWT(kind, claims.Sub, time.Unix(claims.Exp.Sec, 0), raw)
+	if err != nil {
 		return nil, errClaimType
 	}
-	f := machinetoken.FromJWT(kind, claims.Sub, time.Unix(claims.Exp.Sec, 0), &mc, raw)
 	v := new(verified)
 	*v = newVerified(claims, key)
 	v.auth = machineAuth(kind, f)
@@ -110,19 +108,25 @@ func (c *core) checkMachineClaims(kind string, raw []byte, claims *claims.Sessio
 	return v, nil
 }
 
-// machineAuth builds the Auth of a machine token; the subject says whose
-// it is (a user, an organization or a machine).
+// machineAuth builds the Auth of a machine token, routing its subject as
+// Clerk's authenticatedMachineObject does: an API key's is the UserID when
+// it starts with user_ and the OrgID when it starts with org_; an M2M
+// token's is always the MachineID; an OAuth token's is always the UserID.
 func machineAuth(kind string, f machinetoken.Fields) *Auth {
 	mach := &Machine{ID: f.ID, Subject: f.Subject, Name: f.Name, ClientID: f.ClientID,
 		Scopes: f.Scopes, Claims: f.Claims, ExpiresAt: f.ExpiresAt}
 	a := &Auth{TokenType: kind, Machine: mach, Expiry: f.ExpiresAt}
-	switch {
-	case strings.HasPrefix(mach.Subject, "user_"):
-		a.UserID = mach.Subject
-	case strings.HasPrefix(mach.Subject, "org_"):
-		a.OrgID = mach.Subject
-	case strings.HasPrefix(mach.Subject, "mch_"):
-		mach.MachineID = mach.Subject
+	switch kind {
+	case machinetoken.APIKey:
+		if strings.HasPrefix(f.Subject, "user_") {
+			a.UserID = f.Subject
+		} else if strings.HasPrefix(f.Subject, "org_") {
+			a.OrgID = f.Subject
+		}
+	case machinetoken.M2M:
+		mach.MachineID = f.Subject
+	case machinetoken.OAuth:
+		a.UserID = f.Subject
 	}
 	return a
 }
@@ -342,3 +346,7 @@ func (c *lazyAuthContext) String() string { return withValueName(c.Context, "cle
 
 // GoString is String, for the %#v verb.
 func (c *lazyAuthContext) GoString() string { return c.String() }
+
+// Format prints String for every verb (%d, %x, %t... included), so that
+// no verb reaches the token the node holds.
+func (c *lazyAuthContext) Format(f fmt.State, verb rune) { formatAs(f, verb, c.String()) }

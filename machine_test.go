@@ -363,7 +363,7 @@ func TestJWTMachineTokens(t *testing.T) {
 
 	a, err := m.Authenticate(bearer(m2m))
 	if err != nil || a.TokenType != TokenTypeM2M || a.Machine.MachineID != "mch_worker" || a.Machine.ID != "mt_j1" ||
-		!a.Has(Check{Scope: "mch_b"}) || string(a.Machine.Claims) != `{"region":"eu"}` {
+		!a.Has(Check{Scope: "mch_b"}) || string(a.Machine.Claims) != `{"region":"eu","scopes":"mch_a mch_b"}` {
 		t.Fatalf("m2m jwt: %+v %+v %v", a, a.Machine, err)
 	}
 	a, err = m.Authenticate(bearer(m2mNoCat))
@@ -1011,5 +1011,57 @@ func TestMachineJWTRouting(t *testing.T) {
 func TestMachineKindsAreTokenTypes(t *testing.T) {
 	if machinetoken.APIKey != TokenTypeAPIKey || machinetoken.M2M != TokenTypeM2M || machinetoken.OAuth != TokenTypeOAuth {
 		t.Fatal("internal/machinetoken's kinds differ from the TokenType constants")
+	}
+}
+
+// TestMachineFieldsAsClerk: a machine token's subject goes where Clerk's
+// authenticatedMachineObject puts it (an API key's to UserID or OrgID by
+// prefix, an M2M token's always to MachineID, an OAuth token's always to
+// UserID); a client id only for OAuth tokens; scopes read case-sensitively
+// as Clerk reads them (issue 17's measured cases).
+func TestMachineFieldsAsClerk(t *testing.T) {
+	api := newMachineAPI(t)
+	api.add("ak_org", map[string]any{"object": "api_key", "id": "ak_1", "subject": "org_1", "client_id": "c"})
+	api.add("ak_mch", map[string]any{"object": "api_key", "id": "ak_2", "subject": "mch_1"})
+	api.add("mt_user", map[string]any{"object": "machine_to_machine_token", "id": "mt_1", "subject": "user_1", "client_id": "c"})
+	api.add("oat_org", map[string]any{"object": "oauth_access_token", "id": "oat_1", "subject": "org_1", "client_id": "c"})
+	m := machineMiddleware(t, api, nil)
+	type want struct{ userID, orgID, machineID, clientID, scopes string }
+	for _, tc := range []struct {
+		name, tok string
+		want      want
+	}{
+		{"API key of an org", "ak_org", want{orgID: "org_1"}},
+		{"API key with a machine subject", "ak_mch", want{}},
+		{"opaque M2M with a user subject", "mt_user", want{machineID: "user_1"}},
+		{"opaque OAuth with an org subject", "oat_org", want{userID: "org_1", clientID: "c"}},
+		{"M2M JWT: aud, not scope", machineJWT(t, nil, map[string]any{"sub": "mch_1", "aud": []string{"mch_reports"}, "scope": "mch_admin", "client_id": "c"}),
+			want{machineID: "mch_1", scopes: "mch_reports"}},
+		{"M2M JWT: aud, not Scopes", machineJWT(t, nil, map[string]any{"sub": "mch_1", "aud": []string{"mch_reports"}, "Scopes": "mch_admin"}),
+			want{machineID: "mch_1", scopes: "mch_reports"}},
+		{"M2M JWT: aud a string", machineJWT(t, nil, map[string]any{"sub": "mch_1", "aud": "mch_reports"}),
+			want{machineID: "mch_1", scopes: "mch_reports"}},
+		{"M2M JWT: scopes split at each space", machineJWT(t, nil, map[string]any{"sub": "mch_1", "scopes": "a "}),
+			want{machineID: "mch_1", scopes: "a,"}},
+		{"OAuth JWT: scp, not scopes", machineJWT(t, map[string]any{"typ": "at+jwt"}, map[string]any{"sub": "user_1", "scp": []string{"read"}, "scopes": "read admin"}),
+			want{userID: "user_1", scopes: "read"}},
+		{"OAuth JWT: scp, not Scope", machineJWT(t, map[string]any{"typ": "at+jwt"}, map[string]any{"sub": "user_1", "scp": []string{"read"}, "Scope": "read admin"}),
+			want{userID: "user_1", scopes: "read"}},
+		{"OAuth JWT: an org subject", machineJWT(t, map[string]any{"typ": "at+jwt"}, map[string]any{"sub": "org_1", "scope": "read", "client_id": "c"}),
+			want{userID: "org_1", clientID: "c", scopes: "read"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := m.Authenticate(bearer(tc.tok))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := want{a.UserID, a.OrgID, a.Machine.MachineID, a.Machine.ClientID, strings.Join(a.Machine.Scopes, ",")}
+			if got != tc.want {
+				t.Fatalf("got %+v\nwant %+v", got, tc.want)
+			}
+			if tc.want.scopes == "mch_reports" && a.Has(Check{Scope: "mch_admin"}) {
+				t.Fatal("authorized on a scope Clerk does not read")
+			}
+		})
 	}
 }

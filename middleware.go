@@ -30,6 +30,19 @@ type core struct {
 	mach   *machineVerifier
 }
 
+// The verified-token cache is bounded in bytes as well as in entries: its
+// entries' costs add up to at most cacheBytesPerEntry per entry of
+// Options.TokenCacheSize (30,000 KiB, about 29 MiB, at the default 10,000),
+// whatever the size of the tokens. A typical 1 KiB session token costs
+// under 3 KiB, so then the entry count is the bound that counts; 16 KiB
+// tokens fit about 900 at a time.
+const cacheBytesPerEntry = 3 << 10
+
+// cacheEntryCost bounds the heap a cached verification of tok holds: the
+// token, what was decoded from its claims (less than the token) and about
+// 1 KiB of records (TestTokenCacheBoundedInBytes measures it).
+func cacheEntryCost(tok string) int64 { return 2*int64(len(tok)) + 1<<10 }
+
 // New validates opts (see [Options] for defaults and environment
 // variables) and returns a Middleware. With a JWKS source it starts
 // downloading the keys in the background at once; the first requests wait
@@ -42,7 +55,8 @@ func New(opts Options) (*Middleware, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &core{cfg: cfg, keys: &keys{}, cache: fifocache.New[*verified](cfg.cacheSize, cfg.skew), client: newClient(cfg)}
+	cache := fifocache.New[*verified](cfg.cacheSize, int64(cfg.cacheSize)*cacheBytesPerEntry, cfg.skew)
+	c := &core{cfg: cfg, keys: &keys{}, cache: cache, client: newClient(cfg)}
 	if cfg.pemKey != nil {
 		c.keys.static = &jwks.Key{Pub: cfg.pemKey}
 	} else {
@@ -250,7 +264,7 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 				tok = strings.Clone(tok)
 			}
 			v.auth.setToken(tok)
-			c.cache.Put(tok, v, v.exp, now)
+			c.cache.Put(tok, v, cacheEntryCost(tok), v.exp, now)
 		}
 	}
 	if mask&maskOf(v.auth.TokenType) == 0 || uat > 0 && v.auth.TokenType != TokenTypeSession {

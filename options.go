@@ -152,7 +152,10 @@ type Options struct {
 	// already verified to its result so that the same token (a browser
 	// sends the same one for its 60 s life) is not verified again. Every
 	// hit re-checks exp/nbf/iat and that the signing key is still in the
-	// key set. About 2 KiB per entry. A negative value turns it off.
+	// key set. The cache is also bounded in bytes, at 3 KiB per entry of
+	// this size (about 29 MiB at the default) whatever the size of the
+	// tokens: a 1 KiB session token takes about 2.2 KiB, a 16 KiB one about
+	// 29 KiB, so fewer large tokens fit. A negative value turns it off.
 	// Default: 10000.
 	TokenCacheSize int
 
@@ -216,6 +219,7 @@ type config struct {
 	pemKey            *rsa.PublicKey
 	publishableKey    string
 	cookieSuffix      string
+	frontendHost      string // from the publishable key; "" without one
 	authorizedParties []string
 	issuer            string
 	skew              time.Duration
@@ -314,6 +318,7 @@ func (o Options) resolve() (*config, error) {
 			return nil, fmt.Errorf("clerkauth: Options.PublishableKey or $CLERK_PUBLISHABLE_KEY: %w", err)
 		}
 		c.cookieSuffix = instance.CookieSuffix(c.publishableKey)
+		c.frontendHost = host
 		if c.issuer == "" {
 			c.issuer = "https://" + host
 		}

@@ -3,6 +3,7 @@ package clerkauth
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -296,20 +298,39 @@ func TestAuthPrintsNoToken(t *testing.T) {
 
 // TestAPIErrorRedactsKeysAndToken: a Backend API that echoes the secret
 // key and the token being verified in its error answer, raw, JSON-escaped
-// (\u and \/ forms), percent-encoded or base64, in every field of Clerk's
-// error JSON or in a plain body, yields an error whose text and fields
-// (%+v, %#v) hold neither.
+// (\u and \/ forms), percent-encoded (upper or lower case, or every byte),
+// base64 (standard or URL alphabet, padded or not), hex (either case),
+// HTML numeric entities (decimal or hex), or base64 of the whole request
+// body, in every field of Clerk's error JSON or in a plain body, yields an
+// error whose text and fields (%+v, %#v) hold neither.
 func TestAPIErrorRedactsKeysAndToken(t *testing.T) {
 	const secret = "sk_test_ECHOSECRET/abc+def=="
 	tok := "ak_ECHOTOKEN/0123456789+abcdef=="
-	forms := func(v string) []string {
-		esc := strings.NewReplacer("/", `\/`).Replace(v)
-		u := ""
+	each := func(v, format string) string {
+		out := ""
 		for _, r := range v {
-			u += fmt.Sprintf(`\u%04x`, r)
+			out += fmt.Sprintf(format, r)
 		}
-		return []string{v, esc, u, url.QueryEscape(v), base64.StdEncoding.EncodeToString([]byte(v))}
+		return out
 	}
+	lowerPct := func(p string) string {
+		return regexp.MustCompile(`%[0-9A-F]{2}`).ReplaceAllStringFunc(p, strings.ToLower)
+	}
+	forms := func(v string) []string {
+		b := []byte(v)
+		return []string{v, strings.NewReplacer("/", `\/`).Replace(v), each(v, `\u%04x`),
+			url.QueryEscape(v), lowerPct(url.QueryEscape(v)), lowerPct(url.PathEscape(v)), each(v, "%%%02x"), each(v, "%%%02X"),
+			base64.StdEncoding.EncodeToString(b), base64.RawStdEncoding.EncodeToString(b),
+			base64.URLEncoding.EncodeToString(b), base64.RawURLEncoding.EncodeToString(b),
+			hex.EncodeToString(b), strings.ToUpper(hex.EncodeToString(b)),
+			each(v, "&#%d;"), each(v, "&#x%x;"), each(v, "&#x%X;"), each(v, "&#X%X;"), each(v, "&#x%04x;"), each(v, "&#%05d;"),
+		}
+	}
+	// The token's form stands for the whole request body in these: base64
+	// of the JSON the client sent.
+	body64 := []byte(`{"secret":"` + tok + `"}`)
+	bodyForms := []string{base64.StdEncoding.EncodeToString(body64), base64.RawStdEncoding.EncodeToString(body64),
+		base64.URLEncoding.EncodeToString(body64), base64.RawURLEncoding.EncodeToString(body64)}
 	for i, body := range []func(v string) string{
 		func(v string) string {
 			return `{"errors":[{"code":"c` + v + `","message":"m ` + v + `","long_message":"l ` + v + `","meta":{"x":"` + v + `"}}],"clerk_trace_id":"` + v + `"}`
@@ -317,7 +338,7 @@ func TestAPIErrorRedactsKeysAndToken(t *testing.T) {
 		func(v string) string { return "plain text echo " + v },
 	} {
 		for j, secretForm := range forms(secret) {
-			tokForm := forms(tok)[j]
+			tokForm := forms(tok)[j] + " " + bodyForms[j%len(bodyForms)]
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Clerk-Trace-Id", secretForm)
 				w.WriteHeader(http.StatusUnprocessableEntity)
@@ -330,7 +351,7 @@ func TestAPIErrorRedactsKeysAndToken(t *testing.T) {
 				t.Fatal("no error")
 			}
 			for _, out := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
-				for _, s := range append(forms(secret), forms(tok)...) {
+				for _, s := range append(append(forms(secret), forms(tok)...), bodyForms...) {
 					if strings.Contains(out, s) {
 						t.Errorf("body %d, form %d: error shows %q: %s", i, j, s, out)
 					}

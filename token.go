@@ -35,6 +35,10 @@ const (
 	classOAuth                        // typ at+jwt
 )
 
+// maxTokenSize is the largest token looked at, in bytes; a Clerk session
+// token is about 1 KiB. Larger tokens are refused before any decoding.
+const maxTokenSize = 16 << 10
+
 // verified is what verifying a token produced: everything the hot path
 // needs to re-check on a cache hit without touching the token again.
 type verified struct {
@@ -48,10 +52,6 @@ type verified struct {
 	nbfBad bool // nbf present but not a number: rejected after exp, as Clerk
 	iatBad bool // the same for iat
 }
-
-// maxTokenSize is the largest token looked at; a Clerk session token is
-// about 1 KiB.
-const maxTokenSize = 16 << 10
 
 // splitToken checks the size and the shape of a compact JWS (see
 // [jws.Split]) and returns the positions of its two dots.

@@ -532,3 +532,13 @@ func writeErrorMeta(w http.ResponseWriter, code int, errCode, msg, long string, 
 
 // String describes the server without its secret key.
 func (s *Server) String() string { return fmt.Sprintf("clerktest.Server(%s)", s.URL) }
+
+// Format prints String for every verb (%#v, %d, %x... included; %q quotes
+// it), so that no verb reaches the secret key or the signing keys.
+func (s *Server) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", s.String())
+		return
+	}
+	io.WriteString(f, s.String())
+}

@@ -91,16 +91,6 @@ func ParseIntJS(s string) int64 {
 	return n
 }
 
-// IndexFold is strings.Index under ASCII case folding.
-func IndexFold(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
-			return i
-		}
-	}
-	return -1
-}
-
 // Jar holds the session cookies of a request: __session and __client_uat,
 // and the instance's suffixed pair. As in the cookie package Clerk uses,
 // the first occurrence of a name counts even when its value is empty, and

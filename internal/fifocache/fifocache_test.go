@@ -12,11 +12,11 @@ func exp(sec int64) *int64 { return &sec }
 
 // put stores v until the expiry it holds.
 func put(c *Cache[*int64], key string, v *int64, now time.Time) {
-	c.Put(key, v, *v, now)
+	c.Put(key, v, 1, *v, now)
 }
 
 func TestCacheBounded(t *testing.T) {
-	c := New[*int64](128, 0)
+	c := New[*int64](128, 1<<20, 0)
 	now := time.Unix(1000, 0)
 	for i := range 5000 {
 		put(c, fmt.Sprintf("tok-%d", i), exp(2000), now)
@@ -28,7 +28,7 @@ func TestCacheBounded(t *testing.T) {
 	if c.Get("tok-4871") != nil || c.Get("tok-4872") == nil || c.Get("tok-4999") == nil {
 		t.Fatal("a full cache did not drop its oldest entries")
 	}
-	if New[*int64](-1, 0) != nil || New[*int64](0, 0) != nil {
+	if New[*int64](-1, 1<<20, 0) != nil || New[*int64](0, 1<<20, 0) != nil {
 		t.Fatal("a size <= 0 must turn the cache off")
 	}
 }
@@ -36,7 +36,7 @@ func TestCacheBounded(t *testing.T) {
 // An insert drops the oldest entries that expired (skew aside), even when
 // the cache is not full, and keeps those still within the skew.
 func TestCacheDropsExpiredFirst(t *testing.T) {
-	c := New[*int64](10, 5*time.Second)
+	c := New[*int64](10, 1<<20, 5*time.Second)
 	put(c, "a", exp(1100), time.Unix(1000, 0))
 	put(c, "b", exp(1104), time.Unix(1000, 0))
 	put(c, "c", exp(2000), time.Unix(1000, 0))
@@ -45,7 +45,7 @@ func TestCacheDropsExpiredFirst(t *testing.T) {
 		t.Fatalf("after expiry of a: a=%v b=%v c=%v d=%v len=%d", c.Get("a"), c.Get("b"), c.Get("c"), c.Get("d"), c.Len())
 	}
 	// A full cache whose oldest entry has not expired drops it anyway.
-	full := New[*int64](2, 0)
+	full := New[*int64](2, 1<<20, 0)
 	put(full, "x", exp(2000), time.Unix(1000, 0))
 	put(full, "y", exp(1500), time.Unix(1000, 0))
 	put(full, "z", exp(2000), time.Unix(1000, 0))
@@ -57,7 +57,7 @@ func TestCacheDropsExpiredFirst(t *testing.T) {
 // remove unlinks an entry from the middle of the order and the cache goes
 // on keeping its bound; putting a token again replaces its record in place.
 func TestCacheRemoveAndReplace(t *testing.T) {
-	c := New[*int64](3, 0)
+	c := New[*int64](3, 1<<20, 0)
 	now := time.Unix(1000, 0)
 	for _, tok := range []string{"a", "b", "c"} {
 		put(c, tok, exp(2000), now)
@@ -89,9 +89,40 @@ func TestCacheRemoveAndReplace(t *testing.T) {
 	}
 }
 
+// The cache is bounded in bytes too: entries are dropped, oldest first,
+// until the new one's cost fits; one costing more than the budget is not
+// stored; a replaced or removed entry gives its cost back.
+func TestCacheBoundedInBytes(t *testing.T) {
+	c := New[*int64](100, 1000, 0)
+	now := time.Unix(1000, 0)
+	for i := range 10 {
+		c.Put(fmt.Sprint(i), exp(2000), 150, 2000, now)
+	}
+	if c.Len() != 6 || c.Bytes() != 900 || c.Get("3") != nil || c.Get("4") == nil {
+		t.Fatalf("10 entries of 150 in 1000 bytes: %d entries, %d bytes", c.Len(), c.Bytes())
+	}
+	c.Put("big", exp(2000), 1001, 2000, now)
+	if c.Get("big") != nil || c.Len() != 6 {
+		t.Fatal("an entry over the whole budget was stored")
+	}
+	c.Put("9", exp(2000), 400, 2000, now) // in place: 1150 bytes, so 4 goes
+	if c.Get("9") == nil || c.Get("4") != nil || c.Get("5") == nil || c.Len() != 5 || c.Bytes() != 1000 {
+		t.Fatalf("after growing 9: %d entries, %d bytes", c.Len(), c.Bytes())
+	}
+	for _, k := range []string{"5", "6", "7", "8", "9"} {
+		c.Remove(k)
+	}
+	if c.Len() != 0 || c.Bytes() != 0 {
+		t.Fatalf("emptied: %d entries, %d bytes", c.Len(), c.Bytes())
+	}
+	if New[*int64](10, 0, 0) != nil {
+		t.Fatal("a byte budget <= 0 must turn the cache off")
+	}
+}
+
 // Readers and writers at once, for the race detector.
 func TestCacheConcurrent(t *testing.T) {
-	c := New[*int64](64, 0)
+	c := New[*int64](64, 1<<20, 0)
 	now := time.Unix(1000, 0)
 	var wg sync.WaitGroup
 	for g := range 4 {

@@ -6,8 +6,11 @@ package machinetoken
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
+
+	"github.com/clerkauth/clerkauth/internal/jsonobj"
 )
 
 // Kinds, named as Clerk's acceptsToken option names them.
@@ -92,14 +95,19 @@ type Answer struct {
 	Expiration *int64          `json:"expiration"` // Unix ms; null: never
 }
 
-// Fields returns what the answer says of a token of kind (only an API key
-// has a name).
+// Fields returns what the answer says of a token of kind, with the
+// fields Clerk's machine auth object has for that kind: a name for an API
+// key, a client id for an OAuth token, custom claims for an API key or an
+// M2M token.
 func (a *Answer) Fields(kind string) Fields {
-	f := Fields{ID: a.ID, Subject: a.Subject, Scopes: a.Scopes, ClientID: a.ClientID}
-	if kind == APIKey {
+	f := Fields{ID: a.ID, Subject: a.Subject, Scopes: a.Scopes}
+	switch kind {
+	case APIKey:
 		f.Name = a.Name
+	case OAuth:
+		f.ClientID = a.ClientID
 	}
-	if len(a.Claims) > 0 && string(a.Claims) != "null" {
+	if kind != OAuth && len(a.Claims) > 0 && string(a.Claims) != "null" {
 		f.Claims = a.Claims
 	}
 	if a.Expiration != nil {
@@ -108,54 +116,113 @@ func (a *Answer) Fields(kind string) Fields {
 	return f
 }
 
-// reservedJWTClaims are the structural claims of machine JWTs; the others
-// are the token's custom claims.
-var reservedJWTClaims = map[string]bool{
-	"iss": true, "sub": true, "exp": true, "nbf": true, "iat": true, "jti": true,
-	"scope": true, "scopes": true, "scp": true, "client_id": true, "aud": true, "azp": true, "sid": true,
-}
+// reservedM2MClaims are the claims Clerk's M2MToken.fromJwtPayload leaves
+// out of an M2M JWT's custom claims (M2M_RESERVED_JWT_CLAIMS).
+var reservedM2MClaims = map[string]bool{"iss": true, "sub": true, "exp": true, "nbf": true, "iat": true, "jti": true}
 
-// JWTClaims are the claims of a JWT-format M2M or OAuth token beyond the
-// registered ones.
-type JWTClaims struct {
-	Jti      string          `json:"jti"`
-	Scopes   string          `json:"scopes"` // M2M: space-separated
-	Scope    string          `json:"scope"`  // OAuth: space-separated
-	Scp      []string        `json:"scp"`    // OAuth: array form
-	Aud      json.RawMessage `json:"aud"`
-	ClientID string          `json:"client_id"`
-}
+// ErrClaimType is FromJWT's error for a claim it reads that has a type
+// Clerk's fromJwtPayload cannot use (Clerk throws a TypeError, or returns
+// a value no []string holds).
+var ErrClaimType = errors.New("machine token claim of the wrong type")
 
 // FromJWT returns what a verified JWT-format machine token of kind (M2M
-// or OAuth) says: c are its claims, decoded from its payload raw, and sub
-// and exp its subject and expiry, already read. The scopes come from
-// scopes, scope, scp, or an M2M token's aud, in Clerk's order; the custom
-// claims are the members of raw that are not structural.
-func FromJWT(kind, sub string, exp time.Time, c *JWTClaims, raw []byte) Fields {
-	f := Fields{ID: c.Jti, Subject: sub, ClientID: c.ClientID, ExpiresAt: exp}
-	switch {
-	case c.Scopes != "":
-		f.Scopes = strings.Fields(c.Scopes)
-	case c.Scope != "":
-		f.Scopes = strings.Fields(c.Scope)
-	case len(c.Scp) > 0:
-		f.Scopes = c.Scp
-	case kind == M2M && len(c.Aud) > 0:
-		var aud []string
-		if json.Unmarshal(c.Aud, &aud) == nil {
-			f.Scopes = aud
-		}
+// or OAuth) says, read as Clerk's M2MToken.fromJwtPayload and
+// IdPOAuthAccessToken.fromJwtPayload read it, names case-sensitive: raw is
+// its payload (a JSON object already validated), sub and exp its subject
+// and expiry, already read.
+//
+//   - ID: jti, else "".
+//   - M2M scopes: scopes split at each space, else aud; custom claims:
+//     every member but iss, sub, exp, nbf, iat and jti (nil when none).
+//   - OAuth scopes: scp, else scope split at each space; client id:
+//     client_id, else ""; no custom claims.
+//
+// A member that is null counts as absent (JavaScript's ??). Where Clerk
+// keeps a string as it is (aud or scp "x"), the scopes are ["x"]. A claim
+// read here with another type is ErrClaimType.
+func FromJWT(kind, sub string, exp time.Time, raw []byte) (Fields, error) {
+	f := Fields{Subject: sub, ExpiresAt: exp}
+	var buf [32]jsonobj.Member
+	members, err := jsonobj.Members(string(raw), buf[:])
+	if err != nil {
+		return f, err
 	}
-	var all map[string]json.RawMessage
-	if json.Unmarshal(raw, &all) == nil {
-		for k := range all {
-			if reservedJWTClaims[k] {
-				delete(all, k)
+	get := func(name string) (jsonobj.Member, bool) {
+		for _, m := range members {
+			if m.Name == name && m.Value != "null" {
+				return m, true
 			}
 		}
-		if len(all) > 0 {
-			f.Claims, _ = json.Marshal(all)
+		return jsonobj.Member{}, false
+	}
+	idOK, clientOK, scopesOK := true, true, true
+	if m, found := get("jti"); found {
+		f.ID, _, idOK = jsonobj.String(m)
+	}
+	if kind == M2M {
+		if m, found := get("scopes"); found {
+			f.Scopes, scopesOK = splitSpaces(m)
+		} else if m, found := get("aud"); found {
+			f.Scopes, scopesOK = stringOrStrings(m)
+		}
+		if f.Claims, err = customClaims(members); err != nil {
+			return f, err
+		}
+	} else {
+		if m, found := get("client_id"); found {
+			f.ClientID, _, clientOK = jsonobj.String(m)
+		}
+		if m, found := get("scp"); found {
+			f.Scopes, scopesOK = stringOrStrings(m)
+		} else if m, found := get("scope"); found {
+			f.Scopes, scopesOK = splitSpaces(m)
 		}
 	}
-	return f
+	if !idOK || !clientOK || !scopesOK {
+		return f, ErrClaimType
+	}
+	return f, nil
+}
+
+// splitSpaces is JavaScript's s.split(" ") of the string m: every space
+// splits, so "a  b" gives "a", "", "b" and "" gives one empty scope.
+func splitSpaces(m jsonobj.Member) ([]string, bool) {
+	s, _, ok := jsonobj.String(m)
+	if !ok {
+		return nil, false
+	}
+	return strings.Split(s, " "), true
+}
+
+// stringOrStrings reads m as an array of strings, or a string x as [x].
+func stringOrStrings(m jsonobj.Member) ([]string, bool) {
+	if s, _, ok := jsonobj.String(m); ok {
+		return []string{s}, true
+	}
+	return jsonobj.Strings(m.Value)
+}
+
+// customClaims is Clerk's extractCustomClaims: the members that are not
+// reserved, as a JSON object; nil when there are none.
+func customClaims(members []jsonobj.Member) (json.RawMessage, error) {
+	var b []byte
+	for _, m := range members {
+		if reservedM2MClaims[m.Name] {
+			continue
+		}
+		if b == nil {
+			b = append(b, '{')
+		} else {
+			b = append(b, ',')
+		}
+		name, err := json.Marshal(m.Name)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, name...), ':'), m.Value...)
+	}
+	if b == nil {
+		return nil, nil
+	}
+	return append(b, '}'), nil
 }
