@@ -92,7 +92,7 @@ func TestEnvironmentDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.secretKey != "sk_test_fromenv" || c.apiURL != "http://127.0.0.1:9" || c.apiVersion != "2099-01-01" ||
-		c.issuer != "https://clerk.example.com" || c.jwksURL != "http://127.0.0.1:9/v1/jwks" || !c.jwksSendSecret ||
+		strings.Join(c.issuers, ",") != "https://clerk.example.com" || c.jwksURL != "http://127.0.0.1:9/v1/jwks" || !c.jwksSendSecret ||
 		c.skew != defaultClockSkew || c.cacheSize != defaultTokenCacheSize {
 		t.Fatalf("resolved config: %+v", c)
 	}
@@ -181,5 +181,61 @@ func TestReverifyPresets(t *testing.T) {
 	a := &Auth{UserID: "user_1", FactorVerificationAge: []int{0, 0}}
 	if !a.Has(Check{Reverification: Reverify("lax")}) || a.Has(Check{Reverification: Reverify("Strict")}) {
 		t.Error("a fresh user: lax must hold, an unknown preset must not")
+	}
+}
+
+func TestPageLoadOptions(t *testing.T) {
+	pkLive := "pk_live_" + base64.StdEncoding.EncodeToString([]byte("clerk.example.com$"))
+	pkTest := "pk_test_" + base64.StdEncoding.EncodeToString([]byte("happy-cat-12.clerk.accounts.dev$"))
+	pemKey := pemOf(t, &testKey(t, 0).PublicKey)
+	cases := []struct {
+		name    string
+		o       Options
+		env     map[string]string
+		want    string // FrontendAPI
+		wantErr string
+	}{
+		{"no publishable key", Options{JWTKey: pemKey}, nil, "", ""},
+		{"primary", Options{PublishableKey: pkLive, JWTKey: pemKey}, nil, "https://clerk.example.com", ""},
+		{"proxy", Options{PublishableKey: pkLive, JWTKey: pemKey, ProxyURL: "https://example.com/__clerk/"}, nil, "https://example.com/__clerk", ""},
+		{"relative proxy", Options{PublishableKey: pkLive, JWTKey: pemKey, ProxyURL: "/__clerk"}, nil, "/__clerk", ""},
+		{"satellite", Options{PublishableKey: pkLive, JWTKey: pemKey, IsSatellite: true, Domain: "sat.example.net"}, nil, "https://clerk.sat.example.net", ""},
+		{"satellite from env", Options{PublishableKey: pkLive, JWTKey: pemKey},
+			map[string]string{"CLERK_IS_SATELLITE": "TRUE", "CLERK_DOMAIN": "https://sat.example.net"}, "https://clerk.sat.example.net", ""},
+		{"satellite proxy wins", Options{PublishableKey: pkLive, JWTKey: pemKey, IsSatellite: true, Domain: "sat.example.net", ProxyURL: "https://sat.example.net/__clerk"}, nil, "https://sat.example.net/__clerk", ""},
+		{"dev satellite keeps its host", Options{PublishableKey: pkTest, JWTKey: pemKey, IsSatellite: true, Domain: "sat.example.net", SignInURL: "https://primary.example.com/sign-in"}, nil, "https://happy-cat-12.clerk.accounts.dev", ""},
+		{"satellite without domain", Options{PublishableKey: pkLive, JWTKey: pemKey, IsSatellite: true}, nil, "", "needs Domain"},
+		{"dev satellite without sign-in", Options{PublishableKey: pkTest, SecretKey: "sk_test_x", IsSatellite: true, Domain: "sat.example.net"}, nil, "", "SignInURL"},
+		{"satellite relative sign-in", Options{PublishableKey: pkLive, JWTKey: pemKey, IsSatellite: true, Domain: "s.net", SignInURL: "/sign-in"}, nil, "", "absolute"},
+		{"bad sign-in url", Options{JWTKey: pemKey, SignInURL: "ftp://x"}, nil, "", "SignInURL"},
+		{"bad sign-up url", Options{JWTKey: pemKey}, map[string]string{"CLERK_SIGN_UP_URL": "sign-up"}, "", "SignUpURL"},
+		{"http proxy", Options{JWTKey: pemKey, ProxyURL: "http://example.com/__clerk"}, nil, "", "https"},
+		{"bad domain", Options{JWTKey: pemKey, Domain: "sat.example.net/x"}, nil, "", "host name"},
+		{"not truthy", Options{PublishableKey: pkLive, JWTKey: pemKey}, map[string]string{"CLERK_IS_SATELLITE": "false"}, "https://clerk.example.com", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.o.Logger = discardLogger()
+			tc.o.Getenv = func(k string) string { return tc.env[k] }
+			m, err := New(tc.o)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			if got := m.FrontendAPI(); got != tc.want {
+				t.Fatalf("FrontendAPI() = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	for v, want := range map[string]bool{"true": true, "True": true, "1": true, "2x": true, "0": false, "": false, "false": false, "yes": false} {
+		if truthy(v) != want {
+			t.Errorf("truthy(%q) != %v", v, want)
+		}
 	}
 }
