@@ -134,7 +134,7 @@ func TestParseJWTKeyPKCS1(t *testing.T) {
 
 // TestAcceptsTokenPanicsAtSetUp: a misspelt or empty type list is a
 // programming error caught when routes are built, like Options.AcceptsToken
-// at New; the deprecated Accept keeps matching nothing instead.
+// at New.
 func TestAcceptsTokenPanicsAtSetUp(t *testing.T) {
 	f := newBenchFixture(t)
 	mw := f.middleware(t, 0)
