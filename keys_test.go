@@ -626,3 +626,58 @@ func TestJWKSRequestShape(t *testing.T) {
 		})
 	}
 }
+
+// levelRecorder is a slog.Handler that keeps the level and message of
+// every record, at every level.
+type levelRecorder struct {
+	mu      sync.Mutex
+	records []string
+	above   int // records above debug
+}
+
+func (h *levelRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (h *levelRecorder) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *levelRecorder) WithGroup(string) slog.Handler            { return h }
+func (h *levelRecorder) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.records = append(h.records, r.Level.String()+" "+r.Message)
+	if r.Level > slog.LevelDebug {
+		h.above++
+	}
+	return nil
+}
+
+// TestCloseDuringFirstDownloadLogsNothing: closing a Middleware while its
+// first key download is in flight is a shutdown, not a failure: nothing is
+// logged above debug (issue 17: a WARN "no keys were ever loaded"). The
+// JWKS server holds the download until the test releases it, after Close.
+func TestCloseDuringFirstDownloadLogsNothing(t *testing.T) {
+	key := testKey(t, 0)
+	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(started) })
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(mustJSON(t, map[string]any{"keys": []any{jwkJSON(&key.PublicKey, "kid1")}}))
+	}))
+	defer srv.Close()
+	defer close(release)
+	logs := &levelRecorder{}
+	m, err := New(Options{JWKSURL: srv.URL, Logger: slog.New(logs), Now: fixedClock(testNow), Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-started // the first download is in flight
+	m.Close()
+	logs.mu.Lock()
+	defer logs.mu.Unlock()
+	if logs.above > 0 {
+		t.Fatalf("Close during the first download logged above debug: %q", logs.records)
+	}
+}

@@ -13,7 +13,7 @@
 // accept the __session cookie safely. With neither key it starts an
 // embedded demo instance and prints curl commands with tokens to try.
 //
-//	go run ./examples/basic [-addr :8080]
+//	go run ./examples/basic [-addr 127.0.0.1:8080]
 package main
 
 import (

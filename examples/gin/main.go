@@ -11,7 +11,7 @@
 // It reads the same variables as examples/basic; with no CLERK_* key it
 // starts an embedded demo instance and prints curl commands to try.
 //
-//	cd examples/gin && go run . [-addr :8080]
+//	cd examples/gin && go run . [-addr 127.0.0.1:8080]
 package main
 
 import (

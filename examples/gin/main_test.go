@@ -26,12 +26,13 @@ var example = demotest.Example{
 	Main:       run,
 }
 
-func TestRoutes(t *testing.T)          { example.Routes(t) }
-func TestJWTKeyOnly(t *testing.T)      { example.JWTKeyOnly(t) }
-func TestKeysUnavailable(t *testing.T) { example.KeysUnavailable(t) }
-func TestRun(t *testing.T)             { example.Run(t) }
-func TestRunBadFlag(t *testing.T)      { example.RunBadFlag(t) }
-func TestRunHelp(t *testing.T)         { example.RunHelp(t) }
+func TestRoutes(t *testing.T)            { example.Routes(t) }
+func TestJWTKeyOnly(t *testing.T)        { example.JWTKeyOnly(t) }
+func TestKeysUnavailable(t *testing.T)   { example.KeysUnavailable(t) }
+func TestRun(t *testing.T)               { example.Run(t) }
+func TestRunBadFlag(t *testing.T)        { example.RunBadFlag(t) }
+func TestRunHelp(t *testing.T)           { example.RunHelp(t) }
+func TestRunHalfConfigured(t *testing.T) { example.RunHalfConfigured(t) }
 
 // TestPageLoad: the gin middleware applies Clerk's page-load outcomes in
 // one call: a page load that needs the handshake is redirected (and no

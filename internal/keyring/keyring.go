@@ -82,7 +82,8 @@ type Options[V comparable] struct {
 	// cancelled by Close.
 	Fetch func(ctx context.Context) (byKid map[string]V, unusable map[string]bool, err error)
 	// Failed is told of a failed download (hadKeys: older keys are kept)
-	// before the callers waiting for it are woken.
+	// before the callers waiting for it are woken; not of one that Close
+	// ended, which is a shutdown, not a failure.
 	Failed func(err error, hadKeys bool)
 	// Now is the injected clock.
 	Now      func() time.Time
@@ -332,7 +333,7 @@ func (r *Ring[V]) run(d *download) {
 	r.inflight = nil
 	r.mu.Unlock()
 	// Report before waking the waiters: what they report is logged.
-	if err != nil {
+	if err != nil && r.ctx.Err() == nil {
 		r.o.Failed(err, prev != nil)
 	}
 	close(d.done)

@@ -30,8 +30,11 @@ const (
 // instance: long enough to paste them (real Clerk session tokens live 60s).
 const TokenLifetime = time.Hour
 
-// DefaultAddr is where the examples listen without $ADDR or -addr.
-const DefaultAddr = ":8080"
+// DefaultAddr is where the examples listen without $ADDR or -addr: the
+// loopback interface only, since the embedded instance's printed tokens
+// (an organization admin's among them) are valid for an hour. Listen on
+// all interfaces with -addr :8080.
+const DefaultAddr = "127.0.0.1:8080"
 
 // Addr returns the listen address: $ADDR, else DefaultAddr.
 func Addr(getenv func(string) string) string {
@@ -60,13 +63,22 @@ func (c *Config) Close() {
 	}
 }
 
+// realInstanceVars are the variables that configure a real instance
+// besides its keys: one of them set without a key is a half-configured
+// real instance (a key's name misspelt, say), not a wish for the demo.
+var realInstanceVars = []string{"CLERK_PUBLISHABLE_KEY", "CLERK_AUTHORIZED_PARTIES", "CLERK_WEBHOOK_SIGNING_SECRET",
+	"CLERK_MACHINE_SECRET_KEY", "CLERK_API_URL", "CLERK_API_VERSION"}
+
 // Configure reads CLERK_SECRET_KEY, CLERK_JWT_KEY, CLERK_PUBLISHABLE_KEY,
 // CLERK_AUTHORIZED_PARTIES (comma-separated origins) and
 // CLERK_WEBHOOK_SIGNING_SECRET through getenv.
-// With neither key set it starts the embedded instance instead, with the
-// demo user, the "supabase" template, and the authorized party of its
-// tokens. Call Close when done.
-func Configure(getenv func(string) string) *Config {
+// With no CLERK_* variable set it starts the embedded instance instead,
+// with the demo user, the "supabase" template, and the authorized party of
+// its tokens. Another CLERK_* variable (CLERK_PUBLISHABLE_KEY...) without
+// CLERK_SECRET_KEY or CLERK_JWT_KEY is an error that names both: a real
+// instance half configured never falls back to the demo. Call Close when
+// done.
+func Configure(getenv func(string) string) (*Config, error) {
 	if getenv("CLERK_SECRET_KEY") != "" || getenv("CLERK_JWT_KEY") != "" {
 		opts := clerkauth.Options{
 			SecretKey:      getenv("CLERK_SECRET_KEY"),
@@ -78,7 +90,13 @@ func Configure(getenv func(string) string) *Config {
 				opts.AuthorizedParties = append(opts.AuthorizedParties, p)
 			}
 		}
-		return &Config{Options: opts, WebhookSecret: getenv("CLERK_WEBHOOK_SIGNING_SECRET")}
+		return &Config{Options: opts, WebhookSecret: getenv("CLERK_WEBHOOK_SIGNING_SECRET")}, nil
+	}
+	for _, name := range realInstanceVars {
+		if getenv(name) != "" {
+			return nil, fmt.Errorf("%s is set but CLERK_SECRET_KEY (or CLERK_JWT_KEY) is not: set it to serve your Clerk instance "+
+				"(is its name misspelt?), or unset %s to run the embedded demo instance", name, strings.Join(realInstanceVars, ", "))
+		}
 	}
 	srv := clerktest.NewServer()
 	srv.AddUser(clerktest.User{
@@ -91,7 +109,7 @@ func Configure(getenv func(string) string) *Config {
 	srv.AddTemplate(SupabaseTemplate, map[string]any{"role": "authenticated", "aud": "authenticated"})
 	opts := srv.Options()
 	opts.AuthorizedParties = []string{clerktest.DefaultAuthorizedParty}
-	return &Config{Options: opts, Embedded: srv, WebhookSecret: srv.WebhookSecret()}
+	return &Config{Options: opts, Embedded: srv, WebhookSecret: srv.WebhookSecret()}, nil
 }
 
 // Route is one line of the printed instructions.

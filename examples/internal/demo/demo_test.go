@@ -27,10 +27,41 @@ func TestBaseURL(t *testing.T) {
 	}
 }
 
+func mustConfigure(t *testing.T, getenv func(string) string) *Config {
+	t.Helper()
+	c, err := Configure(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestConfigureHalfConfigured: a real instance's variable without a key
+// (issue 17: CLERK_PUBLISHABLE_KEY=pk_live_... and a misspelt secret key
+// name started the demo, printing hour-long tokens) is an error that names
+// the variable set and the one missing; no embedded instance starts.
+func TestConfigureHalfConfigured(t *testing.T) {
+	for _, name := range realInstanceVars {
+		env := map[string]string{name: "pk_live_Y2xlcmsuZXhhbXBsZS5jb20k", "CLERK_SECRET_KEYS": "sk_live_misspelt"}
+		c, err := Configure(func(k string) string { return env[k] })
+		if err == nil {
+			c.Close()
+			t.Fatalf("%s set without a key: configured %+v", name, c)
+		}
+		if !strings.HasPrefix(err.Error(), name+" is set") || !strings.Contains(err.Error(), "CLERK_SECRET_KEY (or CLERK_JWT_KEY) is not") ||
+			strings.Contains(err.Error(), "misspelt\"") || strings.Contains(err.Error(), "sk_live_") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if Addr(func(string) string { return "" }) != "127.0.0.1:8080" || Addr(func(string) string { return ":9" }) != ":9" {
+		t.Error("the default address is not loopback, or $ADDR is not read")
+	}
+}
+
 func TestConfigure(t *testing.T) {
 	t.Run("real instance", func(t *testing.T) {
 		env := map[string]string{"CLERK_SECRET_KEY": "sk_test_x", "CLERK_AUTHORIZED_PARTIES": " https://a.example, ,https://b.example"}
-		c := Configure(func(k string) string { return env[k] })
+		c := mustConfigure(t, func(k string) string { return env[k] })
 		defer c.Close()
 		if c.Embedded != nil || c.Options.SecretKey != "sk_test_x" ||
 			strings.Join(c.Options.AuthorizedParties, " ") != "https://a.example https://b.example" {
@@ -43,7 +74,7 @@ func TestConfigure(t *testing.T) {
 		}
 	})
 	t.Run("embedded", func(t *testing.T) {
-		c := Configure(func(string) string { return "" })
+		c := mustConfigure(t, func(string) string { return "" })
 		defer c.Close()
 		if c.Embedded == nil || c.Options.SecretKey != c.Embedded.SecretKey() {
 			t.Fatalf("Configure without keys: no embedded instance")
@@ -72,7 +103,7 @@ func TestVerifyCommand(t *testing.T) {
 	if err != nil {
 		t.Skip("no go command")
 	}
-	c := Configure(func(string) string { return "" })
+	c := mustConfigure(t, func(string) string { return "" })
 	defer c.Close()
 	var out strings.Builder
 	c.PrintCurl(&out, "http://localhost:8080")
@@ -94,11 +125,11 @@ func TestVerifyCommand(t *testing.T) {
 }
 
 func TestConfigureWebhookSecret(t *testing.T) {
-	realCfg := Configure(func(k string) string {
+	realCfg := mustConfigure(t, func(k string) string {
 		return map[string]string{"CLERK_SECRET_KEY": "sk_test_x", "CLERK_WEBHOOK_SIGNING_SECRET": "whsec_c2VjcmV0"}[k]
 	})
 	defer realCfg.Close()
-	embedded := Configure(func(string) string { return "" })
+	embedded := mustConfigure(t, func(string) string { return "" })
 	defer embedded.Close()
 	if realCfg.WebhookSecret != "whsec_c2VjcmV0" || embedded.WebhookSecret != embedded.Embedded.WebhookSecret() {
 		t.Errorf("webhook secrets %q, %q", realCfg.WebhookSecret, embedded.WebhookSecret)

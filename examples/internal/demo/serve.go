@@ -15,7 +15,7 @@ import (
 )
 
 // Serve is the life of every example program: flags (-addr, default $ADDR
-// else :8080), configuration (Configure), a clerkauth Middleware, an HTTP
+// else 127.0.0.1:8080), configuration (Configure, whose error ends it), a clerkauth Middleware, an HTTP
 // server on the handler newHandler builds (with POST /webhooks/clerk in
 // front, see WithWebhooks), the curl instructions on stdout
 // and slog logs on stderr; it serves until ctx is done (SIGINT/SIGTERM in
@@ -40,7 +40,10 @@ func Serve(ctx context.Context, name string, args []string, getenv func(string) 
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 
-	cfg := Configure(getenv)
+	cfg, err := Configure(getenv)
+	if err != nil {
+		return err
+	}
 	defer cfg.Close()
 	opts := cfg.Options
 	opts.Logger = logger

@@ -351,6 +351,26 @@ func (ex Example) RunBadFlag(t *testing.T) {
 	}
 }
 
+// RunHalfConfigured runs the program with a live publishable key and a
+// misspelt secret key variable: it must fail (exit non-zero) with an error
+// that names the missing variable, print nothing to stdout (no tokens)
+// and serve nothing.
+func (ex Example) RunHalfConfigured(t *testing.T) {
+	IsolateEnv(t)
+	env := map[string]string{"CLERK_PUBLISHABLE_KEY": "pk_live_Y2xlcmsuZXhhbXBsZS5jb20k", "CLERK_SECERT_KEY": "sk_live_x", "ADDR": "127.0.0.1:0"}
+	var out, errOut syncBuffer
+	// Already cancelled: a program that starts serving anyway stops at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := ex.Main(ctx, nil, func(k string) string { return env[k] }, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "CLERK_PUBLISHABLE_KEY is set but CLERK_SECRET_KEY") {
+		t.Fatalf("run with a half-configured live instance: %v, want an error naming CLERK_SECRET_KEY", err)
+	}
+	if out.String() != "" || strings.Contains(errOut.String(), "listening") {
+		t.Fatalf("a half-configured run printed %q, logged %q", out.String(), errOut.String())
+	}
+}
+
 // RunHelp checks that -h prints a clean usage (one default, no "flag:
 // help requested") and is not an error, so that the program exits 0.
 func (ex Example) RunHelp(t *testing.T) {
@@ -361,7 +381,7 @@ func (ex Example) RunHelp(t *testing.T) {
 		}
 		help := errOut.String()
 		if !strings.HasPrefix(help, "usage: ") || !strings.Contains(help, "-addr address") ||
-			strings.Count(help, "default") != 1 || !strings.Contains(help, `(default ":8080")`) || strings.Contains(help, "flag:") {
+			strings.Count(help, "default") != 1 || !strings.Contains(help, `(default "127.0.0.1:8080")`) || strings.Contains(help, "flag:") {
 			t.Errorf("run %q: usage\n%s", args, help)
 		}
 		if out.String() != "" {
