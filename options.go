@@ -181,6 +181,13 @@ type Options struct {
 	// it is never queued, so a flood of random tokens costs at most this
 	// many open calls. Default: 32.
 	MaxMachineVerifyCalls int
+
+	// Observer receives every authentication, key download and Backend
+	// API request, for metrics and traces (see [Observer]; the nested
+	// module otelclerk builds one for OpenTelemetry). It never receives a
+	// token, a secret key or a user id. It is copied by New and
+	// NewClient. Default: nil (nothing is observed, at no cost).
+	Observer *Observer
 }
 
 // describe prints the options with the secret keys redacted (their
@@ -190,7 +197,7 @@ func (o Options) describe() string {
 	type shown Options // no methods: no recursion
 	c := shown(o)
 	c.SecretKey, c.MachineSecretKey = keyState(o.SecretKey), keyState(o.MachineSecretKey)
-	c.ErrorHandler, c.Now, c.Logger, c.HTTPClient = nil, nil, nil, nil
+	c.ErrorHandler, c.Now, c.Logger, c.HTTPClient, c.Observer = nil, nil, nil, nil, nil
 	return fmt.Sprintf("clerkauth.Options%+v", c)
 }
 
@@ -233,6 +240,7 @@ type config struct {
 	machineTTL        time.Duration
 	templateCacheSize int
 	maxVerifyCalls    int
+	observer          Observer // Options.Observer's copy; zero: nothing observed
 }
 
 // envOr returns v, else the environment variable name read through
@@ -276,6 +284,9 @@ func (o Options) resolve() (*config, error) {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if o.Observer != nil {
+		c.observer = *o.Observer
 	}
 	if c.maxVerifyCalls <= 0 {
 		c.maxVerifyCalls = defaultMaxVerifyCalls
