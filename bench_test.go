@@ -81,19 +81,23 @@ func (f *benchFixture) sign(tb testing.TB, sid string) string {
 }
 
 // middleware returns a Middleware with the fixture's PEM key and the given
-// token cache size (negative: off).
-func (f *benchFixture) middleware(tb testing.TB, cacheSize int) *Middleware {
+// token cache size (negative: off), and the options changed by mod.
+func (f *benchFixture) middleware(tb testing.TB, cacheSize int, mod ...func(*Options)) *Middleware {
 	tb.Helper()
 	der, err := x509.MarshalPKIXPublicKey(&f.key.PublicKey)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	mw, err := New(Options{
+	o := Options{
 		JWTKey:            string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
 		PublishableKey:    "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k", // issuer https://clerk.example.com
 		AuthorizedParties: []string{"https://app.example.com"},
 		TokenCacheSize:    cacheSize,
-	})
+	}
+	for _, m := range mod {
+		m(&o)
+	}
+	mw, err := New(o)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -209,6 +213,50 @@ func BenchmarkWarmHandler(b *testing.B) {
 	}
 }
 
+// BenchmarkWarmObserved compares the warm Handler without an Observer
+// (the baseline, as BenchmarkWarmHandler), with an Observer whose
+// Authentication func does nothing (the cost of the hook itself: a second
+// clock read and the event), and one RSA floor verification, in the same
+// run: the observed warm path must stay within 2.5% of one RSA verify.
+func BenchmarkWarmObserved(b *testing.B) {
+	f := newBenchFixture(b)
+	warm := func(mod ...func(*Options)) func(b *testing.B) {
+		return func(b *testing.B) {
+			h := f.middleware(b, 0, mod...).Handler(signedInHandler)
+			w, r := &noopWriter{h: http.Header{}}, f.request()
+			h.ServeHTTP(w, r)
+			b.ReportAllocs()
+			for b.Loop() {
+				h.ServeHTTP(w, r)
+			}
+		}
+	}
+	b.Run("None", warm())
+	var n int
+	b.Run("Observer", warm(func(o *Options) {
+		o.Observer = &Observer{Authentication: func(e AuthenticationEvent) {
+			if e.CacheHit {
+				n++
+			}
+		}}
+	}))
+	b.Run("RSAFloor", func(b *testing.B) {
+		dot2 := strings.LastIndexByte(f.token, '.')
+		sig, err := base64.RawURLEncoding.DecodeString(f.token[dot2+1:])
+		if err != nil {
+			b.Fatal(err)
+		}
+		input := []byte(f.token[:dot2])
+		b.ReportAllocs()
+		for b.Loop() {
+			sum := sha256.Sum256(input)
+			if err := rsa.VerifyPKCS1v15(&f.key.PublicKey, crypto.SHA256, sum[:], sig); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
 // BenchmarkWarmHandlerParallel hammers the warm path from GOMAXPROCS
 // goroutines (run it with -cpu 1,2,8): with no lock on the read path the
 // time per request falls with the cores. Each goroutine sends its own
@@ -281,6 +329,24 @@ func TestWarmHandlerAllocs(t *testing.T) {
 	const budget = 2
 	if allocs := testing.AllocsPerRun(100, func() { h.ServeHTTP(w, r) }); allocs > budget {
 		t.Errorf("warm Handler allocates %v times per request, want at most %d", allocs, budget)
+	}
+
+	// An Observer adds no allocation: the event is passed by value and
+	// carries no context on a cache hit.
+	var hits int
+	observed := f.middleware(t, 0, func(o *Options) {
+		o.Observer = &Observer{Authentication: func(e AuthenticationEvent) {
+			if e.CacheHit && e.Verdict == "signed-in" {
+				hits++
+			}
+		}}
+	}).Handler(signedInHandler)
+	observed.ServeHTTP(w, r)
+	if allocs := testing.AllocsPerRun(100, func() { observed.ServeHTTP(w, r) }); allocs > budget {
+		t.Errorf("warm Handler with an Observer allocates %v times per request, want at most %d", allocs, budget)
+	}
+	if hits < 100 {
+		t.Errorf("the Observer saw %d cache hits, want at least 100", hits)
 	}
 }
 
