@@ -61,7 +61,7 @@ func newStepClock(t time.Time) *stepClock {
 	return c
 }
 
-func (c *stepClock) now() time.Time           { return time.Unix(0, c.ns.Add(int64(time.Millisecond))) }
+func (c *stepClock) now() time.Time          { return time.Unix(0, c.ns.Add(int64(time.Millisecond))) }
 func (c *stepClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // authEvent is the part of an AuthenticationEvent a test compares.
