@@ -240,6 +240,9 @@ func New(opts Options) (*clerkauth.Observer, error) {
 		}
 		return attribute.NewSet(kv...)
 	}
+	// The breaker series exists from the start, at 0, so that an alert
+	// on it sees "closed" rather than nothing.
+	o.breakerOpen.Add(context.Background(), 0, o.otherSets.get(otherKey{kind: kindBreaker, a: "machine.verify"}).add...)
 	return &clerkauth.Observer{
 		Authentication: o.authentication,
 		KeyDownload:    o.keyDownload,
