@@ -194,31 +194,50 @@ const (
 )
 
 // observeAuthentication reports a request decided by authenticate, which
-// started at start. tok is the token it was given (only its type is
+// started at start: tok is the token it was given (only its type is
 // reported), a and aerr what it decided.
 func (c *core) observeAuthentication(ctx context.Context, start time.Time, tok string, uat int64, a *Auth, aerr *AuthError, hit bool) {
-	e := AuthenticationEvent{Verdict: verdictSignedIn, CacheHit: hit, Duration: c.cfg.now().Sub(start)}
-	switch {
-	case a != nil:
-		e.TokenType = a.TokenType
-	case uat > 0:
-		e.TokenType = TokenTypeSession
-	default:
-		e.TokenType = machinetoken.OpaqueKind(tok)
-		if e.TokenType == "" {
-			e.TokenType = machinetoken.JWTKind(tok)
-		}
-		if e.TokenType == "" {
-			e.TokenType = TokenTypeSession // what Clerk verifies any other token as
-		}
-	}
+	verdict, reason := verdictSignedIn, ""
 	if aerr != nil {
-		e.Verdict, e.Reason = verdictSignedOut, aerr.Reason
+		verdict, reason = verdictSignedOut, aerr.Reason
 	}
+	c.observeVerdict(ctx, start, tokenTypeOf(tok, uat, a), verdict, reason, hit)
+}
+
+// observeVerdict reports a request decided: by authenticate, or by a
+// page-load flow that answers it with a handshake redirect (verdict
+// verdictHandshake), which calls it itself, having decided the token with
+// decide, which reports nothing.
+func (c *core) observeVerdict(ctx context.Context, start time.Time, tokenType, verdict, reason string, hit bool) {
+	if c.cfg.observer.Authentication == nil {
+		return
+	}
+	e := AuthenticationEvent{TokenType: tokenType, Verdict: verdict, Reason: reason, CacheHit: hit,
+		Duration: c.cfg.now().Sub(start)}
 	if !hit {
 		e.Context = hideAuth(ctx)
 	}
 	c.cfg.observer.Authentication(e)
+}
+
+// tokenTypeOf is the type of tok, as authenticate decided it (a), else as
+// tok claims to be: cookies carry session tokens; opaque and JWT machine
+// tokens say what they are; Clerk verifies anything else as a session
+// token.
+func tokenTypeOf(tok string, uat int64, a *Auth) string {
+	switch {
+	case a != nil:
+		return a.TokenType
+	case uat > 0:
+		return TokenTypeSession
+	}
+	if kind := machinetoken.OpaqueKind(tok); kind != "" {
+		return kind
+	}
+	if kind := machinetoken.JWTKind(tok); kind != "" {
+		return kind
+	}
+	return TokenTypeSession
 }
 
 // observeNoToken reports a request signed out before any token was

@@ -360,8 +360,22 @@ func TestObserverPageLoad(t *testing.T) {
 			t.Errorf("got %+v, want %+v", got, e)
 		}
 	}
+	// A page load answered with a handshake redirect, as the flow reports
+	// it after deciding the token with decide (which reports nothing).
+	tok := makeToken(t, testNow, tokenSpec{claims: map[string]any{"exp": testNow.Unix() - 60}})
+	start := clock.now()
+	if _, aerr, _ := m.c.decide(context.Background(), start, tok, 1, maskSession, false); aerr == nil || len(log.auth) != 0 {
+		t.Fatalf("decide: %v, events %+v", aerr, log.auth)
+	}
+	m.c.observeVerdict(context.Background(), start, TokenTypeSession, verdictHandshake, "session-token-expired", false)
+	if got := summarize(log.takeAuth()); fmt.Sprint(got) != fmt.Sprint([]authEvent{{TokenTypeSession, "handshake", "session-token-expired", false}}) {
+		t.Fatalf("handshake verdict: %v", got)
+	}
+
 	// Unset: nothing is called.
-	newMiddleware(t, Options{JWTKey: pemOf(t, &testKey(t, 0).PublicKey)}).c.observePageLoad(flowRefresh, outcomeFailed, "", time.Now())
+	bare := newMiddleware(t, Options{JWTKey: pemOf(t, &testKey(t, 0).PublicKey)})
+	bare.c.observePageLoad(flowRefresh, outcomeFailed, "", time.Now())
+	bare.c.observeVerdict(context.Background(), time.Now(), TokenTypeSession, verdictHandshake, "", false)
 }
 
 func TestEndpointClass(t *testing.T) {
