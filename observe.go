@@ -197,6 +197,9 @@ const (
 // started at start: tok is the token it was given (only its type is
 // reported), a and aerr what it decided.
 func (c *core) observeAuthentication(ctx context.Context, start time.Time, tok string, uat int64, a *Auth, aerr *AuthError, hit bool) {
+	if c.cfg.observer.Authentication == nil {
+		return
+	}
 	verdict, reason := verdictSignedIn, ""
 	if aerr != nil {
 		verdict, reason = verdictSignedOut, aerr.Reason
