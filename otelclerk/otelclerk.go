@@ -21,9 +21,10 @@
 //	clerkauth.page_loads                  counter    {page_load}
 //	clerkauth.page_load.duration          histogram  s
 //
-// Spans: "clerkauth.authenticate" for each authentication that was not a
-// cache hit (a child of the request's span), and "clerkauth <endpoint>"
-// (client kind) for each Backend API request, key downloads included.
+// Spans: "clerkauth.authenticate" for each authentication that verified a
+// token (not a cache hit; a child of the request's span), and
+// "clerkauth <endpoint>" (client kind) for each Backend API request
+// attempt, key downloads included.
 //
 // Attributes hold only bounded values: token types, verdicts, Clerk's
 // reason strings, endpoint classes, methods, status codes, outcomes. No
@@ -49,28 +50,17 @@ import (
 // ScopeName is the instrumentation scope of the meter and the tracer.
 const ScopeName = "github.com/clerkauth/clerkauth/otelclerk"
 
-// Attribute keys.
+// Attribute keys (see the package doc and docs/observability.md for
+// their values).
 const (
-	// AttrTokenType is the token type (Clerk's names: session_token,
-	// api_key, m2m_token, oauth_token), "none" when the request carried
-	// no token.
-	AttrTokenType = attribute.Key("clerkauth.token.type")
-	// AttrVerdict is signed-in, signed-out or handshake.
-	AttrVerdict = attribute.Key("clerkauth.verdict")
-	// AttrReason is Clerk's reason string; absent when signed in.
-	AttrReason = attribute.Key("clerkauth.reason")
-	// AttrCacheHit says the answer came from a cache.
-	AttrCacheHit = attribute.Key("clerkauth.cache.hit")
-	// AttrEndpoint is the class of a Backend API request (jwks,
-	// users.get, sessions.tokens, sessions.refresh,
-	// clients.handshake_payload, machine.verify, other).
-	AttrEndpoint = attribute.Key("clerkauth.backend.endpoint")
-	// AttrAttempt counts the attempts of one Backend API call from 1.
-	AttrAttempt = attribute.Key("clerkauth.backend.attempt")
-	// AttrFlow is the page-load flow: handshake or refresh.
-	AttrFlow = attribute.Key("clerkauth.flow")
-	// AttrOutcome is the outcome of a page-load flow.
-	AttrOutcome = attribute.Key("clerkauth.outcome")
+	attrTokenType = attribute.Key("clerkauth.token.type") // "none" without a token
+	attrVerdict   = attribute.Key("clerkauth.verdict")
+	attrReason    = attribute.Key("clerkauth.reason") // absent when signed in
+	attrCacheHit  = attribute.Key("clerkauth.cache.hit")
+	attrEndpoint  = attribute.Key("clerkauth.backend.endpoint")
+	attrAttempt   = attribute.Key("clerkauth.backend.attempt")
+	attrFlow      = attribute.Key("clerkauth.flow")
+	attrOutcome   = attribute.Key("clerkauth.outcome")
 	// The OpenTelemetry semantic conventions' own keys.
 	attrMethod    = attribute.Key("http.request.method")
 	attrStatus    = attribute.Key("http.response.status_code")
@@ -202,14 +192,14 @@ func New(opts Options) (*clerkauth.Observer, error) {
 		if typ == "" {
 			typ = "none"
 		}
-		kv := []attribute.KeyValue{AttrTokenType.String(typ), AttrVerdict.String(k.verdict), AttrCacheHit.Bool(k.hit)}
+		kv := []attribute.KeyValue{attrTokenType.String(typ), attrVerdict.String(k.verdict), attrCacheHit.Bool(k.hit)}
 		if k.reason != "" {
-			kv = append(kv, AttrReason.String(k.reason))
+			kv = append(kv, attrReason.String(k.reason))
 		}
 		return attribute.NewSet(kv...)
 	}
 	o.backendSets.build = func(k backendKey) attribute.Set {
-		kv := []attribute.KeyValue{AttrEndpoint.String(k.endpoint), attrMethod.String(k.method), AttrAttempt.Int(k.attempt)}
+		kv := []attribute.KeyValue{attrEndpoint.String(k.endpoint), attrMethod.String(k.method), attrAttempt.Int(k.attempt)}
 		if k.status != 0 {
 			kv = append(kv, attrStatus.Int(k.status))
 		}
@@ -229,13 +219,13 @@ func New(opts Options) (*clerkauth.Observer, error) {
 				kv = append(kv, attrErrorType.String(k.a))
 			}
 		case kindBusy:
-			kv = append(kv, AttrTokenType.String(k.a))
+			kv = append(kv, attrTokenType.String(k.a))
 		case kindBreaker:
-			kv = append(kv, AttrEndpoint.String(k.a))
+			kv = append(kv, attrEndpoint.String(k.a))
 		case kindPageLoad:
-			kv = append(kv, AttrFlow.String(k.a), AttrOutcome.String(k.b))
+			kv = append(kv, attrFlow.String(k.a), attrOutcome.String(k.b))
 			if k.c != "" {
-				kv = append(kv, AttrReason.String(k.c))
+				kv = append(kv, attrReason.String(k.c))
 			}
 		}
 		return attribute.NewSet(kv...)
