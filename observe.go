@@ -175,7 +175,8 @@ type PageLoadEvent struct {
 	Duration time.Duration
 }
 
-// The page-load flows and their outcomes (see [PageLoadEvent]).
+// Values of the events: the page-load flows and their outcomes (see
+// [PageLoadEvent]), endpoint and error classes (see [BackendRequestEvent]).
 const (
 	flowHandshake     = "handshake"
 	flowRefresh       = "refresh"
