@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/clerkauth/clerkauth/internal/reason"
 )
 
 // eventLog is an Observer that keeps every event.
@@ -108,10 +110,10 @@ func TestObserverAuthentications(t *testing.T) {
 	want := []authEvent{
 		{TokenTypeSession, "signed-in", "", false},
 		{TokenTypeSession, "signed-in", "", true},
-		{TokenTypeSession, "signed-out", ReasonTokenExpired, false},
-		{TokenTypeSession, "signed-out", ReasonTokenInvalidSignature, false},
-		{"", "signed-out", ReasonTokenAndUATMissing, false},
-		{TokenTypeM2M, "signed-out", ReasonTokenTypeMismatch, false},
+		{TokenTypeSession, "signed-out", reason.TokenExpired, false},
+		{TokenTypeSession, "signed-out", reason.TokenInvalidSignature, false},
+		{"", "signed-out", reason.TokenAndUATMissing, false},
+		{TokenTypeM2M, "signed-out", reason.TokenTypeMismatch, false},
 		{TokenTypeSession, "signed-in", "", true},
 		{TokenTypeSession, "signed-in", "", true},
 		{TokenTypeSession, "signed-in", "", true},
@@ -121,7 +123,7 @@ func TestObserverAuthentications(t *testing.T) {
 	}
 	for i, e := range events {
 		switch {
-		case e.Reason == ReasonTokenAndUATMissing:
+		case e.Reason == reason.TokenAndUATMissing:
 			if e.Duration != 0 || e.Context != nil {
 				t.Errorf("event %d (no token): duration %v, context %v", i, e.Duration, e.Context)
 			}
@@ -156,9 +158,9 @@ func TestObserverKeyDownloadFailures(t *testing.T) {
 		status int
 		reason string
 	}{
-		{"500", func(js *jwksServer, o *Options) { js.setStatus(500) }, 500, ReasonJWKRemoteFailedToLoad},
-		{"refused", func(js *jwksServer, o *Options) { o.SecretKey = "sk_test_wrong" }, 401, ReasonSecretKeyInvalid},
-		{"down", func(js *jwksServer, o *Options) { js.Close() }, 0, ReasonJWKRemoteFailedToLoad},
+		{"500", func(js *jwksServer, o *Options) { js.setStatus(500) }, 500, reason.JWKRemoteFailedToLoad},
+		{"refused", func(js *jwksServer, o *Options) { o.SecretKey = "sk_test_wrong" }, 401, reason.SecretKeyInvalid},
+		{"down", func(js *jwksServer, o *Options) { js.Close() }, 0, reason.JWKRemoteFailedToLoad},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			js := newJWKSServer(t, jwkJSON(&testKey(t, 0).PublicKey, "ins_kid_1"))
@@ -168,7 +170,7 @@ func TestObserverKeyDownloadFailures(t *testing.T) {
 			tc.mod(js, &o)
 			m := newMiddleware(t, o)
 			_, err := m.Authenticate(bearer(makeToken(t, time.Now(), tokenSpec{})))
-			if ReasonOf(err) != tc.reason {
+			if reasonOf(err) != tc.reason {
 				t.Fatalf("authenticate: %v", err)
 			}
 			m.Close() // no download after this one
@@ -208,7 +210,7 @@ func TestObserverMachineTokens(t *testing.T) {
 	want := []authEvent{
 		{TokenTypeAPIKey, "signed-in", "", false},
 		{TokenTypeAPIKey, "signed-in", "", true},
-		{TokenTypeAPIKey, "signed-out", ReasonTokenInvalid, false},
+		{TokenTypeAPIKey, "signed-out", reason.TokenInvalid, false},
 	}
 	if got := summarize(log.takeAuth()); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("events:\n got %v\nwant %v", got, want)
@@ -230,7 +232,7 @@ func TestObserverMachineTokens(t *testing.T) {
 		close(release)
 		<-done
 		api.hold(nil)
-		if ReasonOf(err) != ReasonBackendAPIUnavailable {
+		if reasonOf(err) != reason.BackendAPIUnavailable {
 			t.Fatalf("second call: %v", err)
 		}
 		log.mu.Lock()
@@ -246,13 +248,13 @@ func TestObserverMachineTokens(t *testing.T) {
 		api.mu.Unlock()
 		api.set(503, 0)
 		for i := range 3 { // the first opens it; the others are refused without a call
-			if _, err := m.Authenticate(bearer(fmt.Sprintf("ak_b%d", i))); ReasonOf(err) != ReasonBackendAPIUnavailable {
+			if _, err := m.Authenticate(bearer(fmt.Sprintf("ak_b%d", i))); reasonOf(err) != reason.BackendAPIUnavailable {
 				t.Fatalf("call %d: %v", i, err)
 			}
 		}
 		api.set(0, 0)
 		clock.advance(8 * time.Second)
-		if _, err := m.Authenticate(bearer("ak_good_again")); ReasonOf(err) != ReasonTokenInvalid {
+		if _, err := m.Authenticate(bearer("ak_good_again")); reasonOf(err) != reason.TokenInvalid {
 			t.Fatalf("after the pause: %v", err)
 		}
 		log.mu.Lock()
