@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/clerkauth/clerkauth/internal/machinetoken"
@@ -154,6 +155,12 @@ type machineVerifier struct {
 
 	cache   *ttlcache.Cache[[32]byte, *Auth]
 	breaker retry.Breaker
+	// open is true from the breaker's opening until the first call let
+	// through after it, so that each opening and closing is reported to
+	// the Observer once.
+	open     atomic.Bool
+	observer *Observer
+	limit    int // Options.MaxMachineVerifyCalls, for the Observer
 }
 
 func newMachineVerifier(cfg *config, client *Client) *machineVerifier {
@@ -163,6 +170,8 @@ func newMachineVerifier(cfg *config, client *Client) *machineVerifier {
 		negTTL:    min(cfg.machineTTL, 5*time.Second),
 		callLimit: 2 * cfg.keyWait,
 		now:       cfg.now,
+		observer:  &cfg.observer,
+		limit:     cfg.maxVerifyCalls,
 	}
 	mv.cache = ttlcache.New[[32]byte, *Auth](ttlcache.Options{
 		Size:        max(cfg.cacheSize, 100),
@@ -185,17 +194,22 @@ var (
 	errMachineExpired = authErr(ErrTokenExpired, ReasonTokenExpired, "machine token expired")
 )
 
-// verify returns the Auth of an opaque machine token of the given type.
-func (mv *machineVerifier) verify(ctx context.Context, kind, tok string) (*Auth, *AuthError) {
+// verify returns the Auth of an opaque machine token of the given type;
+// hit says it came from the cache.
+func (mv *machineVerifier) verify(ctx context.Context, kind, tok string) (*Auth, *AuthError, bool) {
 	if !machinetoken.ShapeOK(tok) {
-		return nil, errMachineShape
+		return nil, errMachineShape, false
 	}
 	key := sha256.Sum256([]byte(tok))
 	if a, err, ok := mv.cache.Lookup(key); ok {
-		return mv.result(a, err)
+		a, aerr := mv.result(a, err)
+		return a, aerr, true
 	}
 	if !mv.breaker.Closed(mv.now()) {
-		return nil, errMachineBreaker
+		return nil, errMachineBreaker, false
+	}
+	if mv.open.Load() && mv.open.CompareAndSwap(true, false) && mv.observer.Breaker != nil {
+		mv.observer.Breaker(BreakerEvent{Endpoint: endpointMachine})
 	}
 	a, err := mv.cache.Get(ctx, key, func(ctx context.Context) (*Auth, time.Time, error) {
 		ctx, cancel := context.WithTimeout(ctx, mv.callLimit)
@@ -213,14 +227,18 @@ func (mv *machineVerifier) verify(ctx context.Context, kind, tok string) (*Auth,
 	switch {
 	case err == nil:
 	case errors.Is(err, ttlcache.ErrBusy):
-		return nil, errMachineBusy
+		if mv.observer.MachineBusy != nil {
+			mv.observer.MachineBusy(MachineBusyEvent{TokenType: kind, Limit: mv.limit})
+		}
+		return nil, errMachineBusy, false
 	case errors.Is(err, ttlcache.ErrClosed):
-		return nil, errMachineClosed
+		return nil, errMachineClosed, false
 	case errors.As(err, &we):
 		return nil, &AuthError{Reason: ReasonBackendAPIUnavailable, Kind: ErrBackendUnavailable,
-			Detail: "request ended while verifying a machine token", Err: we.Err}
+			Detail: "request ended while verifying a machine token", Err: we.Err}, false
 	}
-	return mv.result(a, err)
+	a, aerr := mv.result(a, err)
+	return a, aerr, false
 }
 
 // result applies the per-request check of a cached answer (the token's
@@ -264,7 +282,10 @@ func (mv *machineVerifier) call(ctx context.Context, kind, tok string) (*Auth, *
 			return nil, &AuthError{Reason: ReasonSecretKeyInvalid, Kind: ErrKeysUnavailable,
 				Detail: "the Backend API refused the secret key verifying a machine token", Err: apiErr}
 		case s == http.StatusTooManyRequests || s >= 500:
-			mv.breaker.Open(mv.now(), apiErr.RetryAfter, breakerDefault, breakerMax)
+			pause := mv.breaker.Open(mv.now(), apiErr.RetryAfter, breakerDefault, breakerMax)
+			if mv.open.CompareAndSwap(false, true) && mv.observer.Breaker != nil {
+				mv.observer.Breaker(BreakerEvent{Open: true, Endpoint: endpointMachine, Pause: pause})
+			}
 			return nil, &AuthError{Reason: ReasonBackendAPIUnavailable, Kind: ErrBackendUnavailable,
 				Detail: "verifying a machine token with the Backend API failed", Err: apiErr}
 		}

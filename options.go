@@ -230,6 +230,12 @@ type Options struct {
 	// whose path names another organization than the session's active one
 	// goes through the handshake, which activates it. Default: nil (none).
 	OrganizationSyncOptions *OrganizationSyncOptions
+	// Observer receives every authentication, key download and Backend
+	// API request, for metrics and traces (see [Observer]; the nested
+	// module otelclerk builds one for OpenTelemetry). It never receives a
+	// token, a secret key or a user id. It is copied by New and
+	// NewClient. Default: nil (nothing is observed, at no cost).
+	Observer *Observer
 }
 
 // describe prints the options with the secret keys redacted (their
@@ -239,7 +245,7 @@ func (o Options) describe() string {
 	type shown Options // no methods: no recursion
 	c := shown(o)
 	c.SecretKey, c.MachineSecretKey = keyState(o.SecretKey), keyState(o.MachineSecretKey)
-	c.ErrorHandler, c.Now, c.Logger, c.HTTPClient = nil, nil, nil, nil
+	c.ErrorHandler, c.Now, c.Logger, c.HTTPClient, c.Observer = nil, nil, nil, nil, nil
 	return fmt.Sprintf("clerkauth.Options%+v", c)
 }
 
@@ -298,6 +304,7 @@ type config struct {
 	personalPatterns     *orgMatcher
 	refreshCookie        string // __refresh_<sfx>
 	devBrowserCookie     string // __clerk_db_jwt_<sfx>
+	observer          Observer // Options.Observer's copy; zero: nothing observed
 }
 
 // envOr returns v, else the environment variable name read through
@@ -347,6 +354,9 @@ func (o Options) resolve() (*config, error) {
 	c.proxyURL = strings.TrimRight(envOr(o.ProxyURL, "CLERK_PROXY_URL"), "/")
 	c.domain = envOr(o.Domain, "CLERK_DOMAIN")
 	c.isSatellite = o.IsSatellite || truthy(envOr("", "CLERK_IS_SATELLITE"))
+	if o.Observer != nil {
+		c.observer = *o.Observer
+	}
 	if c.maxVerifyCalls <= 0 {
 		c.maxVerifyCalls = defaultMaxVerifyCalls
 	}
