@@ -140,13 +140,16 @@ const (
 // holds no secret. Concurrent requests with the same token share one call,
 // which is cancelled when they all leave; at most maxInFlight calls run at
 // once; a call is never retried, and a 429 or 5xx answer stops new calls
-// for a while (the breaker) while cached answers are still served.
+// for a while (the breaker) while cached answers are still served. With a
+// MachineTokenStore, a call is made only when the store holds no verdict
+// (machinestore.go), and counts against the same bound as the call.
 type machineVerifier struct {
 	client    *Client
 	ttl       time.Duration
 	negTTL    time.Duration
 	callLimit time.Duration
 	now       func() time.Time // Options.Now: cache entries, breaker, expiry
+	store     *machineStore    // Options.MachineTokenStore; nil: none
 
 	cache   *ttlcache.Cache[[32]byte, *Auth]
 	breaker retry.Breaker
@@ -159,6 +162,7 @@ func newMachineVerifier(cfg *config, client *Client) *machineVerifier {
 		negTTL:    min(cfg.machineTTL, 5*time.Second),
 		callLimit: 2 * cfg.keyWait,
 		now:       cfg.now,
+		store:     newMachineStore(cfg),
 	}
 	mv.cache = ttlcache.New[[32]byte, *Auth](ttlcache.Options{
 		Size:        max(cfg.cacheSize, 100),
@@ -190,20 +194,14 @@ func (mv *machineVerifier) verify(ctx context.Context, kind, tok string) (*Auth,
 	if a, err, ok := mv.cache.Lookup(key); ok {
 		return mv.result(a, err)
 	}
-	if !mv.breaker.Closed(mv.now()) {
-		return nil, errMachineBreaker
+	if mv.store == nil && !mv.breaker.Closed(mv.now()) {
+		return nil, errMachineBreaker // with a store, checked after it missed
 	}
 	a, err := mv.cache.Get(ctx, key, func(ctx context.Context) (*Auth, time.Time, error) {
-		ctx, cancel := context.WithTimeout(ctx, mv.callLimit)
-		defer cancel()
-		a, aerr := mv.call(ctx, kind, tok)
-		if aerr != nil {
-			if aerr.Kind == ErrTokenInvalid || aerr.Kind == ErrTokenExpired {
-				return nil, mv.now().Add(mv.negTTL), aerr
-			}
-			return nil, time.Time{}, aerr // our fault or Clerk's: ask again next time
+		if mv.store != nil {
+			return mv.loadShared(ctx, kind, tok)
 		}
-		return a, mv.now().Add(mv.ttl), nil
+		return mv.ask(ctx, kind, tok)
 	})
 	var we *ttlcache.WaitError
 	switch {
@@ -217,6 +215,22 @@ func (mv *machineVerifier) verify(ctx context.Context, kind, tok string) (*Auth,
 			Detail: "request ended while verifying a machine token", Err: we.Err}
 	}
 	return mv.result(a, err)
+}
+
+// ask calls the Backend API about tok and returns its verdict and until
+// when the verdict may be reused: a verified token for ttl, an unknown,
+// revoked or expired one for negTTL, a failure not at all.
+func (mv *machineVerifier) ask(ctx context.Context, kind, tok string) (*Auth, time.Time, error) {
+	ctx, cancel := context.WithTimeout(ctx, mv.callLimit)
+	defer cancel()
+	a, aerr := mv.call(ctx, kind, tok)
+	if aerr != nil {
+		if aerr.Kind == ErrTokenInvalid || aerr.Kind == ErrTokenExpired {
+			return nil, mv.now().Add(mv.negTTL), aerr
+		}
+		return nil, time.Time{}, aerr // our fault or Clerk's: ask again next time
+	}
+	return a, mv.now().Add(mv.ttl), nil
 }
 
 // result applies the per-request check of a cached answer (the token's

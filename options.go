@@ -181,6 +181,17 @@ type Options struct {
 	// it is never queued, so a flood of random tokens costs at most this
 	// many open calls. Default: 32.
 	MaxMachineVerifyCalls int
+
+	// MachineTokenStore shares the Backend API's answers about opaque
+	// machine tokens between replicas (see [MachineTokenStore]; Redis
+	// with the redisstore module), each kept as long as this instance's
+	// cache would keep it. It is asked when this instance's cache has no
+	// answer, at the cost of a round trip (at most 50ms; then the
+	// Backend API is asked). A revoked token is still accepted for up to
+	// MachineTokenCacheTTL, by every replica. Unused without a secret key
+	// or with the cache off. Default: nil (each instance asks the Backend
+	// API itself).
+	MachineTokenStore MachineTokenStore
 }
 
 // describe prints the options with the secret keys redacted (their
@@ -190,7 +201,7 @@ func (o Options) describe() string {
 	type shown Options // no methods: no recursion
 	c := shown(o)
 	c.SecretKey, c.MachineSecretKey = keyState(o.SecretKey), keyState(o.MachineSecretKey)
-	c.ErrorHandler, c.Now, c.Logger, c.HTTPClient = nil, nil, nil, nil
+	c.ErrorHandler, c.Now, c.Logger, c.HTTPClient, c.MachineTokenStore = nil, nil, nil, nil, nil
 	return fmt.Sprintf("clerkauth.Options%+v", c)
 }
 
@@ -233,6 +244,7 @@ type config struct {
 	machineTTL        time.Duration
 	templateCacheSize int
 	maxVerifyCalls    int
+	machineStore      MachineTokenStore
 }
 
 // envOr returns v, else the environment variable name read through
@@ -271,6 +283,7 @@ func (o Options) resolve() (*config, error) {
 		cacheSize:         cmp.Or(o.TokenCacheSize, defaultTokenCacheSize),
 		templateCacheSize: cmp.Or(o.TemplateTokenCacheSize, defaultTemplateCacheSize),
 		maxVerifyCalls:    o.MaxMachineVerifyCalls,
+		machineStore:      o.MachineTokenStore,
 		machineSecretKey:  envOr(o.MachineSecretKey, "CLERK_MACHINE_SECRET_KEY"),
 		machineTTL:        max(cmp.Or(o.MachineTokenCacheTTL, defaultMachineTokenCacheTTL), 0),
 	}
