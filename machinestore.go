@@ -54,6 +54,7 @@ type machineStore struct {
 	keyMAC []byte        // HMAC key of store keys
 	valMAC []byte        // HMAC key of values
 	slots  chan struct{} // one per store call running, abandoned ones included
+	skew   time.Duration // Options.ClockSkew: how far ahead a writer's clock may be
 	logger *slog.Logger
 }
 
@@ -79,6 +80,7 @@ func newMachineStore(cfg *config) *machineStore {
 		keyMAC: derive("key"),
 		valMAC: derive("value"),
 		slots:  make(chan struct{}, cfg.maxVerifyCalls),
+		skew:   cfg.skew,
 		logger: cfg.logger,
 	}
 }
@@ -251,10 +253,10 @@ func (mv *machineVerifier) toEntry(kind string, a *Auth, until time.Time, err er
 
 // fromEntry returns the verdict of an authenticated entry for a token of
 // kind, and until when this instance may reuse it: the cache TTL counted
-// from when the Backend API answered (or from now, if the writer's clock
-// was ahead), as if this instance had asked then. ok is false for an
-// entry of another kind, an unknown verdict, or one that has outlived that
-// time or the token's own expiry.
+// from when the Backend API answered, as if this instance had asked then.
+// ok is false for an entry of another kind, an unknown verdict, one that
+// has outlived that time or the token's own expiry, or one written more
+// than ClockSkew in the future (by a replica whose clock is wrong).
 func (mv *machineVerifier) fromEntry(kind string, e *storeEntry) (a *Auth, until time.Time, aerr *AuthError, ok bool) {
 	ttl := mv.ttl
 	if e.Verdict != verdictOK {
@@ -265,7 +267,8 @@ func (mv *machineVerifier) fromEntry(kind string, e *storeEntry) (a *Auth, until
 	}
 	now := mv.now()
 	until = time.UnixMilli(min(e.Until, e.At+ttl.Milliseconds(), now.Add(ttl).UnixMilli()))
-	if e.Kind != kind || !now.Before(until) || e.Exp != 0 && now.UnixMilli() >= e.Exp ||
+	if e.Kind != kind || !now.Before(until) || e.At > now.Add(mv.store.skew).UnixMilli() ||
+		e.Exp != 0 && now.UnixMilli() >= e.Exp ||
 		e.Verdict == verdictOK && e.Subject == "" {
 		return nil, until, nil, false
 	}
