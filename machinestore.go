@@ -28,7 +28,7 @@ import (
 // and its expiry, both with keys derived from the secret keys. A value
 // that fails the check (written by anyone without the secret key, copied
 // from another key, or garbage), a failure and a call that takes longer
-// than 50ms all count as a miss: the Backend API is asked, under
+// than Options.MachineTokenStoreTimeout all count as a miss: the Backend API is asked, under
 // MaxMachineVerifyCalls and the breaker, and the request is never signed
 // in by the failure.
 //
@@ -42,20 +42,18 @@ type MachineTokenStore interface {
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
 }
 
-// storeTimeout bounds each call to a MachineTokenStore.
-const storeTimeout = 50 * time.Millisecond
-
 // storeMagic starts every value: the format's version.
 const storeMagic = "cm1"
 
 // machineStore is the verifier's link to a MachineTokenStore.
 type machineStore struct {
-	s      MachineTokenStore
-	keyMAC []byte        // HMAC key of store keys
-	valMAC []byte        // HMAC key of values
-	slots  chan struct{} // one per store call running, abandoned ones included
-	skew   time.Duration // Options.ClockSkew: how far ahead a writer's clock may be
-	logger *slog.Logger
+	s       MachineTokenStore
+	keyMAC  []byte        // HMAC key of store keys
+	valMAC  []byte        // HMAC key of values
+	slots   chan struct{} // one per store call running, abandoned ones included
+	skew    time.Duration // Options.ClockSkew: how far ahead a writer's clock may be
+	timeout time.Duration // Options.MachineTokenStoreTimeout: bound of each call
+	logger  *slog.Logger
 }
 
 // newMachineStore derives the store's keys from the secret keys; nil when
@@ -76,12 +74,13 @@ func newMachineStore(cfg *config) *machineStore {
 		return k
 	}
 	return &machineStore{
-		s:      cfg.machineStore,
-		keyMAC: derive("key"),
-		valMAC: derive("value"),
-		slots:  make(chan struct{}, cfg.maxVerifyCalls),
-		skew:   cfg.skew,
-		logger: cfg.logger,
+		s:       cfg.machineStore,
+		keyMAC:  derive("key"),
+		valMAC:  derive("value"),
+		slots:   make(chan struct{}, cfg.maxVerifyCalls),
+		skew:    cfg.skew,
+		timeout: cfg.storeTimeout,
+		logger:  cfg.logger,
 	}
 }
 
@@ -156,7 +155,7 @@ func (ms *machineStore) open(key string, v []byte) (e storeEntry, ok bool) {
 	return e, true
 }
 
-// call runs f on the store with storeTimeout, in its own goroutine, so
+// call runs f on the store with its timeout, in its own goroutine, so
 // that a store ignoring ctx still costs a request no more than the
 // timeout. At most cap(slots) calls run, abandoned ones included: past
 // that the store is not asked.
@@ -166,7 +165,7 @@ func (ms *machineStore) call(ctx context.Context, f func(ctx context.Context) er
 	default:
 		return errStoreBusy
 	}
-	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, ms.timeout)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {

@@ -27,6 +27,7 @@ const (
 	defaultMachineTokenCacheTTL = 10 * time.Second
 	defaultTemplateCacheSize    = 1000
 	defaultMaxVerifyCalls       = 32
+	defaultStoreTimeout         = 50 * time.Millisecond
 )
 
 // Options configures a [Middleware] (see [New]) and a [Client] (see
@@ -186,12 +187,18 @@ type Options struct {
 	// machine tokens between replicas (see [MachineTokenStore]; Redis
 	// with the redisstore module), each kept as long as this instance's
 	// cache would keep it. It is asked when this instance's cache has no
-	// answer, at the cost of a round trip (at most 50ms; then the
-	// Backend API is asked). A revoked token is still accepted for up to
+	// answer, at the cost of a round trip (at most
+	// MachineTokenStoreTimeout; then the Backend API is asked). A revoked token is still accepted for up to
 	// MachineTokenCacheTTL, by every replica. Unused without a secret key
 	// or with the cache off. Default: nil (each instance asks the Backend
 	// API itself).
 	MachineTokenStore MachineTokenStore
+
+	// MachineTokenStoreTimeout bounds each call to MachineTokenStore: a
+	// call that takes longer counts as a failure, and the Backend API is
+	// asked. Raise it for a store far away (another region, a managed
+	// Redis over the internet). Default: 50ms.
+	MachineTokenStoreTimeout time.Duration
 }
 
 // describe prints the options with the secret keys redacted (their
@@ -245,6 +252,7 @@ type config struct {
 	templateCacheSize int
 	maxVerifyCalls    int
 	machineStore      MachineTokenStore
+	storeTimeout      time.Duration
 }
 
 // envOr returns v, else the environment variable name read through
@@ -284,6 +292,7 @@ func (o Options) resolve() (*config, error) {
 		templateCacheSize: cmp.Or(o.TemplateTokenCacheSize, defaultTemplateCacheSize),
 		maxVerifyCalls:    o.MaxMachineVerifyCalls,
 		machineStore:      o.MachineTokenStore,
+		storeTimeout:      cmp.Or(max(o.MachineTokenStoreTimeout, 0), defaultStoreTimeout),
 		machineSecretKey:  envOr(o.MachineSecretKey, "CLERK_MACHINE_SECRET_KEY"),
 		machineTTL:        max(cmp.Or(o.MachineTokenCacheTTL, defaultMachineTokenCacheTTL), 0),
 	}
