@@ -181,12 +181,23 @@ func runFleet(t testing.TB, hs []http.Handler, ks *keySet, perKey int, together 
 	return &res
 }
 
+// fleetKeys is the number of API keys of the fleet tests: 1,000, or 100
+// with -short (scripts/redis.sh runs them so under the race detector,
+// and in full without it).
+func fleetKeys() int {
+	if testing.Short() {
+		return 100
+	}
+	return 1000
+}
+
 // TestFleet: 8 replicas, 1,000 API keys (5% revoked, 5% unknown) x 20
 // requests each, spread over the replicas. Sharing one redis-server they
 // ask the Backend API once per key; on their own, once per key and
 // replica.
 func TestFleet(t *testing.T) {
-	const replicas, keys, perKey = 8, 1000, 20
+	const replicas, perKey = 8, 20
+	keys := fleetKeys()
 	// A store call that times out is asked of the Backend API instead,
 	// which is right but would make the count depend on the machine's
 	// load (two cores shared with other jobs): the test gives the store
@@ -202,7 +213,7 @@ func TestFleet(t *testing.T) {
 		if calls > keys {
 			t.Errorf("%d Backend API verify calls, want at most %d", calls, keys)
 		}
-		if res.ok.Load() != 900*perKey || res.unauthorized.Load() != 100*perKey {
+		if res.ok.Load() != int64(keys*9/10*perKey) || res.unauthorized.Load() != int64(keys/10*perKey) {
 			t.Errorf("answers: %s", res)
 		}
 	})
@@ -215,7 +226,7 @@ func TestFleet(t *testing.T) {
 		if calls > keys*replicas {
 			t.Errorf("%d calls, want at most %d", calls, keys*replicas)
 		}
-		if res.ok.Load() != 900*perKey || res.unauthorized.Load() != 100*perKey {
+		if res.ok.Load() != int64(keys*9/10*perKey) || res.unauthorized.Load() != int64(keys/10*perKey) {
 			t.Errorf("answers: %s", res)
 		}
 	})
@@ -237,14 +248,15 @@ func TestFleet(t *testing.T) {
 // the way through. Every request is still answered, from the Backend API
 // (or 503 under the bound), and no revoked or unknown key is signed in.
 func TestFleetRedisKilled(t *testing.T) {
-	const replicas, keys, perKey = 8, 1000, 20
+	const replicas, perKey = 8, 20
+	keys := fleetKeys()
 	srv := ownRedis(t)
 	api := clerktest.New(t)
 	ks := newKeySet(api, keys)
 	hs := newFleet(t, api, replicas, srv.addr, testPrefix(), 0)
 	var before int
 	res := runFleet(t, hs, ks, perKey, false, func(n int64) {
-		if n == keys*perKey/4 {
+		if n == int64(keys*perKey/4) {
 			before = api.Requests("/api_keys/verify")
 			srv.cmd.Process.Kill()
 		}
@@ -252,7 +264,7 @@ func TestFleetRedisKilled(t *testing.T) {
 	total := res.ok.Load() + res.unauthorized.Load() + res.unavailable.Load()
 	t.Logf("redis-server killed after %d requests (%d Backend API calls then, %d in all): %s",
 		keys*perKey/4, before, api.Requests("/api_keys/verify"), res)
-	if total != keys*perKey || res.wrong.Load() != 0 {
+	if total != int64(keys*perKey) || res.wrong.Load() != 0 {
 		t.Fatalf("%d of %d requests answered rightly: %s", total, keys*perKey, res)
 	}
 }
