@@ -28,9 +28,10 @@ import (
 // and its expiry, both with keys derived from the secret keys. A value
 // that fails the check (written by anyone without the secret key, copied
 // from another key, or garbage), a failure and a call that takes longer
-// than Options.MachineTokenStoreTimeout all count as a miss: the Backend API is asked, under
-// MaxMachineVerifyCalls and the breaker, and the request is never signed
-// in by the failure.
+// than Options.MachineTokenStoreTimeout all count as a miss: the Backend
+// API is asked, under Options.MaxMachineVerifyCalls and the breaker, and
+// the request is never signed in by the failure. See
+// docs/machine-token-store.md.
 //
 // Implementations must be safe for concurrent use and should honour ctx.
 type MachineTokenStore interface {
@@ -155,28 +156,34 @@ func (ms *machineStore) open(key string, v []byte) (e storeEntry, ok bool) {
 	return e, true
 }
 
-// call runs f on the store with its timeout, in its own goroutine, so
-// that a store ignoring ctx still costs a request no more than the
+// storeCall runs f on ms's store with its timeout, in its own goroutine,
+// so that a store ignoring ctx still costs a request no more than the
 // timeout. At most cap(slots) calls run, abandoned ones included: past
 // that the store is not asked.
-func (ms *machineStore) call(ctx context.Context, f func(ctx context.Context) error) error {
+func storeCall[T any](ctx context.Context, ms *machineStore, f func(ctx context.Context) (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	var zero T
 	select {
 	case ms.slots <- struct{}{}:
 	default:
-		return errStoreBusy
+		return zero, errStoreBusy
 	}
 	ctx, cancel := context.WithTimeout(ctx, ms.timeout)
 	defer cancel()
-	done := make(chan error, 1)
+	done := make(chan result, 1)
 	go func() {
 		defer func() { <-ms.slots }()
-		done <- f(ctx)
+		v, err := f(ctx)
+		done <- result{v, err}
 	}()
 	select {
-	case err := <-done:
-		return err
+	case r := <-done:
+		return r.v, r.err
 	case <-ctx.Done():
-		return ctx.Err()
+		return zero, ctx.Err()
 	}
 }
 
@@ -188,11 +195,7 @@ var errStoreBusy = errors.New("clerkauth: too many machine-token store calls run
 func (mv *machineVerifier) loadShared(ctx context.Context, kind, tok string) (*Auth, time.Time, error) {
 	ms := mv.store
 	key := ms.key(tok)
-	var v []byte
-	err := ms.call(ctx, func(ctx context.Context) (err error) {
-		v, err = ms.s.Get(ctx, key)
-		return err
-	})
+	v, err := storeCall(ctx, ms, func(ctx context.Context) ([]byte, error) { return ms.s.Get(ctx, key) })
 	switch {
 	case err != nil:
 		ms.logger.Debug("clerkauth: machine-token store read failed; asking the Backend API", "err", err)
@@ -218,7 +221,10 @@ func (mv *machineVerifier) loadShared(ctx context.Context, kind, tok string) (*A
 		ttl := time.UnixMilli(e.Until).Sub(mv.now()).Truncate(time.Millisecond)
 		if ttl > 0 {
 			val := ms.seal(key, e)
-			if err := ms.call(ctx, func(ctx context.Context) error { return ms.s.Set(ctx, key, val, ttl) }); err != nil {
+			_, err := storeCall(ctx, ms, func(ctx context.Context) (struct{}, error) {
+				return struct{}{}, ms.s.Set(ctx, key, val, ttl)
+			})
+			if err != nil {
 				ms.logger.Debug("clerkauth: machine-token store write failed", "err", err)
 			}
 		}

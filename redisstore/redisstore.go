@@ -5,7 +5,10 @@
 // Clerk's Backend API about an API key, M2M or OAuth token about as often
 // as one replica would.
 //
-//	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{"redis:6379"}})
+//	rdb := redis.NewUniversalClient(&redis.UniversalOptions{
+//		Addrs:                 []string{"redis:6379"},
+//		ContextTimeoutEnabled: true,
+//	})
 //	mw, err := clerkauth.New(clerkauth.Options{
 //		AcceptsToken:      []string{clerkauth.TokenTypeAPIKey},
 //		MachineTokenStore: redisstore.New(rdb),
@@ -26,9 +29,9 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// DefaultPrefix starts every key the store writes, unless [WithPrefix]
+// defaultPrefix starts every key the store writes, unless [WithPrefix]
 // gives another.
-const DefaultPrefix = "clerkauth:machine:"
+const defaultPrefix = "clerkauth:machine:"
 
 // Store is a [clerkauth.MachineTokenStore] on Redis. It is safe for
 // concurrent use.
@@ -44,22 +47,22 @@ type Option func(*Store)
 
 // WithPrefix sets the prefix of the store's keys, for example to keep
 // two services (or two Clerk instances) apart in one Redis database.
-// Default: DefaultPrefix.
+// Default: "clerkauth:machine:".
 func WithPrefix(prefix string) Option { return func(s *Store) { s.prefix = prefix } }
 
 // New returns a Store on client. The client's own timeouts apply, and
 // clerkauth gives up on any call after 50ms; build the client with
 // ContextTimeoutEnabled so that it stops waiting then too.
 func New(client redis.UniversalClient, opts ...Option) *Store {
-	s := &Store{client: client, prefix: DefaultPrefix}
+	s := &Store{client: client, prefix: defaultPrefix}
 	for _, o := range opts {
 		o(s)
 	}
 	return s
 }
 
-// Get implements [clerkauth.MachineTokenStore]: GET; a missing key is a
-// nil value and a nil error.
+// Get implements [clerkauth.MachineTokenStore] with GET; a missing key is
+// a nil value and a nil error.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	v, err := s.client.Get(ctx, s.prefix+key).Bytes()
 	if errors.Is(err, redis.Nil) {
@@ -68,7 +71,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	return v, err
 }
 
-// Set implements [clerkauth.MachineTokenStore]: SET with PX (or EX for a
+// Set implements [clerkauth.MachineTokenStore] with SET and PX (EX for a
 // whole number of seconds).
 func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	return s.client.Set(ctx, s.prefix+key, value, max(ttl, time.Millisecond)).Err()

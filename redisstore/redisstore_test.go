@@ -52,7 +52,7 @@ func TestStore(t *testing.T) {
 	if ttl, err := c.PTTL(ctx, prefix+"v1:short").Result(); err != nil || ttl > time.Millisecond {
 		t.Fatalf("sub-millisecond ttl stored as %v %v", ttl, err)
 	}
-	if New(c).prefix != DefaultPrefix {
+	if New(c).prefix != "clerkauth:machine:" {
 		t.Fatal("default prefix")
 	}
 
