@@ -499,3 +499,55 @@ func FuzzMachineStoreValue(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkMachineTokenStore: what the store link itself costs (key HMAC,
+// the bounded call, opening and checking the value), with a store in
+// memory, beside an instance-cache hit and a Backend API call on
+// loopback. redisstore's BenchmarkMachineToken measures it with Redis.
+func BenchmarkMachineTokenStore(b *testing.B) {
+	api := &machineAPI{valid: map[string]map[string]any{}}
+	api.Server = httptest.NewServer(http.HandlerFunc(api.serve))
+	b.Cleanup(api.Close)
+	const n = 1000 // cycling through them always misses the instance cache (100)
+	toks := make([]string, n)
+	for i := range toks {
+		toks[i] = fmt.Sprintf("ak_bench_%d", i)
+		api.add(toks[i], map[string]any{"id": "ak_1", "subject": "user_1", "scopes": []string{"read"}})
+	}
+	store := newMemStore()
+	mk := func(s MachineTokenStore) *Middleware {
+		return newMiddleware(b, Options{SecretKey: testSecret, MachineSecretKey: testMachineSecret, APIURL: api.URL,
+			AcceptsToken: []string{TokenTypeAPIKey}, TokenCacheSize: 1, MachineTokenCacheTTL: time.Hour,
+			MachineTokenStore: s, JWTKey: pemOf(b, &testKey(b, 0).PublicKey)})
+	}
+	writer := mk(store)
+	ctx := context.Background()
+	for _, tok := range toks {
+		if _, err := writer.AuthenticateToken(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+	run := func(b *testing.B, mw *Middleware, cycle bool) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			tok := toks[0]
+			if cycle {
+				tok = toks[i%n]
+			}
+			if _, err := mw.AuthenticateToken(ctx, tok); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	}
+	b.Run("in-process-hit", func(b *testing.B) { run(b, mk(nil), false) })
+	b.Run("store-hit-memory", func(b *testing.B) {
+		before := api.calls.Load()
+		run(b, mk(store), true)
+		if api.calls.Load() != before {
+			b.Fatal("Backend API called: not store hits")
+		}
+	})
+	b.Run("backend-api-call", func(b *testing.B) { run(b, mk(nil), true) })
+}
