@@ -46,6 +46,10 @@ type MachineTokenStore interface {
 // storeMagic starts every value: the format's version.
 const storeMagic = "cm1"
 
+// maxStoreValue bounds a value, written or read: a verdict with larger
+// custom claims is not shared, and a larger value is not even checked.
+const maxStoreValue = 64 << 10
+
 // machineStore is the verifier's link to a MachineTokenStore.
 type machineStore struct {
 	s       MachineTokenStore
@@ -143,7 +147,7 @@ func (ms *machineStore) mac(key string, body []byte) []byte {
 // open checks a value read under key and returns its entry; ok is false
 // for anything not sealed under that key by a holder of the secret keys.
 func (ms *machineStore) open(key string, v []byte) (e storeEntry, ok bool) {
-	if len(v) < len(storeMagic)+sha256.Size || string(v[:len(storeMagic)]) != storeMagic {
+	if len(v) < len(storeMagic)+sha256.Size || len(v) > maxStoreValue || string(v[:len(storeMagic)]) != storeMagic {
 		return e, false
 	}
 	tag, body := v[len(storeMagic):len(storeMagic)+sha256.Size], v[len(storeMagic)+sha256.Size:]
@@ -219,8 +223,7 @@ func (mv *machineVerifier) loadShared(ctx context.Context, kind, tok string) (*A
 	if e := mv.toEntry(kind, a, until, lerr); e != nil && err == nil {
 		// Not after a failed read: the store is likely down.
 		ttl := time.UnixMilli(e.Until).Sub(mv.now()).Truncate(time.Millisecond)
-		if ttl > 0 {
-			val := ms.seal(key, e)
+		if val := ms.seal(key, e); ttl > 0 && len(val) <= maxStoreValue {
 			_, err := storeCall(ctx, ms, func(ctx context.Context) (struct{}, error) {
 				return struct{}{}, ms.s.Set(ctx, key, val, ttl)
 			})

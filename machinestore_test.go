@@ -196,6 +196,11 @@ func TestMachineStoreForgery(t *testing.T) {
 		{"no tag", "ak_unknown", func(key string) []byte { return []byte(`{"kind":"api_key","verdict":"ok","sub":"user_x"}`) }},
 		{"garbage", "ak_unknown", func(string) []byte { return []byte(rand.Text()) }},
 		{"empty", "ak_unknown", func(string) []byte { return []byte{} }},
+		{"sealed but too large", "ak_unknown", func(key string) []byte {
+			big := signedIn
+			big.Claims = []byte(`{"pad":"` + strings.Repeat("x", maxStoreValue) + `"}`)
+			return ms.seal(key, &big)
+		}},
 		{"another kind's verdict", "oat_unknown", func(key string) []byte { return ms.seal(key, &signedIn) }},
 		{"negative over a good token", "ak_good", func(key string) []byte {
 			// Sealed for the revoked key's slot, copied to the good one's.
