@@ -145,13 +145,16 @@ const (
 // holds no secret. Concurrent requests with the same token share one call,
 // which is cancelled when they all leave; at most maxInFlight calls run at
 // once; a call is never retried, and a 429 or 5xx answer stops new calls
-// for a while (the breaker) while cached answers are still served.
+// for a while (the breaker) while cached answers are still served. With a
+// MachineTokenStore, a call is made only when the store holds no verdict
+// (machinestore.go), and counts against the same bound as the call.
 type machineVerifier struct {
 	client    *Client
 	ttl       time.Duration
 	negTTL    time.Duration
 	callLimit time.Duration
 	now       func() time.Time // Options.Now: cache entries, breaker, expiry
+	store     *machineStore    // Options.MachineTokenStore; nil: none
 
 	cache   *ttlcache.Cache[[32]byte, *Auth]
 	breaker retry.Breaker
@@ -172,6 +175,7 @@ func newMachineVerifier(cfg *config, client *Client) *machineVerifier {
 		now:       cfg.now,
 		observer:  &cfg.observer,
 		limit:     cfg.maxVerifyCalls,
+		store:     newMachineStore(cfg),
 	}
 	mv.cache = ttlcache.New[[32]byte, *Auth](ttlcache.Options{
 		Size:        max(cfg.cacheSize, 100),
@@ -205,23 +209,14 @@ func (mv *machineVerifier) verify(ctx context.Context, kind, tok string) (*Auth,
 		a, aerr := mv.result(a, err)
 		return a, aerr, true
 	}
-	if !mv.breaker.Closed(mv.now()) {
-		return nil, errMachineBreaker, false
-	}
-	if mv.open.Load() && mv.open.CompareAndSwap(true, false) && mv.observer.Breaker != nil {
-		mv.observer.Breaker(BreakerEvent{Endpoint: endpointMachine})
+	if mv.store == nil && !mv.breakerLets() {
+		return nil, errMachineBreaker, false // with a store, checked after it missed
 	}
 	a, err := mv.cache.Get(ctx, key, func(ctx context.Context) (*Auth, time.Time, error) {
-		ctx, cancel := context.WithTimeout(ctx, mv.callLimit)
-		defer cancel()
-		a, aerr := mv.call(ctx, kind, tok)
-		if aerr != nil {
-			if aerr.Kind == ErrTokenInvalid || aerr.Kind == ErrTokenExpired {
-				return nil, mv.now().Add(mv.negTTL), aerr
-			}
-			return nil, time.Time{}, aerr // our fault or Clerk's: ask again next time
+		if mv.store != nil {
+			return mv.loadShared(ctx, kind, tok)
 		}
-		return a, mv.now().Add(mv.ttl), nil
+		return mv.ask(ctx, kind, tok)
 	})
 	var we *ttlcache.WaitError
 	switch {
@@ -239,6 +234,34 @@ func (mv *machineVerifier) verify(ctx context.Context, kind, tok string) (*Auth,
 	}
 	a, aerr := mv.result(a, err)
 	return a, aerr, false
+}
+
+// breakerLets reports whether the breaker lets a Backend API call through,
+// and tells the observer when it has closed again.
+func (mv *machineVerifier) breakerLets() bool {
+	if !mv.breaker.Closed(mv.now()) {
+		return false
+	}
+	if mv.open.Load() && mv.open.CompareAndSwap(true, false) && mv.observer.Breaker != nil {
+		mv.observer.Breaker(BreakerEvent{Endpoint: endpointMachine})
+	}
+	return true
+}
+
+// ask calls the Backend API about tok and returns its verdict and until
+// when the verdict may be reused: a verified token for ttl, an unknown,
+// revoked or expired one for negTTL, a failure not at all.
+func (mv *machineVerifier) ask(ctx context.Context, kind, tok string) (*Auth, time.Time, error) {
+	ctx, cancel := context.WithTimeout(ctx, mv.callLimit)
+	defer cancel()
+	a, aerr := mv.call(ctx, kind, tok)
+	if aerr != nil {
+		if aerr.Kind == ErrTokenInvalid || aerr.Kind == ErrTokenExpired {
+			return nil, mv.now().Add(mv.negTTL), aerr
+		}
+		return nil, time.Time{}, aerr // our fault or Clerk's: ask again next time
+	}
+	return a, mv.now().Add(mv.ttl), nil
 }
 
 // result applies the per-request check of a cached answer (the token's

@@ -28,6 +28,7 @@ const (
 	defaultMachineTokenCacheTTL = 10 * time.Second
 	defaultTemplateCacheSize    = 1000
 	defaultMaxVerifyCalls       = 32
+	defaultStoreTimeout         = 50 * time.Millisecond
 )
 
 // Options configures a [Middleware] (see [New]) and a [Client] (see
@@ -236,6 +237,22 @@ type Options struct {
 	// token, a secret key or a user id. It is copied by New and
 	// NewClient. Default: nil (nothing is observed, at no cost).
 	Observer *Observer
+	// MachineTokenStore shares the Backend API's answers about opaque
+	// machine tokens between replicas (see [MachineTokenStore]; Redis
+	// with the redisstore module), each kept as long as this instance's
+	// cache would keep it. It is asked when this instance's cache has no
+	// answer, at the cost of a round trip (at most
+	// MachineTokenStoreTimeout; then the Backend API is asked). A revoked token is still accepted for up to
+	// MachineTokenCacheTTL, by every replica. Unused without a secret key
+	// or with the cache off. Default: nil (each instance asks the Backend
+	// API itself).
+	MachineTokenStore MachineTokenStore
+
+	// MachineTokenStoreTimeout bounds each call to MachineTokenStore: a
+	// call that takes longer counts as a failure, and the Backend API is
+	// asked. Raise it for a store far away (another region, a managed
+	// Redis over the internet). Default: 50ms.
+	MachineTokenStoreTimeout time.Duration
 }
 
 // describe prints the options with the secret keys redacted (their
@@ -246,6 +263,7 @@ func (o Options) describe() string {
 	c := shown(o)
 	c.SecretKey, c.MachineSecretKey = keyState(o.SecretKey), keyState(o.MachineSecretKey)
 	c.ErrorHandler, c.Now, c.Logger, c.HTTPClient, c.Observer = nil, nil, nil, nil, nil
+	c.ErrorHandler, c.Now, c.Logger, c.HTTPClient, c.MachineTokenStore = nil, nil, nil, nil, nil
 	return fmt.Sprintf("clerkauth.Options%+v", c)
 }
 
@@ -302,9 +320,11 @@ type config struct {
 	handshake            bool     // page-load flows on
 	orgPatterns          *orgMatcher
 	personalPatterns     *orgMatcher
-	refreshCookie        string // __refresh_<sfx>
-	devBrowserCookie     string // __clerk_db_jwt_<sfx>
-	observer          Observer // Options.Observer's copy; zero: nothing observed
+	refreshCookie        string   // __refresh_<sfx>
+	devBrowserCookie     string   // __clerk_db_jwt_<sfx>
+	observer             Observer // Options.Observer's copy; zero: nothing observed
+	machineStore         MachineTokenStore
+	storeTimeout         time.Duration
 }
 
 // envOr returns v, else the environment variable name read through
@@ -343,6 +363,8 @@ func (o Options) resolve() (*config, error) {
 		cacheSize:         cmp.Or(o.TokenCacheSize, defaultTokenCacheSize),
 		templateCacheSize: cmp.Or(o.TemplateTokenCacheSize, defaultTemplateCacheSize),
 		maxVerifyCalls:    o.MaxMachineVerifyCalls,
+		machineStore:      o.MachineTokenStore,
+		storeTimeout:      cmp.Or(max(o.MachineTokenStoreTimeout, 0), defaultStoreTimeout),
 		machineSecretKey:  envOr(o.MachineSecretKey, "CLERK_MACHINE_SECRET_KEY"),
 		machineTTL:        max(cmp.Or(o.MachineTokenCacheTTL, defaultMachineTokenCacheTTL), 0),
 	}
