@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,19 +82,23 @@ func (f *benchFixture) sign(tb testing.TB, sid string) string {
 }
 
 // middleware returns a Middleware with the fixture's PEM key and the given
-// token cache size (negative: off).
-func (f *benchFixture) middleware(tb testing.TB, cacheSize int) *Middleware {
+// token cache size (negative: off), and the options changed by mod.
+func (f *benchFixture) middleware(tb testing.TB, cacheSize int, mod ...func(*Options)) *Middleware {
 	tb.Helper()
 	der, err := x509.MarshalPKIXPublicKey(&f.key.PublicKey)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	mw, err := New(Options{
+	o := Options{
 		JWTKey:            string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
 		PublishableKey:    "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k", // issuer https://clerk.example.com
 		AuthorizedParties: []string{"https://app.example.com"},
 		TokenCacheSize:    cacheSize,
-	})
+	}
+	for _, m := range mod {
+		m(&o)
+	}
+	mw, err := New(o)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -209,6 +214,65 @@ func BenchmarkWarmHandler(b *testing.B) {
 	}
 }
 
+// BenchmarkWarmObserved times, in each iteration, one RSA floor
+// verification, 16 warm Handler requests with no Observer (the baseline,
+// as BenchmarkWarmHandler) and 16 with an Observer whose Authentication
+// func does almost nothing (the cost of the hook itself: a second clock
+// read and the event), back to back as BenchmarkColdPath/Interleaved does,
+// so that the ratios survive a loaded machine: none/floor and
+// observed/floor are one warm request as a fraction of one RSA
+// verification (budget 2.5%). Allocations are per iteration (33 calls).
+func BenchmarkWarmObserved(b *testing.B) {
+	const n = 16
+	f := newBenchFixture(b)
+	handler := func(mod ...func(*Options)) http.Handler {
+		h := f.middleware(b, 0, mod...).Handler(signedInHandler)
+		h.ServeHTTP(&noopWriter{h: http.Header{}}, f.request())
+		return h
+	}
+	none := handler()
+	hits := 0
+	observed := handler(func(o *Options) {
+		o.Observer = &Observer{Authentication: func(e AuthenticationEvent) {
+			if e.CacheHit {
+				hits++
+			}
+		}}
+	})
+	dot2 := strings.LastIndexByte(f.token, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(f.token[dot2+1:])
+	if err != nil {
+		b.Fatal(err)
+	}
+	input := []byte(f.token[:dot2])
+	w, r := &noopWriter{h: http.Header{}}, f.request()
+	var tFloor, tNone, tObserved time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		t0 := time.Now()
+		sum := sha256.Sum256(input)
+		if err := rsa.VerifyPKCS1v15(&f.key.PublicKey, crypto.SHA256, sum[:], sig); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		for range n {
+			none.ServeHTTP(w, r)
+		}
+		t2 := time.Now()
+		for range n {
+			observed.ServeHTTP(w, r)
+		}
+		t3 := time.Now()
+		tFloor, tNone, tObserved = tFloor+t1.Sub(t0), tNone+t2.Sub(t1), tObserved+t3.Sub(t2)
+	}
+	if hits < n*b.N {
+		b.Fatalf("the Observer saw %d cache hits, want %d", hits, n*b.N)
+	}
+	b.ReportMetric(float64(tNone)/n/float64(tFloor), "none/floor")
+	b.ReportMetric(float64(tObserved)/n/float64(tFloor), "observed/floor")
+	b.ReportMetric(float64(tObserved-tNone)/n/float64(b.N), "observed-none-ns")
+}
+
 // BenchmarkWarmHandlerParallel hammers the warm path from GOMAXPROCS
 // goroutines (run it with -cpu 1,2,8): with no lock on the read path the
 // time per request falls with the cores. Each goroutine sends its own
@@ -250,11 +314,11 @@ func BenchmarkCachePut(b *testing.B) {
 	now := time.Now()
 	v := &verified{exp: now.Add(time.Hour).Unix()}
 	pad := strings.Repeat("x", 1000)
-	toks := make([]string, 4*DefaultTokenCacheSize)
+	toks := make([]string, 4*defaultTokenCacheSize)
 	for i := range toks {
 		toks[i] = fmt.Sprintf("%s%08d", pad, i)
 	}
-	for _, t := range toks[:DefaultTokenCacheSize] {
+	for _, t := range toks[:defaultTokenCacheSize] {
 		c.Put(t, v, 1, v.exp, now)
 	}
 	b.ReportAllocs()
@@ -281,6 +345,24 @@ func TestWarmHandlerAllocs(t *testing.T) {
 	const budget = 2
 	if allocs := testing.AllocsPerRun(100, func() { h.ServeHTTP(w, r) }); allocs > budget {
 		t.Errorf("warm Handler allocates %v times per request, want at most %d", allocs, budget)
+	}
+
+	// An Observer adds no allocation: the event is passed by value and
+	// carries no context on a cache hit.
+	var hits int
+	observed := f.middleware(t, 0, func(o *Options) {
+		o.Observer = &Observer{Authentication: func(e AuthenticationEvent) {
+			if e.CacheHit && e.Verdict == "signed-in" {
+				hits++
+			}
+		}}
+	}).Handler(signedInHandler)
+	observed.ServeHTTP(w, r)
+	if allocs := testing.AllocsPerRun(100, func() { observed.ServeHTTP(w, r) }); allocs > budget {
+		t.Errorf("warm Handler with an Observer allocates %v times per request, want at most %d", allocs, budget)
+	}
+	if hits < 100 {
+		t.Errorf("the Observer saw %d cache hits, want at least 100", hits)
 	}
 }
 
@@ -375,7 +457,7 @@ func BenchmarkRequireAuthVsFloor(b *testing.B) {
 		b.Fatal("fixture token not cached")
 	}
 	pad := strings.Repeat("x", len(f.token))
-	for i := mw.c.cache.Len(); i < DefaultTokenCacheSize; i++ {
+	for i := mw.c.cache.Len(); i < defaultTokenCacheSize; i++ {
 		key := fmt.Sprintf("%s%08d", pad, i)
 		mw.c.cache.Put(key, v, cacheEntryCost(key), v.exp, f.now)
 	}
@@ -444,8 +526,8 @@ func BenchmarkRequireAuthVsFloor(b *testing.B) {
 	if want := n * (1 + warmBatch); served != want {
 		b.Fatalf("%d requests served, want %d: some were rejected", served, want)
 	}
-	if size := mw.c.cache.Len(); size != DefaultTokenCacheSize {
-		b.Fatalf("cache holds %d entries, want %d", size, DefaultTokenCacheSize)
+	if size := mw.c.cache.Len(); size != defaultTokenCacheSize {
+		b.Fatalf("cache holds %d entries, want %d", size, defaultTokenCacheSize)
 	}
 	// Medians: a preemption by another process lands in one sample, not
 	// in the figures.
@@ -463,4 +545,38 @@ func median(d []time.Duration) time.Duration {
 	}
 	slices.Sort(d)
 	return d[len(d)/2]
+}
+
+// BenchmarkWarmPageLoad measures Handler on a signed-in page load with the
+// page-load flows on (a secret key and a development publishable key):
+// __session, __client_uat and the dev-browser cookie, Sec-Fetch-Dest:
+// document, the token already verified. Compare with BenchmarkWarmHandler
+// (a bearer token, the API path).
+func BenchmarkWarmPageLoad(b *testing.B) {
+	f := newBenchFixture(b)
+	der, err := x509.MarshalPKIXPublicKey(&f.key.PublicKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mw, err := New(Options{
+		JWTKey:            string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
+		SecretKey:         "sk_test_bench",
+		PublishableKey:    "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k",
+		AuthorizedParties: []string{"https://app.example.com"},
+		Getenv:            func(string) string { return "" },
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { mw.Close() })
+	h := mw.Handler(signedInHandler)
+	r := httptest.NewRequest(http.MethodGet, "/dashboard", nil)
+	r.Header.Set("Sec-Fetch-Dest", "document")
+	r.Header.Set("Cookie", "__session="+f.token+"; __client_uat="+strconv.FormatInt(f.now.Unix()-60, 10)+"; __clerk_db_jwt=dvb_bench")
+	w := &noopWriter{h: http.Header{}}
+	h.ServeHTTP(w, r)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(w, r)
+	}
 }

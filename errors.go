@@ -34,6 +34,11 @@ var (
 	// verifications are in flight). A fault of the server, not of the
 	// client: RequireAuth answers 503 with Retry-After, not 401.
 	ErrBackendUnavailable = errors.New("clerkauth: Backend API unavailable")
+	// ErrNoMiddleware: no clerkauth middleware ran for the request, so
+	// nobody looked at its token: [GetAuth] was called on a request that
+	// did not pass through Middleware.Handler or RequireAuth (a routing
+	// mistake). The Auth's Reason is "".
+	ErrNoMiddleware = errors.New("clerkauth: no clerkauth middleware ran for this request")
 )
 
 // AuthError is the error returned when a request is not signed in. It
@@ -41,7 +46,8 @@ var (
 // (ErrNoToken, ErrTokenInvalid, ...). Its message never contains the token
 // or a secret key.
 type AuthError struct {
-	// Reason is Clerk's reason string, for example "token-expired".
+	// Reason is Clerk's reason string, one of the Reason* constants; "" for
+	// ErrNoMiddleware.
 	Reason string
 	// Kind is the sentinel error this failure belongs to.
 	Kind error
@@ -54,7 +60,10 @@ type AuthError struct {
 // Error implements error: the kind, Clerk's reason and the detail. It
 // never contains the token.
 func (e *AuthError) Error() string {
-	msg := e.Kind.Error() + " (" + e.Reason + ")"
+	msg := e.Kind.Error()
+	if e.Reason != "" {
+		msg += " (" + e.Reason + ")"
+	}
 	if e.Detail != "" {
 		msg += ": " + e.Detail
 	}
@@ -160,3 +169,18 @@ var (
 	errBearerEmpty      = authErr(ErrTokenInvalid, reason.TokenInvalid, "Authorization: Bearer with no token")
 	errTwoAuthorization = authErr(ErrTokenInvalid, reason.TokenInvalid, "more than one Authorization header")
 )
+
+// ErrHandshake is the kind of the [*AuthError] of a page load that Clerk
+// answers with a handshake: a GET document request in one of the states
+// only the Frontend API can settle (the session token expired and could
+// not be refreshed, __client_uat without __session, a token older than
+// __client_uat, a missing dev-browser cookie, a satellite to sync, ...).
+// [Middleware.Handler], [Middleware.RequireAuth] and
+// [Middleware.AuthenticateResponse] answer it with the 307 redirect to
+// the Frontend API themselves; a page that calls [Middleware.Authenticate]
+// can tell it apart from a plain signed-out request with errors.Is. The
+// error also wraps the signed-out error the request gets when it cannot
+// be redirected (errors.Is(err, ErrTokenExpired) holds for an expired
+// token). Only page loads get it: never a request with Sec-Fetch-Dest
+// other than document or iframe, nor a non-GET.
+var ErrHandshake = errors.New("clerkauth: page load needs a handshake")

@@ -6,6 +6,8 @@ import (
 
 	"github.com/clerkauth/clerkauth/internal/claims"
 	"github.com/clerkauth/clerkauth/internal/cookie"
+	"github.com/clerkauth/clerkauth/internal/jsonobj"
+	"github.com/clerkauth/clerkauth/internal/jws"
 )
 
 // Where a session token comes from, read as Clerk's authenticateRequest
@@ -71,7 +73,7 @@ func (c *core) fromCookies(lines []string) (tok string, uat int64, err *AuthErro
 	sfx := c.cfg.cookieSuffix
 	j := cookie.Read(lines, sfx)
 	session, clientUAT := j.Session, j.UAT
-	if sfx != "" && c.usesSuffixedCookies(&j) {
+	if sfx != "" && c.usesSuffixedCookies(&j, false) {
 		session, clientUAT = j.SfxSession, j.SfxUAT
 	}
 	uat = cookie.ParseIntJS(clientUAT)
@@ -96,16 +98,49 @@ func (c *core) fromCookies(lines []string) (tok string, uat int64, err *AuthErro
 // exp only when the two pairs disagree; clerk-js writes the same values to
 // both, and then the choice does not matter.
 //
-// One shortcut differs from Clerk in its reason only: an unsuffixed token
-// from another instance with no suffixed cookies at all is verified (and
-// fails on its issuer or signature) where Clerk reads the absent suffixed
-// pair (session-token-and-uat-missing).
-func (c *core) usesSuffixedCookies(j *cookie.Jar) bool {
-	if j.SfxSession == "" && j.SfxUAT == "" {
+// Unless exact, two shortcuts skip the decoding. One differs from Clerk
+// in its reason only: an unsuffixed token from another instance with no
+// suffixed cookies at all is verified (and fails on its issuer or
+// signature) where Clerk reads the absent suffixed pair
+// (session-token-and-uat-missing). The page-load flows, which report
+// which pair was read (suffixed_cookies), ask for the exact answer.
+func (c *core) usesSuffixedCookies(j *cookie.Jar, exact bool) bool {
+	if !exact && j.SfxSession == "" && j.SfxUAT == "" {
 		return false
 	}
-	if j.Session == j.SfxSession && j.UAT == j.SfxUAT {
+	if !exact && j.Session == j.SfxSession && j.UAT == j.SfxUAT {
 		return false // the same pair either way
+	}
+	if exact && j.Session != "" {
+		// The page-load flows ask on every request: take iss from the
+		// verified-token cache, else read it without decoding the whole
+		// token when it is a plain string.
+		iss, hasIss, ok := "", false, false
+		if c.cache != nil {
+			if v := c.cache.Get(j.Session); v != nil {
+				iss, ok = v.auth.Issuer, true
+				hasIss = iss != ""
+			}
+		}
+		if !ok {
+			iss, hasIss, ok = fastIss(j.Session)
+		}
+		if ok {
+			if !hasIss {
+				return false
+			}
+			if !c.belongsToInstance(iss) {
+				return true
+			}
+			if j.SfxSession == "" && j.SfxUAT == "" {
+				return false
+			}
+			if j.Session == j.SfxSession && j.UAT == j.SfxUAT {
+				// Clerk's remaining rules compare the two pairs: equal
+				// pairs fail them all but the last two.
+				return !(j.SfxUAT == "" && j.SfxSession != "")
+			}
+		}
 	}
 	un, sf := decodeCookieToken(j.Session), decodeCookieToken(j.SfxSession)
 	if j.Session != "" {
@@ -115,6 +150,9 @@ func (c *core) usesSuffixedCookies(j *cookie.Jar) bool {
 		if !c.belongsToInstance(un.Iss) {
 			return true
 		}
+	}
+	if exact && j.SfxSession == "" && j.SfxUAT == "" {
+		return false
 	}
 	if j.SfxUAT != "0" && j.UAT != "0" && un.Iat > sf.Iat {
 		return false // an older clerk-js wrote only the unsuffixed pair
@@ -144,10 +182,11 @@ func decodeCookieToken(tok string) claims.Unverified {
 }
 
 // belongsToInstance is Clerk's tokenBelongsToInstance:
-// iss.replace(/https?:\/\//gi, "") equals the Frontend API host.
+// iss.replace(/https?:\/\//gi, "") equals the Frontend API host of the
+// deployment's tokens (a production satellite's clerk.<Domain>).
 func (c *core) belongsToInstance(iss any) bool {
 	s, ok := iss.(string)
-	return ok && c.cfg.frontendHost != "" && issuerIsHost(s, c.cfg.frontendHost)
+	return ok && c.cfg.originalFAPI != "" && issuerIsHost(s, c.cfg.originalFAPI)
 }
 
 // issuerIsHost reports whether iss.replace(/https?:\/\//gi, "") === host in
@@ -183,4 +222,42 @@ func schemeAt(s string) int {
 		return 0
 	}
 	return n + 3
+}
+
+// fastIss reads a token's iss as Clerk's decodeJwt would (header and
+// payload JSON objects), when the payload is small and iss is absent, null
+// or a string; ok is false otherwise, and the caller decodes in full.
+func fastIss(tok string) (iss string, hasIss, ok bool) {
+	dot1, dot2, aerr := splitToken(tok)
+	if aerr != nil {
+		return "", false, false
+	}
+	var hbuf [512]byte
+	var members [32]jsonobj.Member
+	h, okh := jws.Decode(tok[:dot1], hbuf[:])
+	if !okh || !jsonobj.StartsObject(h) {
+		return "", false, false
+	}
+	if _, err := jsonobj.Members(string(h), members[:0]); err != nil {
+		return "", false, false
+	}
+	var pbuf [2048]byte
+	p, okp := jws.Decode(tok[dot1+1:dot2], pbuf[:])
+	if !okp || len(p) > len(pbuf) || !jsonobj.StartsObject(p) {
+		return "", false, false
+	}
+	ms, err := jsonobj.Members(string(p), members[:0])
+	if err != nil {
+		return "", false, false
+	}
+	for _, m := range ms {
+		if m.Name == "iss" {
+			s, isNull, isString := jsonobj.String(m)
+			if !isString {
+				return "", false, false
+			}
+			return s, !isNull && s != "", true
+		}
+	}
+	return "", false, true
 }

@@ -20,7 +20,7 @@ import (
 func TestExtractAsClerk(t *testing.T) {
 	const pkLive = "pk_live_Y2xlcmsuZXhhbXBsZS5jb20k" // suffix naoXFJnI
 	const pkTest = "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k"
-	sfxOf := map[string]string{pkLive: CookieSuffix(pkLive), pkTest: CookieSuffix(pkTest)}
+	sfxOf := map[string]string{pkLive: instance.CookieSuffix(pkLive), pkTest: instance.CookieSuffix(pkTest)}
 	now := testNow.Unix()
 	tok := func(sub string, iat int64, extra map[string]any) string {
 		c := map[string]any{"sub": sub, "iat": iat, "nbf": iat - 5, "exp": iat + 60}

@@ -28,7 +28,7 @@ func TestGetenv(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.secretKey != env["CLERK_SECRET_KEY"] || c.apiURL != "https://api.example.com" || c.apiVersion != "2099-01-01" ||
-		c.issuer != "https://clerk.example.com" || c.pemKey == nil || c.machineSecretKey != "ak_fromgetenv" {
+		strings.Join(c.issuers, ",") != "https://clerk.example.com" || c.pemKey == nil || c.machineSecretKey != "ak_fromgetenv" {
 		t.Fatalf("resolved through Getenv: %+v", c)
 	}
 
@@ -40,7 +40,7 @@ func TestGetenv(t *testing.T) {
 		t.Fatal("NewClient found a secret key in an empty environment")
 	}
 	c, err = Options{Getenv: none, SecretKey: "sk_test_explicit"}.resolve()
-	if err != nil || c.apiVersion != DefaultAPIVersion || c.pemKey != nil || c.machineSecretKey != "" {
+	if err != nil || c.apiVersion != defaultAPIVersion || c.pemKey != nil || c.machineSecretKey != "" {
 		t.Fatalf("Getenv returning \"\": %+v %v", c, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/clerkauth/clerkauth/internal/jwks"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/clerkauth/clerkauth/internal/fifocache"
 	"github.com/clerkauth/clerkauth/internal/machinetoken"
@@ -28,6 +29,7 @@ type core struct {
 	cache  *fifocache.Cache[*verified] // verified tokens; nil when turned off
 	client *Client                     // Backend API; calls fail with ErrNoSecretKey without a secret key
 	mach   *machineVerifier
+	page   pageCalls // Backend API calls of the page-load flows
 }
 
 // The verified-token cache is bounded in bytes as well as in entries: its
@@ -63,6 +65,7 @@ func New(opts Options) (*Middleware, error) {
 		c.keys.remote = newRemoteKeys(cfg, c.client)
 	}
 	c.mach = newMachineVerifier(cfg, c.client)
+	c.page = pageCalls{slots: make(chan struct{}, cfg.maxVerifyCalls), limit: 2 * cfg.keyWait}
 	return &Middleware{c: c, accept: cfg.accept}, nil
 }
 
@@ -96,6 +99,16 @@ func (m *Middleware) Keyfunc() jwt.Keyfunc {
 // Handler authenticates every request and puts the result in its context,
 // where [GetAuth] finds it; it never rejects. Its method value fits chi's
 // r.Use and any func(http.Handler) http.Handler chain.
+//
+// On page loads it does what Clerk's authenticateRequest does (see
+// docs/page-loads.md): a request in a state only the Frontend API can
+// settle is answered with Clerk's 307 handshake redirect (Location,
+// Cache-Control: no-store, Set-Cookie) and next is not called; after a
+// session refresh or a resolved handshake the new cookies are added to the
+// response (Set-Cookie) and the request is served signed in (on a
+// development instance, a resolved handshake is a 307 to the URL without
+// its handshake parameters). Requests that are not page loads (fetch, XHR,
+// non-GET) are never redirected.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if m.decidedIn(r.Context()) {
@@ -112,9 +125,9 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 				return
 			}
 		}
-		var a *Auth
-		if aerr == nil {
-			a, aerr = m.c.authenticate(r.Context(), tok, uat, m.accept, tokenIsHeader(r, uat, tok))
+		a, aerr, st := m.judge(r, tok, uat, aerr)
+		if st != nil && st.apply(w) {
+			return // a handshake redirect: the page is served after it
 		}
 		if aerr != nil {
 			a = m.signedOut(aerr)
@@ -128,12 +141,17 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 // unavailable"} with Retry-After when the keys cannot be obtained (a fault
 // of the server, not of the client's session). Options.ErrorHandler
 // replaces these responses. When an outer Handler of the same Middleware
-// already authenticated the request, its result is reused.
+// already authenticated the request, its result is reused. Page loads get
+// what Handler gives them first (the handshake redirect, the refreshed
+// cookies).
 func (m *Middleware) RequireAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, ok := FromContext(r.Context())
 		if !ok || !m.reusable(a) {
-			shared, aerr := m.check(r)
+			shared, aerr, st := m.check(r)
+			if st != nil && st.apply(w) {
+				return
+			}
 			if aerr != nil {
 				shared = m.signedOut(aerr)
 			}
@@ -158,18 +176,68 @@ func (m *Middleware) reusable(a *Auth) bool {
 // Authenticate checks the request's token without any HTTP plumbing. It
 // always returns a non-nil Auth; when err is non-nil (an [*AuthError], the
 // caller's own copy, which Auth.Err also returns) the Auth is signed out.
+//
+// It cannot write a response: a page load that needs the handshake
+// redirect gets an error of kind [ErrHandshake], and the Set-Cookie
+// headers of a session refresh or a resolved handshake are lost (the
+// request is still signed in, but the browser keeps its expired cookie).
+// Integrations that serve pages call [Middleware.AuthenticateResponse]
+// instead.
 func (m *Middleware) Authenticate(r *http.Request) (*Auth, error) {
-	return m.own(m.check(r))
+	a, aerr, _ := m.check(r)
+	return m.own(a, aerr)
 }
 
-// check extracts and verifies the request's token. A signed-in Auth may be
-// shared with other requests (the verified-token cache): callers copy it.
-func (m *Middleware) check(r *http.Request) (*Auth, *AuthError) {
-	tok, uat, aerr := m.c.extract(r)
-	if aerr != nil {
-		return nil, aerr
+// AuthenticateResponse is Authenticate for integrations that call it
+// themselves (a gin or echo middleware): it writes to w what
+// [Middleware.Handler] writes. When handled is true the response is
+// complete (Clerk's 307 handshake redirect, with Location, Cache-Control:
+// no-store and Set-Cookie) and the caller must stop; otherwise any
+// Set-Cookie of a session refresh or a resolved handshake has been added
+// to w's headers and the caller serves the request with a, signed in or
+// not (a.Err says why not), as Handler would.
+func (m *Middleware) AuthenticateResponse(w http.ResponseWriter, r *http.Request) (a *Auth, handled bool) {
+	shared, aerr, st := m.check(r)
+	if st != nil && st.apply(w) {
+		handled = true
 	}
-	return m.c.authenticate(r.Context(), tok, uat, m.accept, tokenIsHeader(r, uat, tok))
+	a, _ = m.own(shared, aerr)
+	return a, handled
+}
+
+// check extracts and verifies the request's token, with Clerk's page-load
+// flows when they are on. A signed-in Auth may be shared with other
+// requests (the verified-token cache): callers copy it. st, when not nil,
+// carries response headers to apply.
+func (m *Middleware) check(r *http.Request) (*Auth, *AuthError, *pageState) {
+	tok, uat, aerr := m.c.extract(r)
+	return m.judge(r, tok, uat, aerr)
+}
+
+// judge is check after extract. An API request (a bearer token, or the
+// page-load flows off) takes the short path: authenticate. A request
+// without a header token takes Clerk's cookie flow when the page-load
+// flows are on, and a header token that failed on its time claims may be
+// refreshed or redirected as Clerk does.
+func (m *Middleware) judge(r *http.Request, tok string, uat int64, aerr *AuthError) (*Auth, *AuthError, *pageState) {
+	if aerr == nil && uat == 0 { // a token in the Authorization header
+		a, aerr := m.c.authenticate(r.Context(), tok, uat, m.accept, tokenIsHeader(r, uat, tok))
+		if aerr != nil && timeErr(aerr) && m.pageFlows() {
+			st := m.headerTokenError(r, tok, aerr)
+			return st.auth, st.err, st
+		}
+		return a, aerr, nil
+	}
+	if m.pageFlows() && (uat > 0 || aerr == errNoToken || aerr == errUATButNoToken || aerr == errTokenButNoUAT) {
+		st := m.cookieFlow(r)
+		return st.auth, st.err, st
+	}
+	if aerr != nil {
+		m.c.observeNoToken(aerr)
+		return nil, aerr, nil
+	}
+	a, aerr := m.c.authenticate(r.Context(), tok, uat, m.accept, false)
+	return a, aerr, nil
 }
 
 // tokenIsHeader reports whether tok, as extract returned it, is all but a
@@ -212,25 +280,37 @@ func (m *Middleware) signedOut(err *AuthError) *Auth {
 // authenticate verifies tok (from the cache when it was seen before) and
 // applies the per-request checks. uat is the __client_uat of the cookie
 // path, 0 for a header token; mask is the set of accepted token types;
-// keepTok says tok may be kept as it is (see tokenIsHeader).
+// keepTok says tok may be kept as it is (see tokenIsHeader). It reports
+// the outcome to Options.Observer when one is set.
 func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tokenMask, keepTok bool) (*Auth, *AuthError) {
+	now := c.cfg.now()
+	if c.cfg.observer.Authentication == nil {
+		a, aerr, _ := c.decide(ctx, now, tok, uat, mask, keepTok)
+		return a, aerr
+	}
+	a, aerr, hit := c.decide(ctx, now, tok, uat, mask, keepTok)
+	c.observeAuthentication(ctx, now, tok, uat, a, aerr, hit)
+	return a, aerr
+}
+
+// decide is authenticate at now; hit says the answer came from a cache.
+func (c *core) decide(ctx context.Context, now time.Time, tok string, uat int64, mask tokenMask, keepTok bool) (*Auth, *AuthError, bool) {
 	if uat > 0 && mask&maskSession == 0 {
-		return nil, errTypeNotAccepted // cookies carry session tokens only
+		return nil, errTypeNotAccepted, false // cookies carry session tokens only
 	}
 	if uat == 0 {
 		if kind := machinetoken.OpaqueKind(tok); kind != "" {
 			if mask&maskOf(kind) == 0 {
-				return nil, errTypeNotAccepted
+				return nil, errTypeNotAccepted, false
 			}
-			a, aerr := c.mach.verify(ctx, kind, tok)
+			a, aerr, hit := c.mach.verify(ctx, kind, tok)
 			if aerr != nil {
-				return nil, aerr
+				return nil, aerr, hit
 			}
 			a.origin = c // a is this request's own copy
-			return a, nil
+			return a, nil, hit
 		}
 	}
-	now := c.cfg.now()
 	var v *verified
 	if c.cache != nil {
 		v = c.cache.Get(tok)
@@ -253,7 +333,7 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 		}
 		if aerr != nil {
 			c.cfg.logger.Debug("clerkauth: token rejected", "reason", aerr.Reason)
-			return nil, aerr
+			return nil, aerr, false
 		}
 		if c.cache != nil && v.exp*1e9 > now.UnixNano()-int64(c.cfg.skew) {
 			// tok may be a substring of a much longer string (a whole
@@ -268,23 +348,23 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 		}
 	}
 	if mask&maskOf(v.auth.TokenType) == 0 || uat > 0 && v.auth.TokenType != TokenTypeSession {
-		return nil, errTypeNotAccepted
+		return nil, errTypeNotAccepted, hit
 	}
 	if aerr := v.checkTime(now, c.cfg.skew); aerr != nil {
 		if aerr == errExpired && hit {
 			c.cache.Remove(tok) // never served again: drop it now
 		}
-		return nil, aerr
+		return nil, aerr, hit
 	}
 	if uat > 0 && v.hasIat && v.iat < uat {
-		return nil, errIATBeforeUAT
+		return nil, errIATBeforeUAT, hit
 	}
 	if v.auth.SessionStatus == "pending" && !c.cfg.acceptPending {
-		return nil, errPending
+		return nil, errPending, hit
 	}
 	// Shared by every request with this token: callers copy it (Handler
 	// into its context node, Authenticate into a new Auth).
-	return v.auth, nil
+	return v.auth, nil, hit
 }
 
 // reject writes the response for a request that is not signed in:
@@ -295,4 +375,13 @@ func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	DefaultErrorHandler(w, r, err)
+}
+
+// FrontendAPI returns the URL of the instance's Frontend API, where a page
+// loads clerk-js from and where handshakes go: ProxyURL when set (a path
+// when ProxyURL is one), else https://clerk.<Domain> for a production
+// satellite, else https:// + the host decoded from the publishable key.
+// It is "" without a publishable key.
+func (m *Middleware) FrontendAPI() string {
+	return m.c.cfg.frontendAPI
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ const (
 	defaultMachineTokenCacheTTL = 10 * time.Second
 	defaultTemplateCacheSize    = 1000
 	defaultMaxVerifyCalls       = 32
+	defaultStoreTimeout         = 50 * time.Millisecond
 )
 
 // Options configures a [Middleware] (see [New]) and a [Client] (see
@@ -184,6 +186,73 @@ type Options struct {
 	// it is never queued, so a flood of random tokens costs at most this
 	// many open calls. Default: 32.
 	MaxMachineVerifyCalls int
+
+	// SignInURL is the application's sign-in page, absolute
+	// (https://accounts.example.com/sign-in) or a path (/sign-in). A
+	// satellite application sends signed-out users there; on a
+	// development instance a satellite needs it (as in Clerk).
+	// Default: $CLERK_SIGN_IN_URL, else none.
+	SignInURL string
+
+	// SignUpURL is the application's sign-up page, absolute or a path.
+	// Default: $CLERK_SIGN_UP_URL, else none.
+	SignUpURL string
+
+	// ProxyURL is the URL through which the application proxies Clerk's
+	// Frontend API (https://example.com/__clerk, or a path such as
+	// /__clerk, taken relative to each request's origin). Handshakes go
+	// there, and tokens issued through it (iss = the proxy URL) are
+	// accepted. Default: $CLERK_PROXY_URL, else none.
+	ProxyURL string
+
+	// Domain is the satellite application's domain (satellite.example.com)
+	// when IsSatellite is set: a production satellite's Frontend API is
+	// https://clerk.<Domain>, which is also the iss of its tokens.
+	// Default: $CLERK_DOMAIN, else none.
+	Domain string
+
+	// IsSatellite marks the application as a satellite of another
+	// (primary) domain of the same instance: it needs Domain or ProxyURL,
+	// and, on a development instance, SignInURL. Default:
+	// $CLERK_IS_SATELLITE ("true", in any case, or a positive number), else
+	// false.
+	IsSatellite bool
+
+	// DisableHandshake turns off what Clerk does for page loads only: the
+	// session refresh with the __refresh cookie, the 307 handshake redirect
+	// to the Frontend API, and satellite and development-instance syncing.
+	// Requests are then judged as API requests are (an expired token is
+	// signed out). Default: false: on whenever both a publishable key and a
+	// secret key are configured, as in Clerk.
+	DisableHandshake bool
+
+	// OrganizationSyncOptions activates organizations from the URL of a
+	// page load, as Clerk's organizationSyncOptions: a signed-in page load
+	// whose path names another organization than the session's active one
+	// goes through the handshake, which activates it. Default: nil (none).
+	OrganizationSyncOptions *OrganizationSyncOptions
+	// Observer receives every authentication, key download and Backend
+	// API request, for metrics and traces (see [Observer]; the nested
+	// module otelclerk builds one for OpenTelemetry). It never receives a
+	// token, a secret key or a user id. It is copied by New and
+	// NewClient. Default: nil (nothing is observed, at no cost).
+	Observer *Observer
+	// MachineTokenStore shares the Backend API's answers about opaque
+	// machine tokens between replicas (see [MachineTokenStore]; Redis
+	// with the redisstore module), each kept as long as this instance's
+	// cache would keep it. It is asked when this instance's cache has no
+	// answer, at the cost of a round trip (at most
+	// MachineTokenStoreTimeout; then the Backend API is asked). A revoked token is still accepted for up to
+	// MachineTokenCacheTTL, by every replica. Unused without a secret key
+	// or with the cache off. Default: nil (each instance asks the Backend
+	// API itself).
+	MachineTokenStore MachineTokenStore
+
+	// MachineTokenStoreTimeout bounds each call to MachineTokenStore: a
+	// call that takes longer counts as a failure, and the Backend API is
+	// asked. Raise it for a store far away (another region, a managed
+	// Redis over the internet). Default: 50ms.
+	MachineTokenStoreTimeout time.Duration
 }
 
 // describe prints the options with the secret keys redacted (their
@@ -193,7 +262,8 @@ func (o Options) describe() string {
 	type shown Options // no methods: no recursion
 	c := shown(o)
 	c.SecretKey, c.MachineSecretKey = keyState(o.SecretKey), keyState(o.MachineSecretKey)
-	c.ErrorHandler, c.Now, c.Logger, c.HTTPClient = nil, nil, nil, nil
+	c.ErrorHandler, c.Now, c.Logger, c.HTTPClient, c.Observer = nil, nil, nil, nil, nil
+	c.ErrorHandler, c.Now, c.Logger, c.HTTPClient, c.MachineTokenStore = nil, nil, nil, nil, nil
 	return fmt.Sprintf("clerkauth.Options%+v", c)
 }
 
@@ -219,7 +289,6 @@ type config struct {
 	pemKey            *rsa.PublicKey
 	publishableKey    string
 	cookieSuffix      string
-	frontendHost      string // from the publishable key; "" without one
 	authorizedParties []string
 	issuer            string
 	skew              time.Duration
@@ -237,6 +306,25 @@ type config struct {
 	machineTTL        time.Duration
 	templateCacheSize int
 	maxVerifyCalls    int
+
+	// Page-load flows (pageload.go).
+	signInURL, signUpURL string
+	proxyURL             string // absolute, or a path resolved per request
+	domain               string // satellite domain, without a scheme
+	isSatellite          bool
+	development          bool     // pk_test_ instance
+	fapiHost             string   // decoded from the publishable key
+	frontendAPI          string   // see Middleware.FrontendAPI
+	originalFAPI         string   // the host tokens of this deployment name (Clerk's originalFrontendApi)
+	issuers              []string // accepted iss values; none: not checked
+	handshake            bool     // page-load flows on
+	orgPatterns          *orgMatcher
+	personalPatterns     *orgMatcher
+	refreshCookie        string   // __refresh_<sfx>
+	devBrowserCookie     string   // __clerk_db_jwt_<sfx>
+	observer             Observer // Options.Observer's copy; zero: nothing observed
+	machineStore         MachineTokenStore
+	storeTimeout         time.Duration
 }
 
 // envOr returns v, else the environment variable name read through
@@ -275,11 +363,21 @@ func (o Options) resolve() (*config, error) {
 		cacheSize:         cmp.Or(o.TokenCacheSize, defaultTokenCacheSize),
 		templateCacheSize: cmp.Or(o.TemplateTokenCacheSize, defaultTemplateCacheSize),
 		maxVerifyCalls:    o.MaxMachineVerifyCalls,
+		machineStore:      o.MachineTokenStore,
+		storeTimeout:      cmp.Or(max(o.MachineTokenStoreTimeout, 0), defaultStoreTimeout),
 		machineSecretKey:  envOr(o.MachineSecretKey, "CLERK_MACHINE_SECRET_KEY"),
 		machineTTL:        max(cmp.Or(o.MachineTokenCacheTTL, defaultMachineTokenCacheTTL), 0),
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	c.signInURL = envOr(o.SignInURL, "CLERK_SIGN_IN_URL")
+	c.signUpURL = envOr(o.SignUpURL, "CLERK_SIGN_UP_URL")
+	c.proxyURL = strings.TrimRight(envOr(o.ProxyURL, "CLERK_PROXY_URL"), "/")
+	c.domain = envOr(o.Domain, "CLERK_DOMAIN")
+	c.isSatellite = o.IsSatellite || truthy(envOr("", "CLERK_IS_SATELLITE"))
+	if o.Observer != nil {
+		c.observer = *o.Observer
 	}
 	if c.maxVerifyCalls <= 0 {
 		c.maxVerifyCalls = defaultMaxVerifyCalls
@@ -318,10 +416,15 @@ func (o Options) resolve() (*config, error) {
 			return nil, fmt.Errorf("clerkauth: Options.PublishableKey or $CLERK_PUBLISHABLE_KEY: %w", err)
 		}
 		c.cookieSuffix = instance.CookieSuffix(c.publishableKey)
-		c.frontendHost = host
-		if c.issuer == "" {
-			c.issuer = "https://" + host
-		}
+		c.fapiHost = host
+		c.development = strings.HasPrefix(c.publishableKey, "pk_test_")
+	}
+	if err := c.resolvePageLoad(o.DisableHandshake); err != nil {
+		return nil, err
+	}
+	var err error
+	if c.orgPatterns, c.personalPatterns, err = compileOrgSync(o.OrganizationSyncOptions); err != nil {
+		return nil, err
 	}
 
 	c.jwksURL = o.JWKSURL
@@ -353,6 +456,115 @@ func (c *config) checkVerifier() error {
 			"$CLERK_JWT_KEY (PEM public key, no network), or Options.JWKSURL")
 	}
 	return nil
+}
+
+// resolvePageLoad validates the options of the page-load flows and
+// precomputes the Frontend API URL. Clerk's own checks for a satellite
+// (request.ts) are made here, once.
+func (c *config) resolvePageLoad(disable bool) error {
+	for _, u := range []struct{ field, v string }{
+		{"SignInURL ($CLERK_SIGN_IN_URL)", c.signInURL}, {"SignUpURL ($CLERK_SIGN_UP_URL)", c.signUpURL},
+	} {
+		if u.v == "" || strings.HasPrefix(u.v, "/") && !strings.HasPrefix(u.v, "//") {
+			continue
+		}
+		if p, err := url.Parse(u.v); err != nil || p.Host == "" || p.Scheme != "https" && p.Scheme != "http" {
+			return fmt.Errorf("clerkauth: %s must be an absolute http(s) URL or a path starting with /", u.field)
+		}
+	}
+	if c.proxyURL != "" && !strings.HasPrefix(c.proxyURL, "/") {
+		if err := instance.CheckURL("ProxyURL ($CLERK_PROXY_URL)", c.proxyURL); err != nil {
+			return err
+		}
+	}
+	if c.proxyURL != "" && strings.HasPrefix(c.proxyURL, "//") {
+		return errors.New("clerkauth: ProxyURL ($CLERK_PROXY_URL) must be an absolute https URL or a path starting with a single /")
+	}
+	if d, ok := strings.CutPrefix(c.domain, "https://"); ok {
+		c.domain = d
+	} else if d, ok := strings.CutPrefix(c.domain, "http://"); ok {
+		c.domain = d
+	}
+	c.domain = strings.TrimRight(c.domain, "/")
+	if strings.ContainsAny(c.domain, "/?#@ ") {
+		return errors.New("clerkauth: Domain ($CLERK_DOMAIN) must be a host name such as satellite.example.com")
+	}
+	if c.isSatellite {
+		if c.domain == "" && c.proxyURL == "" {
+			return errors.New("clerkauth: a satellite application (IsSatellite, $CLERK_IS_SATELLITE) needs Domain ($CLERK_DOMAIN) or ProxyURL ($CLERK_PROXY_URL)")
+		}
+		if c.signInURL == "" && strings.HasPrefix(c.secretKey, "sk_test_") {
+			return errors.New("clerkauth: a satellite application on a development instance needs SignInURL ($CLERK_SIGN_IN_URL), the primary's sign-in page")
+		}
+		if c.signInURL != "" && strings.HasPrefix(c.signInURL, "/") {
+			return errors.New("clerkauth: a satellite's SignInURL ($CLERK_SIGN_IN_URL) must be an absolute URL on the primary domain")
+		}
+	}
+	switch {
+	case c.fapiHost == "":
+	case c.proxyURL != "":
+		c.frontendAPI = c.proxyURL
+	case !c.development && c.isSatellite && c.domain != "":
+		c.frontendAPI = "https://clerk." + c.domain
+	default:
+		c.frontendAPI = "https://" + c.fapiHost
+	}
+	c.originalFAPI = c.fapiHost
+	if !c.development && c.isSatellite && c.domain != "" {
+		c.originalFAPI = "clerk." + c.domain
+	}
+	// Issuers: an explicit Issuer alone; else every issuer a token of this
+	// deployment carries: the primary Frontend API, a production
+	// satellite's, and the proxy's.
+	switch {
+	case c.issuer != "":
+		c.issuers = []string{c.issuer}
+	case c.fapiHost != "":
+		c.issuers = []string{"https://" + c.fapiHost}
+		if c.domain != "" {
+			c.issuers = append(c.issuers, "https://clerk."+c.domain)
+		}
+		if c.proxyURL != "" {
+			c.issuers = append(c.issuers, c.proxyURL)
+		}
+	}
+	c.handshake = !disable && c.publishableKey != "" && c.secretKey != ""
+	c.refreshCookie = "__refresh_" + c.cookieSuffix
+	c.devBrowserCookie = "__clerk_db_jwt_" + c.cookieSuffix
+	return nil
+}
+
+// issuerOK reports whether iss is one of the accepted issuers (any when
+// none is configured). A relative ProxyURL accepts its path on any
+// origin, as the proxy is reached through the request's own.
+func (c *config) issuerOK(iss string) bool {
+	if len(c.issuers) == 0 {
+		return true
+	}
+	for _, want := range c.issuers {
+		if iss == want {
+			return true
+		}
+		if strings.HasPrefix(want, "/") && strings.HasSuffix(iss, want) {
+			if o, _, ok := urlOrigin(iss); ok && o != "null" && iss == o+want {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// truthy reads a boolean environment variable as Clerk's isTruthy does:
+// "true" in any case, or a positive integer.
+func truthy(v string) bool {
+	if strings.EqualFold(v, "true") {
+		return true
+	}
+	n := 0
+	for i := 0; i < len(v) && v[i] >= '0' && v[i] <= '9' && n < 1e6; i++ {
+		n = n*10 + int(v[i]-'0')
+	}
+	return n > 0
 }
 
 // trimAPIURL drops trailing slashes and one trailing /v1: paths are

@@ -32,7 +32,7 @@ import (
 // authorized parties), decided by clerkauth here and by Clerk's
 // authenticateRequest in node (clerk/run.mjs). Their verdicts, reasons,
 // Auth fields and has() answers must agree, except where a difference is
-// allowed: a deliberate divergence listed in README's "Differences from
+// allowed: a deliberate divergence listed in docs/behaviour.md's "Differences from
 // Clerk" (divergences below) or a pending one in pending.txt that another
 // branch is closing.
 
@@ -90,7 +90,7 @@ type clerkAuth struct {
 	Subject               any             `json:"subject"`
 }
 
-// divergence is an allowed difference: ID (a row of README's "Differences
+// divergence is an allowed difference: ID (a row of docs/behaviour.md's "Differences
 // from Clerk"), and a pattern over the difference lines it explains. Each
 // pattern names the cases (by their id) and the field and values it
 // allows, so that a regression elsewhere is not tolerated; each must
@@ -115,7 +115,7 @@ const (
 )
 
 // divergences are the deliberate differences from Clerk. Each ID must be a
-// row of the README table (TestDivergencesInREADME); an ID may have several
+// row of the table in docs/behaviour.md (TestDivergencesInDocs); an ID may have several
 // patterns.
 var divergences = []divergence{
 	{"D1-expired-reason", regexp.MustCompile(`^((hdr|cookie)/v[12]/(time/exp-\d+|exp/(zero|num|neg|float))` + azp +
@@ -162,21 +162,21 @@ func loadPending(t *testing.T) []divergence {
 	return out
 }
 
-// TestDivergencesInREADME: every allowed divergence is a row of README's
+// TestDivergencesInDocs: every allowed divergence is a row of docs/behaviour.md's
 // "Differences from Clerk" table.
-func TestDivergencesInREADME(t *testing.T) {
-	b, err := os.ReadFile("../README.md")
+func TestDivergencesInDocs(t *testing.T) {
+	b, err := os.ReadFile("../docs/behaviour.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, sec, ok := strings.Cut(string(b), "## Differences from Clerk")
 	if !ok {
-		t.Fatal(`README has no "## Differences from Clerk" section`)
+		t.Fatal(`docs/behaviour.md has no "## Differences from Clerk" section`)
 	}
 	sec, _, _ = strings.Cut(sec, "\n## ")
 	for _, d := range divergences {
 		if !strings.Contains(sec, "| "+d.ID+" |") {
-			t.Errorf("divergence %s is not a row of README's Differences from Clerk table", d.ID)
+			t.Errorf("divergence %s is not a row of the Differences from Clerk table in docs/behaviour.md", d.ID)
 		}
 	}
 }
@@ -279,7 +279,7 @@ func TestAgainstClerk(t *testing.T) {
 		if len(unexplained) > 60 {
 			unexplained = append(unexplained[:60], fmt.Sprintf("... and %d more", len(unexplained)-60))
 		}
-		t.Errorf("differences from Clerk not in README's table nor pending.txt:\n%s", strings.Join(unexplained, "\n"))
+		t.Errorf("differences from Clerk not in the table of docs/behaviour.md nor pending.txt:\n%s", strings.Join(unexplained, "\n"))
 	}
 }
 
