@@ -118,7 +118,9 @@ type Machine struct {
 	ExpiresAt time.Time
 }
 
-var errNoMiddleware = authErr(ErrNoToken, ReasonTokenAndUATMissing, "no clerkauth middleware ran for this request")
+// errNoMiddleware is the error of an Auth no middleware produced. Its
+// Reason is "": no Clerk rule was applied to the request.
+var errNoMiddleware = authErr(ErrNoMiddleware, "", "wrap the handler with Middleware.Handler or RequireAuth")
 
 // IsSignedIn reports whether the request carries a valid token.
 func (a *Auth) IsSignedIn() bool {
@@ -136,9 +138,10 @@ func (a *Auth) Err() error {
 }
 
 // Reason returns Clerk's reason string for a signed-out Auth (for example
-// "token-expired"), or "" when signed in: a label for logs and headers.
-// To branch on why a request is signed out, use errors.Is on [Auth.Err]
-// with the Err* kinds.
+// [ReasonTokenExpired]), or "" when signed in or when no middleware ran
+// (then [Auth.Err] is [ErrNoMiddleware]). The Reason* constants say which
+// reasons a refresh may cure; errors.Is on [Auth.Err] with the Err* kinds
+// says whose fault a failure is.
 func (a *Auth) Reason() string {
 	return reasonOf(a.Err())
 }
@@ -148,7 +151,11 @@ func (a *Auth) Reason() string {
 // print the fields, and the token is not among them.
 func (a Auth) String() string {
 	if !a.IsSignedIn() {
-		return fmt.Sprintf("clerkauth.Auth{signed out: %s}", a.Reason())
+		why := a.Reason()
+		if why == "" {
+			why = "no clerkauth middleware ran"
+		}
+		return "clerkauth.Auth{signed out: " + why + "}"
 	}
 	return fmt.Sprintf("clerkauth.Auth{TokenType: %q, UserID: %q, SessionID: %q, SessionStatus: %q, OrgID: %q, OrgRole: %q, Expiry: %s}",
 		a.TokenType, a.UserID, a.SessionID, a.SessionStatus, a.OrgID, a.OrgRole, a.Expiry.UTC().Format(time.RFC3339))
@@ -233,7 +240,7 @@ type ctxKey struct{}
 
 // NewContext returns a copy of ctx carrying a copy of a. It is what the
 // middleware does; use it to build contexts in tests of your own handlers.
-// A nil a stores a signed-out Auth.
+// A nil a stores a signed-out Auth, as if no middleware ran.
 func NewContext(ctx context.Context, a *Auth) context.Context {
 	if a == nil {
 		a = signedOut(errNoMiddleware)
@@ -296,7 +303,8 @@ func FromContext(ctx context.Context) (a *Auth, ok bool) {
 }
 
 // GetAuth returns the Auth of the request. It never returns nil: when no
-// middleware ran it returns a signed-out Auth.
+// middleware ran it returns a signed-out Auth whose Err is
+// [ErrNoMiddleware] and whose Reason is "".
 func GetAuth(r *http.Request) *Auth {
 	if a, ok := FromContext(r.Context()); ok {
 		return a

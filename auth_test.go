@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clerkauth/clerkauth/internal/instance"
 )
 
 var testNow = time.Unix(1_760_000_000, 0)
@@ -37,7 +39,7 @@ func TestAuthenticateReasons(t *testing.T) {
 	}{
 		{name: "valid", spec: tokenSpec{}},
 		{name: "malformed", raw: "not-a-token", reason: ReasonTokenInvalid, kind: ErrTokenInvalid},
-		{name: "too large", raw: strings.Repeat("a", MaxTokenSize+1), reason: ReasonTokenInvalid, kind: ErrTokenInvalid},
+		{name: "too large", raw: strings.Repeat("a", maxTokenSize+1), reason: ReasonTokenInvalid, kind: ErrTokenInvalid},
 		{name: "typ not JWT", spec: tokenSpec{header: map[string]any{"typ": "JOSE"}}, reason: ReasonTokenInvalid, kind: ErrTokenInvalid},
 		{name: "typ at+jwt", spec: tokenSpec{header: map[string]any{"typ": "at+jwt"}}, reason: ReasonTokenTypeMismatch, kind: ErrTokenInvalid},
 		{name: "template cat", spec: tokenSpec{header: map[string]any{"cat": "cl_B7d4PD222AAA"}}, reason: ReasonTokenTypeMismatch, kind: ErrTokenInvalid},
@@ -98,7 +100,7 @@ func TestAuthenticateReasons(t *testing.T) {
 			if err == nil || a.IsSignedIn() {
 				t.Fatalf("want %s, got signed in", tc.reason)
 			}
-			if got := ReasonOf(err); got != tc.reason {
+			if got := reasonOf(err); got != tc.reason {
 				t.Fatalf("reason = %q (%v), want %q", got, err, tc.reason)
 			}
 			if a.Reason() != tc.reason {
@@ -139,7 +141,7 @@ func TestTokenSources(t *testing.T) {
 	expired := makeToken(t, now, tokenSpec{claims: map[string]any{"exp": now.Unix() - 60}})
 	uat := strconv.FormatInt(now.Unix()-100, 10)
 	const pk = "pk_live_Y2xlcmsuZXhhbXBsZS5jb20k"
-	sfx := CookieSuffix(pk)
+	sfx := instance.CookieSuffix(pk)
 	cases := []struct {
 		name   string
 		pk     bool
@@ -224,7 +226,7 @@ func TestTokenSources(t *testing.T) {
 				}
 			})
 			a, err := m.Authenticate(tc.req())
-			if got := ReasonOf(err); got != tc.reason {
+			if got := reasonOf(err); got != tc.reason {
 				t.Fatalf("reason = %q (%v), want %q", got, err, tc.reason)
 			}
 			if (tc.reason == "") != a.IsSignedIn() {
@@ -235,7 +237,7 @@ func TestTokenSources(t *testing.T) {
 }
 
 func TestCookieSuffix(t *testing.T) {
-	if got := CookieSuffix("pk_live_Y2xlcmsuZXhhbXBsZS5jb20k"); got != "naoXFJnI" {
+	if got := instance.CookieSuffix("pk_live_Y2xlcmsuZXhhbXBsZS5jb20k"); got != "naoXFJnI" {
 		t.Fatalf("CookieSuffix = %q, want naoXFJnI (clerk.md example)", got)
 	}
 }
@@ -275,7 +277,7 @@ func TestRequireAuthResponses(t *testing.T) {
 	m2 := pemMiddleware(t, func(o *Options) {
 		o.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
 			w.WriteHeader(http.StatusTeapot)
-			io.WriteString(w, ReasonOf(err))
+			io.WriteString(w, reasonOf(err))
 		}
 	})
 	rec = httptest.NewRecorder()
@@ -310,17 +312,37 @@ func TestHandlerNeverRejectsAndRequireAuthReuses(t *testing.T) {
 	}
 }
 
+// TestGetAuthWithoutMiddleware: a request no middleware saw is signed
+// out with ErrNoMiddleware, whose message names the middleware, and no
+// Clerk reason (nobody applied Clerk's rules to it, even when it carries
+// a valid token); so are a nil Auth and NewContext(ctx, nil).
 func TestGetAuthWithoutMiddleware(t *testing.T) {
-	a := GetAuth(httptest.NewRequest("GET", "/", nil))
-	if a == nil || a.IsSignedIn() || a.Reason() != ReasonTokenAndUATMissing || a.Has(Check{Permission: "x"}) {
-		t.Fatalf("GetAuth without middleware: %+v", a)
+	withToken := bearer(makeToken(t, testNow, tokenSpec{}))
+	var nilAuth *Auth
+	fromNil, _ := FromContext(NewContext(context.Background(), nil))
+	for name, a := range map[string]*Auth{
+		"no token":   GetAuth(httptest.NewRequest("GET", "/", nil)),
+		"with token": GetAuth(withToken),
+		"nil Auth":   nilAuth,
+		"NewContext": fromNil,
+	} {
+		err := a.Err()
+		if a.IsSignedIn() || a.Reason() != "" || a.Has(Check{Permission: "x"}) || !errors.Is(err, ErrNoMiddleware) || errors.Is(err, ErrNoToken) {
+			t.Errorf("%s: signed in %v, reason %q, err %v", name, a.IsSignedIn(), a.Reason(), err)
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, "no clerkauth middleware ran") || !strings.Contains(msg, "Middleware.Handler or RequireAuth") || strings.Contains(msg, "()") {
+			t.Errorf("%s: message %q", name, msg)
+		}
+		if a == nil {
+			continue
+		}
+		if s := a.String(); s != "clerkauth.Auth{signed out: no clerkauth middleware ran}" {
+			t.Errorf("%s: String %q", name, s)
+		}
 	}
 	if _, ok := FromContext(context.Background()); ok {
 		t.Fatal("FromContext ok on empty context")
-	}
-	var nilAuth *Auth
-	if nilAuth.IsSignedIn() || nilAuth.Err() == nil {
-		t.Fatal("nil Auth must be signed out")
 	}
 }
 

@@ -82,19 +82,23 @@ func (f *benchFixture) sign(tb testing.TB, sid string) string {
 }
 
 // middleware returns a Middleware with the fixture's PEM key and the given
-// token cache size (negative: off).
-func (f *benchFixture) middleware(tb testing.TB, cacheSize int) *Middleware {
+// token cache size (negative: off), and the options changed by mod.
+func (f *benchFixture) middleware(tb testing.TB, cacheSize int, mod ...func(*Options)) *Middleware {
 	tb.Helper()
 	der, err := x509.MarshalPKIXPublicKey(&f.key.PublicKey)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	mw, err := New(Options{
+	o := Options{
 		JWTKey:            string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
 		PublishableKey:    "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k", // issuer https://clerk.example.com
 		AuthorizedParties: []string{"https://app.example.com"},
 		TokenCacheSize:    cacheSize,
-	})
+	}
+	for _, m := range mod {
+		m(&o)
+	}
+	mw, err := New(o)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -210,6 +214,65 @@ func BenchmarkWarmHandler(b *testing.B) {
 	}
 }
 
+// BenchmarkWarmObserved times, in each iteration, one RSA floor
+// verification, 16 warm Handler requests with no Observer (the baseline,
+// as BenchmarkWarmHandler) and 16 with an Observer whose Authentication
+// func does almost nothing (the cost of the hook itself: a second clock
+// read and the event), back to back as BenchmarkColdPath/Interleaved does,
+// so that the ratios survive a loaded machine: none/floor and
+// observed/floor are one warm request as a fraction of one RSA
+// verification (budget 2.5%). Allocations are per iteration (33 calls).
+func BenchmarkWarmObserved(b *testing.B) {
+	const n = 16
+	f := newBenchFixture(b)
+	handler := func(mod ...func(*Options)) http.Handler {
+		h := f.middleware(b, 0, mod...).Handler(signedInHandler)
+		h.ServeHTTP(&noopWriter{h: http.Header{}}, f.request())
+		return h
+	}
+	none := handler()
+	hits := 0
+	observed := handler(func(o *Options) {
+		o.Observer = &Observer{Authentication: func(e AuthenticationEvent) {
+			if e.CacheHit {
+				hits++
+			}
+		}}
+	})
+	dot2 := strings.LastIndexByte(f.token, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(f.token[dot2+1:])
+	if err != nil {
+		b.Fatal(err)
+	}
+	input := []byte(f.token[:dot2])
+	w, r := &noopWriter{h: http.Header{}}, f.request()
+	var tFloor, tNone, tObserved time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		t0 := time.Now()
+		sum := sha256.Sum256(input)
+		if err := rsa.VerifyPKCS1v15(&f.key.PublicKey, crypto.SHA256, sum[:], sig); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		for range n {
+			none.ServeHTTP(w, r)
+		}
+		t2 := time.Now()
+		for range n {
+			observed.ServeHTTP(w, r)
+		}
+		t3 := time.Now()
+		tFloor, tNone, tObserved = tFloor+t1.Sub(t0), tNone+t2.Sub(t1), tObserved+t3.Sub(t2)
+	}
+	if hits < n*b.N {
+		b.Fatalf("the Observer saw %d cache hits, want %d", hits, n*b.N)
+	}
+	b.ReportMetric(float64(tNone)/n/float64(tFloor), "none/floor")
+	b.ReportMetric(float64(tObserved)/n/float64(tFloor), "observed/floor")
+	b.ReportMetric(float64(tObserved-tNone)/n/float64(b.N), "observed-none-ns")
+}
+
 // BenchmarkWarmHandlerParallel hammers the warm path from GOMAXPROCS
 // goroutines (run it with -cpu 1,2,8): with no lock on the read path the
 // time per request falls with the cores. Each goroutine sends its own
@@ -247,15 +310,15 @@ func BenchmarkWarmHandlerParallel(b *testing.B) {
 // verification. The keys are as long as real tokens, since hashing them
 // is part of the cost.
 func BenchmarkCachePut(b *testing.B) {
-	c := fifocache.New[*verified](DefaultTokenCacheSize, 1<<40, 0)
+	c := fifocache.New[*verified](defaultTokenCacheSize, 1<<40, 0)
 	now := time.Now()
 	v := &verified{exp: now.Add(time.Hour).Unix()}
 	pad := strings.Repeat("x", 1000)
-	toks := make([]string, 4*DefaultTokenCacheSize)
+	toks := make([]string, 4*defaultTokenCacheSize)
 	for i := range toks {
 		toks[i] = fmt.Sprintf("%s%08d", pad, i)
 	}
-	for _, t := range toks[:DefaultTokenCacheSize] {
+	for _, t := range toks[:defaultTokenCacheSize] {
 		c.Put(t, v, 1, v.exp, now)
 	}
 	b.ReportAllocs()
@@ -282,6 +345,24 @@ func TestWarmHandlerAllocs(t *testing.T) {
 	const budget = 2
 	if allocs := testing.AllocsPerRun(100, func() { h.ServeHTTP(w, r) }); allocs > budget {
 		t.Errorf("warm Handler allocates %v times per request, want at most %d", allocs, budget)
+	}
+
+	// An Observer adds no allocation: the event is passed by value and
+	// carries no context on a cache hit.
+	var hits int
+	observed := f.middleware(t, 0, func(o *Options) {
+		o.Observer = &Observer{Authentication: func(e AuthenticationEvent) {
+			if e.CacheHit && e.Verdict == "signed-in" {
+				hits++
+			}
+		}}
+	}).Handler(signedInHandler)
+	observed.ServeHTTP(w, r)
+	if allocs := testing.AllocsPerRun(100, func() { observed.ServeHTTP(w, r) }); allocs > budget {
+		t.Errorf("warm Handler with an Observer allocates %v times per request, want at most %d", allocs, budget)
+	}
+	if hits < 100 {
+		t.Errorf("the Observer saw %d cache hits, want at least 100", hits)
 	}
 }
 
@@ -376,7 +457,7 @@ func BenchmarkRequireAuthVsFloor(b *testing.B) {
 		b.Fatal("fixture token not cached")
 	}
 	pad := strings.Repeat("x", len(f.token))
-	for i := mw.c.cache.Len(); i < DefaultTokenCacheSize; i++ {
+	for i := mw.c.cache.Len(); i < defaultTokenCacheSize; i++ {
 		key := fmt.Sprintf("%s%08d", pad, i)
 		mw.c.cache.Put(key, v, cacheEntryCost(key), v.exp, f.now)
 	}
@@ -445,8 +526,8 @@ func BenchmarkRequireAuthVsFloor(b *testing.B) {
 	if want := n * (1 + warmBatch); served != want {
 		b.Fatalf("%d requests served, want %d: some were rejected", served, want)
 	}
-	if size := mw.c.cache.Len(); size != DefaultTokenCacheSize {
-		b.Fatalf("cache holds %d entries, want %d", size, DefaultTokenCacheSize)
+	if size := mw.c.cache.Len(); size != defaultTokenCacheSize {
+		b.Fatalf("cache holds %d entries, want %d", size, defaultTokenCacheSize)
 	}
 	// Medians: a preemption by another process lands in one sample, not
 	// in the figures.

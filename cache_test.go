@@ -33,13 +33,13 @@ func TestCacheHitRechecksTime(t *testing.T) {
 		t.Fatal("verified token not cached")
 	}
 	now.Add(120)
-	if _, err := m.Authenticate(bearer(tok)); ReasonOf(err) != ReasonTokenExpired {
+	if _, err := m.Authenticate(bearer(tok)); reasonOf(err) != ReasonTokenExpired {
 		t.Fatalf("cached token after expiry: %v", err)
 	}
 	if m.c.cache.Get(tok) != nil {
 		t.Fatal("expired token still cached")
 	}
-	if _, err := m.Authenticate(bearer(tok)); ReasonOf(err) != ReasonTokenExpired {
+	if _, err := m.Authenticate(bearer(tok)); reasonOf(err) != ReasonTokenExpired {
 		t.Fatalf("expired token verified again: %v", err)
 	}
 	// Turned off: nothing is cached.
@@ -113,10 +113,10 @@ func BenchmarkCacheGet(b *testing.B) {
 	now := time.Unix(1000, 0)
 	v := &verified{exp: 2000}
 
-	ours := fifocache.New[*verified](DefaultTokenCacheSize, 1<<40, 0)
-	sharded := newShardedCache(DefaultTokenCacheSize)
+	ours := fifocache.New[*verified](defaultTokenCacheSize, 1<<40, 0)
+	sharded := newShardedCache(defaultTokenCacheSize)
 	var sm sync.Map
-	ttl := ttlcache.New[string, *verified](ttlcache.Options{Size: DefaultTokenCacheSize, Now: func() time.Time { return now }})
+	ttl := ttlcache.New[string, *verified](ttlcache.Options{Size: defaultTokenCacheSize, Now: func() time.Time { return now }})
 	defer ttl.Close()
 	for _, tok := range toks[:cached] {
 		ours.Put(tok, v, 1, v.exp, now)

@@ -44,6 +44,7 @@ type Client struct {
 	now        func() time.Time
 	templates  *templateCache // nil when turned off
 	retry      retry.Policy
+	observer   *Observer // the configuration's; its funcs may be nil
 }
 
 // NewClient returns a Client configured by opts: SecretKey, APIURL,
@@ -79,7 +80,8 @@ func newClient(cfg *config) *Client {
 		now:        cfg.now,
 		templates:  newTemplateCache(cfg.templateCacheSize, cfg.now),
 		// Three attempts; a Retry-After over 10s ends the call at once.
-		retry: retry.Policy{MaxAttempts: 3, MaxRetryAfter: 10 * time.Second, Base: 250 * time.Millisecond, Cap: 2 * time.Second},
+		retry:    retry.Policy{MaxAttempts: 3, MaxRetryAfter: 10 * time.Second, Base: 250 * time.Millisecond, Cap: 2 * time.Second},
+		observer: &cfg.observer,
 	}
 }
 
@@ -386,7 +388,7 @@ func (c *Client) doAs(ctx context.Context, cred credential, method, path string,
 		}
 	}
 	for attempt := 1; ; attempt++ {
-		raw, apiErr, err := c.send(ctx, cred, method, path, payload)
+		_, raw, apiErr, err := c.sendAttempt(ctx, cred, method, path, payload, attempt)
 		if err != nil {
 			return err
 		}
@@ -415,19 +417,28 @@ func (c *Client) doAs(ctx context.Context, cred credential, method, path string,
 // returns the body of a 2xx answer, or the APIError of a status >= 400, or
 // err for anything else (network, context, oversized answer).
 func (c *Client) send(ctx context.Context, cred credential, method, path string, payload []byte) (raw []byte, apiErr *APIError, err error) {
+	_, raw, apiErr, err = c.sendAttempt(ctx, cred, method, path, payload, 1)
+	return raw, apiErr, err
+}
+
+// sendAttempt is send, for the attempt-th attempt of a call (counted from
+// 1, for the Observer), also returning the answer's status (0 for none).
+func (c *Client) sendAttempt(ctx context.Context, cred credential, method, path string, payload []byte, attempt int) (status int, raw []byte, apiErr *APIError, err error) {
 	target := path
 	if strings.HasPrefix(path, "/") {
 		target = c.apiURL + path
 	}
+	start := c.now()
 	status, h, raw, err := backend.Send(ctx, c.http, backend.Request{Method: method, URL: target,
 		Bearer: c.bearer(cred), APIVersion: c.apiVersion, UserAgent: userAgent, Body: payload})
+	c.observeRequest(ctx, method, path, attempt, status, err, start)
 	switch {
 	case err != nil:
-		return nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: %w", method, path, err)
+		return 0, nil, nil, fmt.Errorf("clerkauth: Backend API %s %s: %w", method, path, err)
 	case status >= 400:
-		return nil, c.apiError(method, path, status, h, raw, payload), nil
+		return status, nil, c.apiError(method, path, status, h, raw, payload), nil
 	}
-	return raw, nil, nil
+	return status, raw, nil, nil
 }
 
 // apiError builds the APIError of an answer with a status >= 400. payload

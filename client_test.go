@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/clerkauth/clerkauth/internal/instance"
 )
 
 const apiTestSecret = "sk_test_c2VjcmV0LWtleS1mb3ItdGVzdHM"
@@ -68,7 +70,7 @@ func checkAPIHeaders(t testing.TB, c apiCall, wantVersion string) {
 		"Authorization":     "Bearer " + apiTestSecret,
 		"Content-Type":      "application/json",
 		"Clerk-Api-Version": wantVersion,
-		"User-Agent":        "clerkauth-go/" + Version,
+		"User-Agent":        "clerkauth-go/" + instance.Version,
 	}
 	for k, v := range want {
 		if got := c.Header.Get(k); got != v {
@@ -160,7 +162,7 @@ func TestGetUser(t *testing.T) {
 	if calls[0].Method != http.MethodGet || calls[0].EscapedPath != "/v1/users/user_2x4Q1bXYZabc" || calls[0].Body != "" {
 		t.Errorf("request = %s %s body %q", calls[0].Method, calls[0].EscapedPath, calls[0].Body)
 	}
-	checkAPIHeaders(t, calls[0], DefaultAPIVersion)
+	checkAPIHeaders(t, calls[0], defaultAPIVersion)
 
 	checks := []struct {
 		name      string
@@ -226,7 +228,7 @@ func TestAPIVersionHeader(t *testing.T) {
 		env    string
 		want   string
 	}{
-		{"default", "", "", DefaultAPIVersion},
+		{"default", "", "", defaultAPIVersion},
 		{"env", "", "2026-05-12", "2026-05-12"},
 		{"option wins over env", "2024-10-01", "2026-05-12", "2024-10-01"},
 	}
@@ -378,7 +380,7 @@ func TestRetry(t *testing.T) {
 				t.Errorf("%d requests, want %d", len(calls), tt.wantCalls)
 			}
 			for _, call := range calls {
-				checkAPIHeaders(t, call, DefaultAPIVersion)
+				checkAPIHeaders(t, call, defaultAPIVersion)
 				if tt.post && call.Body != `{"expires_in_seconds":60}` {
 					t.Errorf("retried body = %q", call.Body)
 				}

@@ -34,6 +34,11 @@ var (
 	// verifications are in flight). A fault of the server, not of the
 	// client: RequireAuth answers 503 with Retry-After, not 401.
 	ErrBackendUnavailable = errors.New("clerkauth: Backend API unavailable")
+	// ErrNoMiddleware: no clerkauth middleware ran for the request, so
+	// nobody looked at its token: [GetAuth] was called on a request that
+	// did not pass through Middleware.Handler or RequireAuth (a routing
+	// mistake). The Auth's Reason is "".
+	ErrNoMiddleware = errors.New("clerkauth: no clerkauth middleware ran for this request")
 )
 
 // AuthError is the error returned when a request is not signed in. It
@@ -41,7 +46,8 @@ var (
 // (ErrNoToken, ErrTokenInvalid, ...). Its message never contains the token
 // or a secret key.
 type AuthError struct {
-	// Reason is Clerk's reason string, for example "token-expired".
+	// Reason is Clerk's reason string, one of the Reason* constants; "" for
+	// ErrNoMiddleware.
 	Reason string
 	// Kind is the sentinel error this failure belongs to.
 	Kind error
@@ -54,7 +60,10 @@ type AuthError struct {
 // Error implements error: the kind, Clerk's reason and the detail. It
 // never contains the token.
 func (e *AuthError) Error() string {
-	msg := e.Kind.Error() + " (" + e.Reason + ")"
+	msg := e.Kind.Error()
+	if e.Reason != "" {
+		msg += " (" + e.Reason + ")"
+	}
 	if e.Detail != "" {
 		msg += ": " + e.Detail
 	}

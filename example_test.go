@@ -198,7 +198,7 @@ func ExampleAuth_GetToken() {
 	// Backend API calls: 1
 }
 
-func ExampleMiddleware_Accept() {
+func ExampleMiddleware_AcceptsToken() {
 	clerk := clerktest.NewServer()
 	defer clerk.Close()
 	opts := clerk.Options()
@@ -255,7 +255,7 @@ func ExampleAuth_Claims() {
 	// Output: eu-1
 }
 
-func ExampleReasonOf() {
+func ExampleAuth_Reason() {
 	clerk := clerktest.NewServer()
 	defer clerk.Close()
 	mw, err := clerkauth.New(clerk.Options())

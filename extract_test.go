@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clerkauth/clerkauth/internal/instance"
 	"github.com/clerkauth/clerkauth/internal/reason"
 )
 
@@ -19,7 +20,7 @@ import (
 func TestExtractAsClerk(t *testing.T) {
 	const pkLive = "pk_live_Y2xlcmsuZXhhbXBsZS5jb20k" // suffix naoXFJnI
 	const pkTest = "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k"
-	sfxOf := map[string]string{pkLive: CookieSuffix(pkLive), pkTest: CookieSuffix(pkTest)}
+	sfxOf := map[string]string{pkLive: instance.CookieSuffix(pkLive), pkTest: instance.CookieSuffix(pkTest)}
 	now := testNow.Unix()
 	tok := func(sub string, iat int64, extra map[string]any) string {
 		c := map[string]any{"sub": sub, "iat": iat, "nbf": iat - 5, "exp": iat + 60}
@@ -92,11 +93,11 @@ func TestExtractAsClerk(t *testing.T) {
 		// The issuer test strips /https?:\/\//gi in one pass, as Clerk:
 		// a removal that joins "ht" and "tps://" leaves a scheme behind.
 		{"iss/joined scheme is another instance", pkLive, "", "__session=" + issTok("hthttps://tps://clerk.example.com") + "; __client_uat=" + uatOld + "; __session_$=" + oldTok + "; __client_uat_$=" + uatOld, "sub:user_old"},
-		{"iss/upper-case scheme is this instance (the pair is chosen, its issuer then refused)", pkLive, "", "__session=" + issTok("HtTpS://clerk.example.com") + "; __client_uat=" + uatOld + "; __session_$=" + oldTok + "; __client_uat_$=" + uatOld, ReasonTokenInvalidIssuer},
-		{"iss/every scheme removed", pkLive, "", "__session=" + issTok("https://clerk.exahttp://mple.comHTTPS://") + "; __client_uat=" + uatOld + "; __session_$=" + oldTok + "; __client_uat_$=" + uatOld, ReasonTokenInvalidIssuer},
+		{"iss/upper-case scheme is this instance (the pair is chosen, its issuer then refused)", pkLive, "", "__session=" + issTok("HtTpS://clerk.example.com") + "; __client_uat=" + uatOld + "; __session_$=" + oldTok + "; __client_uat_$=" + uatOld, reason.TokenInvalidIssuer},
+		{"iss/every scheme removed", pkLive, "", "__session=" + issTok("https://clerk.exahttp://mple.comHTTPS://") + "; __client_uat=" + uatOld + "; __session_$=" + oldTok + "; __client_uat_$=" + uatOld, reason.TokenInvalidIssuer},
 		// A cookie token over the size cap is not decoded: malformed, so
 		// its (unsuffixed) pair is chosen and refused as too large.
-		{"size/oversized unsuffixed token", pkLive, "", "__session=" + bigIss + "; __client_uat=" + uatOld + "; __client_uat_$=" + uatOld, ReasonTokenInvalid},
+		{"size/oversized unsuffixed token", pkLive, "", "__session=" + bigIss + "; __client_uat=" + uatOld + "; __client_uat_$=" + uatOld, reason.TokenInvalid},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -214,7 +215,7 @@ func FuzzIssuerIsHost(f *testing.F) {
 // and under Handler on a public route. Bytes are counted, not time.
 func TestCookieHeaderCost(t *testing.T) {
 	const pk = "pk_live_Y2xlcmsuZXhhbXBsZS5jb20k"
-	sfx := CookieSuffix(pk)
+	sfx := instance.CookieSuffix(pk)
 	m := pemMiddleware(t, func(o *Options) { o.PublishableKey = pk })
 	public := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotFound) }))
 	private := m.RequireAuth(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))

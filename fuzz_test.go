@@ -106,7 +106,7 @@ func seedTokens(tb testing.TB, k hkey) []string {
 		"..",
 		"",
 		strings.Repeat(".", 100),
-		strings.Repeat("A", MaxTokenSize+1),
+		strings.Repeat("A", maxTokenSize+1),
 	)
 	return out
 }
@@ -150,7 +150,7 @@ func FuzzTokenPrechecks(f *testing.F) {
 			}
 			return
 		}
-		if len(tok) > MaxTokenSize || dot1 <= 0 || dot2 <= dot1+1 || dot2 >= len(tok)-1 ||
+		if len(tok) > maxTokenSize || dot1 <= 0 || dot2 <= dot1+1 || dot2 >= len(tok)-1 ||
 			strings.Count(tok, ".") != 2 || tok[dot1] != '.' || tok[dot2] != '.' {
 			t.Fatalf("splitToken accepted %q with dots at %d, %d", tok, dot1, dot2)
 		}
@@ -192,7 +192,7 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("%d bytes allocated for a %d-byte token", n, len(tok))
 		}
 		if err != nil {
-			if a.IsSignedIn() || ReasonOf(err) == "" {
+			if a.IsSignedIn() || reasonOf(err) == "" {
 				t.Fatalf("error %v with signed-in=%v", err, a.IsSignedIn())
 			}
 			if strings.Contains(err.Error(), tok) && len(tok) > 8 {
@@ -399,8 +399,8 @@ func FuzzParsePublishableKey(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, pk string) {
-		host, err := ParsePublishableKey(pk)
-		if sfx := CookieSuffix(pk); len(sfx) != 8 {
+		host, err := instance.FrontendAPIHost(pk)
+		if sfx := instance.CookieSuffix(pk); len(sfx) != 8 {
 			t.Fatalf("suffix %q", sfx)
 		}
 		if err != nil {
@@ -437,7 +437,7 @@ func FuzzParseJWTKey(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		var key *rsa.PublicKey
 		var err error
-		n := hAllocated(func() { key, err = ParseJWTKey(text) })
+		n := hAllocated(func() { key, err = instance.ParsePEMKey(text) })
 		if n > hAllocBound(len(text)) {
 			t.Fatalf("%d bytes allocated for %d bytes of input", n, len(text))
 		}

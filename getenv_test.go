@@ -40,7 +40,7 @@ func TestGetenv(t *testing.T) {
 		t.Fatal("NewClient found a secret key in an empty environment")
 	}
 	c, err = Options{Getenv: none, SecretKey: "sk_test_explicit"}.resolve()
-	if err != nil || c.apiVersion != DefaultAPIVersion || c.pemKey != nil || c.machineSecretKey != "" {
+	if err != nil || c.apiVersion != defaultAPIVersion || c.pemKey != nil || c.machineSecretKey != "" {
 		t.Fatalf("Getenv returning \"\": %+v %v", c, err)
 	}
 }

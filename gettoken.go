@@ -3,13 +3,8 @@ package clerkauth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 )
-
-// errNotSignedIn is wrapped by GetToken's error for a signed-out Auth,
-// for callers of the deprecated ErrNotSignedIn.
-var errNotSignedIn = errors.New("clerkauth: not signed in")
 
 // GetTokenOption is an option of [Auth.GetToken]. (clerktest's
 // TokenOption configures the tokens its test server mints.)
@@ -64,10 +59,10 @@ func WithExpiresIn(d time.Duration) GetTokenOption {
 // are [*APIError].
 func (a *Auth) GetToken(ctx context.Context, opts ...GetTokenOption) (string, error) {
 	if !a.IsSignedIn() {
-		return "", fmt.Errorf("%w: %w", errNotSignedIn, a.Err())
+		return "", a.Err()
 	}
 	if a.token == nil {
-		return "", errNotSignedIn // an Auth built without a token
+		return "", errors.New("clerkauth: GetToken needs an Auth made by a middleware; this one holds no token")
 	}
 	var o tokenOptions
 	for _, opt := range opts {

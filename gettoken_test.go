@@ -177,7 +177,7 @@ func TestGetTokenTemplate(t *testing.T) {
 			if c.Method != http.MethodPost || c.EscapedPath != tt.wantPath || c.Body != tt.wantBody {
 				t.Errorf("request %s %s body %q, want POST %s body %q", c.Method, c.EscapedPath, c.Body, tt.wantPath, tt.wantBody)
 			}
-			checkAPIHeaders(t, c, DefaultAPIVersion)
+			checkAPIHeaders(t, c, defaultAPIVersion)
 			var claims jwt.MapClaims
 			if _, _, err := jwt.NewParser().ParseUnverified(got, &claims); err != nil {
 				t.Fatalf("returned token: %v", err)
@@ -227,8 +227,8 @@ func TestGetTokenCache(t *testing.T) {
 	t.Run("keyed by template and expiry", func(t *testing.T) {
 		env := newTokenEnv(t, nil)
 		calls := [][]GetTokenOption{
-			{supabase}, {supabase, WithExpiresInSeconds(300)}, {WithTemplate("hasura")}, {WithExpiresInSeconds(300)},
-			{supabase}, {supabase, WithExpiresInSeconds(300)}, {WithTemplate("hasura")}, {WithExpiresInSeconds(300)},
+			{supabase}, {supabase, WithExpiresIn(300 * time.Second)}, {WithTemplate("hasura")}, {WithExpiresIn(300 * time.Second)},
+			{supabase}, {supabase, WithExpiresIn(300 * time.Second)}, {WithTemplate("hasura")}, {WithExpiresIn(300 * time.Second)},
 		}
 		seen := map[string]bool{}
 		for _, opts := range calls {
@@ -323,8 +323,8 @@ func TestGetTokenRefusals(t *testing.T) {
 		noMW := GetAuth(httptest.NewRequest("GET", "/", nil))
 		for name, a := range map[string]*Auth{"bad signature": out, "no middleware": noMW, "nil": nil} {
 			for _, opts := range [][]GetTokenOption{nil, {WithTemplate("supabase")}} {
-				if tok, err := a.GetToken(ctx, opts...); !errors.Is(err, ErrNotSignedIn) || tok != "" {
-					t.Errorf("%s, %d options: %q, %v; want ErrNotSignedIn", name, len(opts), tok, err)
+				if tok, err := a.GetToken(ctx, opts...); err == nil || err.Error() != a.Err().Error() || tok != "" {
+					t.Errorf("%s, %d options: %q, %v; want the Auth's own error %v", name, len(opts), tok, err, a.Err())
 				}
 			}
 		}

@@ -83,9 +83,9 @@ func TestJWKSUnknownKidFloodIsRateLimited(t *testing.T) {
 			bad := makeToken(t, time.Now(), tokenSpec{kid: fmt.Sprintf("random-%d", i)})
 			_, err := m.Authenticate(bearer(bad))
 			switch {
-			case ReasonOf(err) == ReasonJWKKidMismatch && !errors.Is(err, ErrKeysUnavailable):
+			case reasonOf(err) == ReasonJWKKidMismatch && !errors.Is(err, ErrKeysUnavailable):
 				mismatch.Add(1) // a download made after it arrived lacked its kid
-			case errors.Is(err, ErrKeysUnavailable) && ReasonOf(err) == ReasonJWKRemoteFailedToLoad:
+			case errors.Is(err, ErrKeysUnavailable) && reasonOf(err) == ReasonJWKRemoteFailedToLoad:
 				refused.Add(1) // the cooldown refused the download
 			default:
 				t.Errorf("random kid: %v", err)
@@ -121,7 +121,7 @@ func TestJWKSDownAtStartThenUp(t *testing.T) {
 	tok := makeToken(t, clock.Now(), tokenSpec{kid: "kid1"})
 
 	_, err := m.Authenticate(bearer(tok))
-	if !errors.Is(err, ErrKeysUnavailable) || ReasonOf(err) != ReasonJWKRemoteFailedToLoad {
+	if !errors.Is(err, ErrKeysUnavailable) || reasonOf(err) != ReasonJWKRemoteFailedToLoad {
 		t.Fatalf("JWKS down: %v", err)
 	}
 	rec := httptest.NewRecorder()
@@ -155,7 +155,7 @@ func TestJWKSSecretRefused(t *testing.T) {
 	o.SecretKey = "sk_test_wrong"
 	m := newMiddleware(t, o)
 	_, err := m.Authenticate(bearer(makeToken(t, time.Now(), tokenSpec{kid: "kid1"})))
-	if ReasonOf(err) != ReasonSecretKeyInvalid || !errors.Is(err, ErrKeysUnavailable) {
+	if reasonOf(err) != ReasonSecretKeyInvalid || !errors.Is(err, ErrKeysUnavailable) {
 		t.Fatalf("got %v", err)
 	}
 	if strings.Contains(err.Error(), "sk_test_wrong") {
@@ -191,7 +191,7 @@ func TestJWKSFailureKeepsLastGoodKeys(t *testing.T) {
 	// A JWKS with no usable key is a failure too, not an empty key set.
 	js.setStatus(0)
 	js.setKeys()
-	clock.Advance(DefaultJWKSCooldown)
+	clock.Advance(defaultJWKSCooldown)
 	if _, err := m.Authenticate(bearer(makeToken(t, clock.Now(), tokenSpec{key: k1, kid: "kid3"}))); !errors.Is(err, ErrKeysUnavailable) {
 		t.Fatalf("unknown kid, empty JWKS: %v", err)
 	}
@@ -222,7 +222,7 @@ func TestJWKSRotation(t *testing.T) {
 	}
 	// The old token was cached, but its key left the key set.
 	_, err := m.Authenticate(bearer(old))
-	if ReasonOf(err) != ReasonJWKKidMismatch || errors.Is(err, ErrKeysUnavailable) {
+	if reasonOf(err) != ReasonJWKKidMismatch || errors.Is(err, ErrKeysUnavailable) {
 		t.Fatalf("old kid after rotation: %v", err)
 	}
 }
@@ -247,11 +247,11 @@ func TestJWKSKeyFiltering(t *testing.T) {
 		t.Fatalf("good key sunk by bad ones: %v", err)
 	}
 	_, err = m.Authenticate(bearer(makeToken(t, time.Now(), tokenSpec{key: small, kid: "small"})))
-	if ReasonOf(err) != ReasonJWKKidMismatch {
+	if reasonOf(err) != ReasonJWKKidMismatch {
 		t.Fatalf("1024-bit key used: %v", err)
 	}
 	_, err = m.Authenticate(bearer(makeToken(t, time.Now(), tokenSpec{key: testKey(t, 1), kid: "enc"})))
-	if ReasonOf(err) != ReasonJWKKidMismatch {
+	if reasonOf(err) != ReasonJWKKidMismatch {
 		t.Fatalf("use=enc key used: %v", err)
 	}
 }
@@ -456,7 +456,7 @@ func TestJWKSRemovedKeyRejectedAfterRefresh(t *testing.T) {
 		"fresh":  makeToken(t, clock.Now(), tokenSpec{key: k0, kid: "ins_a", claims: map[string]any{"sid": "sess_other"}}),
 	} {
 		_, err := m.Authenticate(bearer(tok))
-		if ReasonOf(err) != ReasonJWKKidMismatch || errors.Is(err, ErrKeysUnavailable) {
+		if reasonOf(err) != ReasonJWKKidMismatch || errors.Is(err, ErrKeysUnavailable) {
 			t.Errorf("%s token of the removed key after the refresh: %v", name, err)
 		}
 	}

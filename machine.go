@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/clerkauth/clerkauth/internal/machinetoken"
@@ -144,16 +145,25 @@ const (
 // holds no secret. Concurrent requests with the same token share one call,
 // which is cancelled when they all leave; at most maxInFlight calls run at
 // once; a call is never retried, and a 429 or 5xx answer stops new calls
-// for a while (the breaker) while cached answers are still served.
+// for a while (the breaker) while cached answers are still served. With a
+// MachineTokenStore, a call is made only when the store holds no verdict
+// (machinestore.go), and counts against the same bound as the call.
 type machineVerifier struct {
 	client    *Client
 	ttl       time.Duration
 	negTTL    time.Duration
 	callLimit time.Duration
 	now       func() time.Time // Options.Now: cache entries, breaker, expiry
+	store     *machineStore    // Options.MachineTokenStore; nil: none
 
 	cache   *ttlcache.Cache[[32]byte, *Auth]
 	breaker retry.Breaker
+	// open is true from the breaker's opening until the first call let
+	// through after it, so that each opening and closing is reported to
+	// the Observer once.
+	open     atomic.Bool
+	observer *Observer
+	limit    int // Options.MaxMachineVerifyCalls, for the Observer
 }
 
 func newMachineVerifier(cfg *config, client *Client) *machineVerifier {
@@ -163,6 +173,9 @@ func newMachineVerifier(cfg *config, client *Client) *machineVerifier {
 		negTTL:    min(cfg.machineTTL, 5*time.Second),
 		callLimit: 2 * cfg.keyWait,
 		now:       cfg.now,
+		observer:  &cfg.observer,
+		limit:     cfg.maxVerifyCalls,
+		store:     newMachineStore(cfg),
 	}
 	mv.cache = ttlcache.New[[32]byte, *Auth](ttlcache.Options{
 		Size:        max(cfg.cacheSize, 100),
@@ -185,42 +198,70 @@ var (
 	errMachineExpired = authErr(ErrTokenExpired, ReasonTokenExpired, "machine token expired")
 )
 
-// verify returns the Auth of an opaque machine token of the given type.
-func (mv *machineVerifier) verify(ctx context.Context, kind, tok string) (*Auth, *AuthError) {
+// verify returns the Auth of an opaque machine token of the given type;
+// hit says it came from the cache.
+func (mv *machineVerifier) verify(ctx context.Context, kind, tok string) (*Auth, *AuthError, bool) {
 	if !machinetoken.ShapeOK(tok) {
-		return nil, errMachineShape
+		return nil, errMachineShape, false
 	}
 	key := sha256.Sum256([]byte(tok))
 	if a, err, ok := mv.cache.Lookup(key); ok {
-		return mv.result(a, err)
+		a, aerr := mv.result(a, err)
+		return a, aerr, true
 	}
-	if !mv.breaker.Closed(mv.now()) {
-		return nil, errMachineBreaker
+	if mv.store == nil && !mv.breakerLets() {
+		return nil, errMachineBreaker, false // with a store, checked after it missed
 	}
 	a, err := mv.cache.Get(ctx, key, func(ctx context.Context) (*Auth, time.Time, error) {
-		ctx, cancel := context.WithTimeout(ctx, mv.callLimit)
-		defer cancel()
-		a, aerr := mv.call(ctx, kind, tok)
-		if aerr != nil {
-			if aerr.Kind == ErrTokenInvalid || aerr.Kind == ErrTokenExpired {
-				return nil, mv.now().Add(mv.negTTL), aerr
-			}
-			return nil, time.Time{}, aerr // our fault or Clerk's: ask again next time
+		if mv.store != nil {
+			return mv.loadShared(ctx, kind, tok)
 		}
-		return a, mv.now().Add(mv.ttl), nil
+		return mv.ask(ctx, kind, tok)
 	})
 	var we *ttlcache.WaitError
 	switch {
 	case err == nil:
 	case errors.Is(err, ttlcache.ErrBusy):
-		return nil, errMachineBusy
+		if mv.observer.MachineBusy != nil {
+			mv.observer.MachineBusy(MachineBusyEvent{TokenType: kind, Limit: mv.limit})
+		}
+		return nil, errMachineBusy, false
 	case errors.Is(err, ttlcache.ErrClosed):
-		return nil, errMachineClosed
+		return nil, errMachineClosed, false
 	case errors.As(err, &we):
 		return nil, &AuthError{Reason: ReasonBackendAPIUnavailable, Kind: ErrBackendUnavailable,
-			Detail: "request ended while verifying a machine token", Err: we.Err}
+			Detail: "request ended while verifying a machine token", Err: we.Err}, false
 	}
-	return mv.result(a, err)
+	a, aerr := mv.result(a, err)
+	return a, aerr, false
+}
+
+// breakerLets reports whether the breaker lets a Backend API call through,
+// and tells the observer when it has closed again.
+func (mv *machineVerifier) breakerLets() bool {
+	if !mv.breaker.Closed(mv.now()) {
+		return false
+	}
+	if mv.open.Load() && mv.open.CompareAndSwap(true, false) && mv.observer.Breaker != nil {
+		mv.observer.Breaker(BreakerEvent{Endpoint: endpointMachine})
+	}
+	return true
+}
+
+// ask calls the Backend API about tok and returns its verdict and until
+// when the verdict may be reused: a verified token for ttl, an unknown,
+// revoked or expired one for negTTL, a failure not at all.
+func (mv *machineVerifier) ask(ctx context.Context, kind, tok string) (*Auth, time.Time, error) {
+	ctx, cancel := context.WithTimeout(ctx, mv.callLimit)
+	defer cancel()
+	a, aerr := mv.call(ctx, kind, tok)
+	if aerr != nil {
+		if aerr.Kind == ErrTokenInvalid || aerr.Kind == ErrTokenExpired {
+			return nil, mv.now().Add(mv.negTTL), aerr
+		}
+		return nil, time.Time{}, aerr // our fault or Clerk's: ask again next time
+	}
+	return a, mv.now().Add(mv.ttl), nil
 }
 
 // result applies the per-request check of a cached answer (the token's
@@ -264,7 +305,10 @@ func (mv *machineVerifier) call(ctx context.Context, kind, tok string) (*Auth, *
 			return nil, &AuthError{Reason: ReasonSecretKeyInvalid, Kind: ErrKeysUnavailable,
 				Detail: "the Backend API refused the secret key verifying a machine token", Err: apiErr}
 		case s == http.StatusTooManyRequests || s >= 500:
-			mv.breaker.Open(mv.now(), apiErr.RetryAfter, breakerDefault, breakerMax)
+			pause := mv.breaker.Open(mv.now(), apiErr.RetryAfter, breakerDefault, breakerMax)
+			if mv.open.CompareAndSwap(false, true) && mv.observer.Breaker != nil {
+				mv.observer.Breaker(BreakerEvent{Open: true, Endpoint: endpointMachine, Pause: pause})
+			}
 			return nil, &AuthError{Reason: ReasonBackendAPIUnavailable, Kind: ErrBackendUnavailable,
 				Detail: "verifying a machine token with the Backend API failed", Err: apiErr}
 		}

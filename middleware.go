@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/clerkauth/clerkauth/internal/fifocache"
 	"github.com/clerkauth/clerkauth/internal/machinetoken"
@@ -233,6 +234,7 @@ func (m *Middleware) judge(r *http.Request, tok string, uat int64, aerr *AuthErr
 		return st.auth, st.err, st
 	}
 	if aerr != nil {
+		m.c.observeNoToken(aerr)
 		return nil, aerr, nil
 	}
 	a, aerr := m.c.authenticate(r.Context(), tok, uat, m.accept, false)
@@ -301,29 +303,41 @@ func (m *Middleware) signedOut(err *AuthError) *Auth {
 // authenticate verifies tok (from the cache when it was seen before) and
 // applies the per-request checks. uat is the __client_uat of the cookie
 // path, 0 for a header token; mask is the set of accepted token types;
-// keepTok says tok may be kept as it is (see tokenIsHeader).
+// keepTok says tok may be kept as it is (see tokenIsHeader). It reports
+// the outcome to Options.Observer when one is set.
 func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tokenMask, keepTok bool) (*Auth, *AuthError) {
+	now := c.cfg.now()
+	if c.cfg.observer.Authentication == nil {
+		a, aerr, _ := c.decide(ctx, now, tok, uat, mask, keepTok)
+		return a, aerr
+	}
+	a, aerr, hit := c.decide(ctx, now, tok, uat, mask, keepTok)
+	c.observeAuthentication(ctx, now, tok, uat, a, aerr, hit)
+	return a, aerr
+}
+
+// decide is authenticate at now; hit says the answer came from a cache.
+func (c *core) decide(ctx context.Context, now time.Time, tok string, uat int64, mask tokenMask, keepTok bool) (*Auth, *AuthError, bool) {
 	if uat > 0 && mask&maskSession == 0 {
-		return nil, errTypeNotAccepted // cookies carry session tokens only
+		return nil, errTypeNotAccepted, false // cookies carry session tokens only
 	}
 	if uat == 0 {
 		if kind := machinetoken.OpaqueKind(tok); kind != "" {
 			if mask == maskSession {
 				// Clerk verifies it as a session token: not a JWT.
-				return nil, errOpaqueNotJWT
+				return nil, errOpaqueNotJWT, false
 			}
 			if mask&maskOf(kind) == 0 {
-				return nil, errTypeNotAccepted
+				return nil, errTypeNotAccepted, false
 			}
-			a, aerr := c.mach.verify(ctx, kind, tok)
+			a, aerr, hit := c.mach.verify(ctx, kind, tok)
 			if aerr != nil {
-				return nil, aerr
+				return nil, aerr, hit
 			}
 			a.origin = c // a is this request's own copy
-			return a, nil
+			return a, nil, hit
 		}
 	}
-	now := c.cfg.now()
 	var v *verified
 	if c.cache != nil {
 		v = c.cache.Get(tok)
@@ -346,7 +360,7 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 		}
 		if aerr != nil {
 			c.cfg.logger.Debug("clerkauth: token rejected", "reason", aerr.Reason)
-			return nil, aerr
+			return nil, aerr, false
 		}
 		if c.cache != nil && v.exp*1e9 > now.UnixNano()-int64(c.cfg.skew) {
 			// tok may be a substring of a much longer string (a whole
@@ -361,23 +375,23 @@ func (c *core) authenticate(ctx context.Context, tok string, uat int64, mask tok
 		}
 	}
 	if mask&maskOf(v.auth.TokenType) == 0 || uat > 0 && v.auth.TokenType != TokenTypeSession {
-		return nil, errTypeNotAccepted
+		return nil, errTypeNotAccepted, hit
 	}
 	if aerr := v.checkTime(now, c.cfg.skew); aerr != nil {
 		if aerr == errExpired && hit {
 			c.cache.Remove(tok) // never served again: drop it now
 		}
-		return nil, aerr
+		return nil, aerr, hit
 	}
 	if uat > 0 && v.hasIat && v.iat < uat {
-		return nil, errIATBeforeUAT
+		return nil, errIATBeforeUAT, hit
 	}
 	if v.auth.SessionStatus == "pending" && !c.cfg.acceptPending {
-		return nil, errPending
+		return nil, errPending, hit
 	}
 	// Shared by every request with this token: callers copy it (Handler
 	// into its context node, Authenticate into a new Auth).
-	return v.auth, nil
+	return v.auth, nil, hit
 }
 
 // reject writes the response for a request that is not signed in:

@@ -28,6 +28,7 @@ const (
 	defaultMachineTokenCacheTTL = 10 * time.Second
 	defaultTemplateCacheSize    = 1000
 	defaultMaxVerifyCalls       = 32
+	defaultStoreTimeout         = 50 * time.Millisecond
 )
 
 // Options configures a [Middleware] (see [New]) and a [Client] (see
@@ -230,6 +231,28 @@ type Options struct {
 	// whose path names another organization than the session's active one
 	// goes through the handshake, which activates it. Default: nil (none).
 	OrganizationSyncOptions *OrganizationSyncOptions
+	// Observer receives every authentication, key download and Backend
+	// API request, for metrics and traces (see [Observer]; the nested
+	// module otelclerk builds one for OpenTelemetry). It never receives a
+	// token, a secret key or a user id. It is copied by New and
+	// NewClient. Default: nil (nothing is observed, at no cost).
+	Observer *Observer
+	// MachineTokenStore shares the Backend API's answers about opaque
+	// machine tokens between replicas (see [MachineTokenStore]; Redis
+	// with the redisstore module), each kept as long as this instance's
+	// cache would keep it. It is asked when this instance's cache has no
+	// answer, at the cost of a round trip (at most
+	// MachineTokenStoreTimeout; then the Backend API is asked). A revoked token is still accepted for up to
+	// MachineTokenCacheTTL, by every replica. Unused without a secret key
+	// or with the cache off. Default: nil (each instance asks the Backend
+	// API itself).
+	MachineTokenStore MachineTokenStore
+
+	// MachineTokenStoreTimeout bounds each call to MachineTokenStore: a
+	// call that takes longer counts as a failure, and the Backend API is
+	// asked. Raise it for a store far away (another region, a managed
+	// Redis over the internet). Default: 50ms.
+	MachineTokenStoreTimeout time.Duration
 }
 
 // describe prints the options with the secret keys redacted (their
@@ -239,7 +262,8 @@ func (o Options) describe() string {
 	type shown Options // no methods: no recursion
 	c := shown(o)
 	c.SecretKey, c.MachineSecretKey = keyState(o.SecretKey), keyState(o.MachineSecretKey)
-	c.ErrorHandler, c.Now, c.Logger, c.HTTPClient = nil, nil, nil, nil
+	c.ErrorHandler, c.Now, c.Logger, c.HTTPClient, c.Observer = nil, nil, nil, nil, nil
+	c.ErrorHandler, c.Now, c.Logger, c.HTTPClient, c.MachineTokenStore = nil, nil, nil, nil, nil
 	return fmt.Sprintf("clerkauth.Options%+v", c)
 }
 
@@ -296,8 +320,11 @@ type config struct {
 	handshake            bool     // page-load flows on
 	orgPatterns          *orgMatcher
 	personalPatterns     *orgMatcher
-	refreshCookie        string // __refresh_<sfx>
-	devBrowserCookie     string // __clerk_db_jwt_<sfx>
+	refreshCookie        string   // __refresh_<sfx>
+	devBrowserCookie     string   // __clerk_db_jwt_<sfx>
+	observer             Observer // Options.Observer's copy; zero: nothing observed
+	machineStore         MachineTokenStore
+	storeTimeout         time.Duration
 }
 
 // envOr returns v, else the environment variable name read through
@@ -336,6 +363,8 @@ func (o Options) resolve() (*config, error) {
 		cacheSize:         cmp.Or(o.TokenCacheSize, defaultTokenCacheSize),
 		templateCacheSize: cmp.Or(o.TemplateTokenCacheSize, defaultTemplateCacheSize),
 		maxVerifyCalls:    o.MaxMachineVerifyCalls,
+		machineStore:      o.MachineTokenStore,
+		storeTimeout:      cmp.Or(max(o.MachineTokenStoreTimeout, 0), defaultStoreTimeout),
 		machineSecretKey:  envOr(o.MachineSecretKey, "CLERK_MACHINE_SECRET_KEY"),
 		machineTTL:        max(cmp.Or(o.MachineTokenCacheTTL, defaultMachineTokenCacheTTL), 0),
 	}
@@ -347,6 +376,9 @@ func (o Options) resolve() (*config, error) {
 	c.proxyURL = strings.TrimRight(envOr(o.ProxyURL, "CLERK_PROXY_URL"), "/")
 	c.domain = envOr(o.Domain, "CLERK_DOMAIN")
 	c.isSatellite = o.IsSatellite || truthy(envOr("", "CLERK_IS_SATELLITE"))
+	if o.Observer != nil {
+		c.observer = *o.Observer
+	}
 	if c.maxVerifyCalls <= 0 {
 		c.maxVerifyCalls = defaultMaxVerifyCalls
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clerkauth/clerkauth/internal/instance"
 )
 
 func TestNewValidation(t *testing.T) {
@@ -91,7 +93,7 @@ func TestEnvironmentDefaults(t *testing.T) {
 	}
 	if c.secretKey != "sk_test_fromenv" || c.apiURL != "http://127.0.0.1:9" || c.apiVersion != "2099-01-01" ||
 		strings.Join(c.issuers, ",") != "https://clerk.example.com" || c.jwksURL != "http://127.0.0.1:9/v1/jwks" || !c.jwksSendSecret ||
-		c.skew != DefaultClockSkew || c.cacheSize != DefaultTokenCacheSize {
+		c.skew != defaultClockSkew || c.cacheSize != defaultTokenCacheSize {
 		t.Fatalf("resolved config: %+v", c)
 	}
 	// An explicit field wins over the environment.
@@ -107,13 +109,13 @@ func TestEnvironmentDefaults(t *testing.T) {
 }
 
 func TestParsePublishableKey(t *testing.T) {
-	host, err := ParsePublishableKey("pk_live_Y2xlcmsuZXhhbXBsZS5jb20k")
+	host, err := instance.FrontendAPIHost("pk_live_Y2xlcmsuZXhhbXBsZS5jb20k")
 	if err != nil || host != "clerk.example.com" {
 		t.Fatalf("%q %v", host, err)
 	}
 	for _, bad := range []string{"", "pk_", "sk_test_abc", "pk_test_", "pk_test_JA==", "pk_test_" + base64.StdEncoding.EncodeToString([]byte("a/b$"))} {
-		if _, err := ParsePublishableKey(bad); err == nil {
-			t.Errorf("ParsePublishableKey(%q) accepted", bad)
+		if _, err := instance.FrontendAPIHost(bad); err == nil {
+			t.Errorf("instance.FrontendAPIHost(%q) accepted", bad)
 		}
 	}
 }
@@ -121,18 +123,18 @@ func TestParsePublishableKey(t *testing.T) {
 func TestParseJWTKeyPKCS1(t *testing.T) {
 	der := x509.MarshalPKCS1PublicKey(&testKey(t, 0).PublicKey)
 	p := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: der}))
-	k, err := ParseJWTKey(p)
+	k, err := instance.ParsePEMKey(p)
 	if err != nil || k.N.Cmp(testKey(t, 0).N) != 0 {
 		t.Fatalf("PKCS1: %v", err)
 	}
-	if _, err := ParseJWTKey(p + "trailing"); err == nil {
+	if _, err := instance.ParsePEMKey(p + "trailing"); err == nil {
 		t.Fatal("trailing data accepted")
 	}
 }
 
 // TestAcceptsTokenPanicsAtSetUp: a misspelt or empty type list is a
 // programming error caught when routes are built, like Options.AcceptsToken
-// at New; the deprecated Accept keeps matching nothing instead.
+// at New.
 func TestAcceptsTokenPanicsAtSetUp(t *testing.T) {
 	f := newBenchFixture(t)
 	mw := f.middleware(t, 0)
@@ -150,9 +152,6 @@ func TestAcceptsTokenPanicsAtSetUp(t *testing.T) {
 	if got := mw.AcceptsToken(TokenTypeM2M, TokenTypeSession).accept; got != maskM2M|maskSession {
 		t.Errorf("AcceptsToken mask %b", got)
 	}
-	if got := mw.Accept("m2m").accept; got != 0 {
-		t.Errorf("deprecated Accept with an unknown name: mask %b, want none", got)
-	}
 	// The same token is refused by a narrowed route, accepted by a wider one.
 	r := f.request()
 	if _, err := mw.AcceptsToken(TokenTypeM2M).Authenticate(r); !errors.Is(err, ErrTokenInvalid) || err.(*AuthError).Reason != "token-type-mismatch" {
@@ -163,21 +162,20 @@ func TestAcceptsTokenPanicsAtSetUp(t *testing.T) {
 	}
 }
 
-// TestReverifyPresets: Reverify's presets are Clerk's, the deprecated
-// functions give the same values, and an unknown preset never holds.
+// TestReverifyPresets: Reverify's presets are Clerk's, and an unknown
+// preset never holds.
 func TestReverifyPresets(t *testing.T) {
 	for _, tc := range []struct {
 		preset string
-		old    Reverification
 		want   Reverification
 	}{
-		{"strict_mfa", ReverifyStrictMFA(), Reverification{"multi_factor", 10}},
-		{"strict", ReverifyStrict(), Reverification{"second_factor", 10}},
-		{"moderate", ReverifyModerate(), Reverification{"second_factor", 60}},
-		{"lax", ReverifyLax(), Reverification{"second_factor", 1440}},
+		{"strict_mfa", Reverification{"multi_factor", 10}},
+		{"strict", Reverification{"second_factor", 10}},
+		{"moderate", Reverification{"second_factor", 60}},
+		{"lax", Reverification{"second_factor", 1440}},
 	} {
-		if got := Reverify(tc.preset); got != tc.want || tc.old != tc.want {
-			t.Errorf("Reverify(%q) = %v, deprecated %v, want %v", tc.preset, got, tc.old, tc.want)
+		if got := Reverify(tc.preset); got != tc.want {
+			t.Errorf("Reverify(%q) = %v, want %v", tc.preset, got, tc.want)
 		}
 	}
 	a := &Auth{UserID: "user_1", FactorVerificationAge: []int{0, 0}}

@@ -112,15 +112,15 @@ func TestHas(t *testing.T) {
 		{"plan user", a, Check{Plan: "user:pro"}, true},
 		{"plan org", a, Check{Plan: "org:team"}, true},
 		{"plan wrong scope", a, Check{Plan: "org:pro"}, false},
-		{"strict: second factor 30 min ago", a, Check{Reverification: ReverifyStrict()}, false},
-		{"moderate: second factor 30 min ago", a, Check{Reverification: ReverifyModerate()}, true},
-		{"strict_mfa", a, Check{Reverification: ReverifyStrictMFA()}, false},
-		{"lax", a, Check{Reverification: ReverifyLax()}, true},
+		{"strict: second factor 30 min ago", a, Check{Reverification: Reverify("strict")}, false},
+		{"moderate: second factor 30 min ago", a, Check{Reverification: Reverify("moderate")}, true},
+		{"strict_mfa", a, Check{Reverification: Reverify("strict_mfa")}, false},
+		{"lax", a, Check{Reverification: Reverify("lax")}, true},
 		{"first factor custom", a, Check{Reverification: Reverification{Level: "first_factor", AfterMinutes: 10}}, true},
-		{"second factor falls back to first", noOrg, Check{Reverification: ReverifyStrict()}, true},
-		{"multi factor without second", noOrg, Check{Reverification: ReverifyStrictMFA()}, true},
+		{"second factor falls back to first", noOrg, Check{Reverification: Reverify("strict")}, true},
+		{"multi factor without second", noOrg, Check{Reverification: Reverify("strict_mfa")}, true},
 		{"unknown level", a, Check{Reverification: Reverification{Level: "third", AfterMinutes: 100}}, false},
-		{"reverification and permission", a, Check{Permission: "org:projects:read", Reverification: ReverifyModerate()}, true},
+		{"reverification and permission", a, Check{Permission: "org:projects:read", Reverification: Reverify("moderate")}, true},
 		{"scope on session token", a, Check{Scope: "read"}, false},
 		{"signed out", signedOut(errNoToken), Check{Role: "admin"}, false},
 	}
@@ -236,7 +236,7 @@ func TestClaimsAsClerk(t *testing.T) {
 				h = rawHeader
 			}
 			a, err := m.Authenticate(bearer(rawToken(t, h, rawClaims(tc.extra))))
-			if got := ReasonOf(err); got != tc.reason {
+			if got := reasonOf(err); got != tc.reason {
 				t.Fatalf("reason %q (%v), want %q", got, err, tc.reason)
 			}
 			if tc.reason != "" {
@@ -275,7 +275,7 @@ func TestClaimOrderAsClerk(t *testing.T) {
 	m := pemMiddleware(t, nil)
 	u := testNow.Unix()
 	tok := rawToken(t, rawHeader, fmt.Sprintf(`{"sub":"user_1","exp":%d,"nbf":null}`, u-100))
-	if _, err := m.Authenticate(bearer(tok)); ReasonOf(err) != ReasonTokenExpired || !errors.Is(err, ErrTokenExpired) {
+	if _, err := m.Authenticate(bearer(tok)); reasonOf(err) != ReasonTokenExpired || !errors.Is(err, ErrTokenExpired) {
 		t.Fatalf("expired token with nbf null: %v", err)
 	}
 }
@@ -315,13 +315,13 @@ func TestHasAsClerk(t *testing.T) {
 		{v2, Check{Plan: "user:team"}, false},
 		{v2, Check{Plan: "x:team"}, false},
 		{auth(`,"fea":"u:a,"`), Check{Feature: "a"}, false}, // Clerk cannot split the list
-		{auth(`,"fva":[-5,3]`), Check{Reverification: ReverifyStrict()}, false},
+		{auth(`,"fva":[-5,3]`), Check{Reverification: Reverify("strict")}, false},
 		{auth(`,"fva":[3,-5]`), Check{Reverification: Reverification{"first_factor", 10}}, false},
-		{auth(`,"fva":[-1,-1]`), Check{Reverification: ReverifyLax()}, false},
-		{auth(`,"fva":[-1,3]`), Check{Reverification: ReverifyStrict()}, true},
-		{auth(`,"fva":[-1,3]`), Check{Reverification: ReverifyStrictMFA()}, false},
-		{auth(`,"fva":[3,-1]`), Check{Reverification: ReverifyStrictMFA()}, true},
-		{auth(`,"fva":[3,20]`), Check{Reverification: ReverifyStrictMFA()}, false},
+		{auth(`,"fva":[-1,-1]`), Check{Reverification: Reverify("lax")}, false},
+		{auth(`,"fva":[-1,3]`), Check{Reverification: Reverify("strict")}, true},
+		{auth(`,"fva":[-1,3]`), Check{Reverification: Reverify("strict_mfa")}, false},
+		{auth(`,"fva":[3,-1]`), Check{Reverification: Reverify("strict_mfa")}, true},
+		{auth(`,"fva":[3,20]`), Check{Reverification: Reverify("strict_mfa")}, false},
 	}
 	for i, tc := range cases {
 		if got := tc.a.Has(tc.c); got != tc.want {

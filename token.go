@@ -385,7 +385,17 @@ func newRemoteKeys(c *config, client *Client) *keyring.Ring[*jwks.Key] {
 	}
 	return keyring.New(keyring.Options[*jwks.Key]{
 		Fetch: func(ctx context.Context) (map[string]*jwks.Key, map[string]bool, error) {
-			set, skipped, err := fetchJWKS(ctx, client, cred, url)
+			start := c.now()
+			set, skipped, status, err := fetchJWKS(ctx, client, cred, url)
+			if c.observer.KeyDownload != nil {
+				e := KeyDownloadEvent{StatusCode: status, Duration: c.now().Sub(start)}
+				if err != nil {
+					e.Reason = err.Reason
+				} else {
+					e.Keys = len(set.ByKid)
+				}
+				c.observer.KeyDownload(e)
+			}
 			if err != nil {
 				return nil, nil, err
 			}
@@ -417,11 +427,11 @@ func newRemoteKeys(c *config, client *Client) *keyring.Ring[*jwks.Key] {
 // fetchJWKS downloads and parses the JWKS through the Backend API request
 // path (Client.send: headers, credentials, redaction, 1 MiB cap), one
 // attempt: the keyring decides when to try again.
-func fetchJWKS(ctx context.Context, client *Client, cred credential, url string) (*keySet, int, *AuthError) {
-	fail := func(reason, detail string, err error) (*keySet, int, *AuthError) {
-		return nil, 0, &AuthError{Reason: reason, Kind: ErrKeysUnavailable, Detail: detail, Err: err}
+func fetchJWKS(ctx context.Context, client *Client, cred credential, url string) (set *keySet, skipped, status int, aerr *AuthError) {
+	fail := func(reason, detail string, err error) (*keySet, int, int, *AuthError) {
+		return nil, 0, status, &AuthError{Reason: reason, Kind: ErrKeysUnavailable, Detail: detail, Err: err}
 	}
-	body, apiErr, err := client.send(ctx, cred, http.MethodGet, url, nil)
+	status, body, apiErr, err := client.sendAttempt(ctx, cred, http.MethodGet, url, nil, 1)
 	switch {
 	case err != nil:
 		return fail(ReasonJWKRemoteFailedToLoad, "JWKS request failed", err)
@@ -430,11 +440,11 @@ func fetchJWKS(ctx context.Context, client *Client, cred credential, url string)
 	case apiErr != nil:
 		return fail(ReasonJWKRemoteFailedToLoad, fmt.Sprintf("JWKS endpoint answered HTTP %d", apiErr.StatusCode), nil)
 	}
-	set, skipped, err := parseJWKS(body)
+	set, skipped, err = parseJWKS(body)
 	if err != nil {
 		return fail(ReasonJWKRemoteFailedToLoad, "JWKS unusable", err)
 	}
-	return set, skipped, nil
+	return set, skipped, status, nil
 }
 
 // parseJWKS parses a JWKS (see [jwks.Parse]) into a key set.

@@ -16,7 +16,7 @@ import (
 // Webhook verification follows the Standard Webhooks scheme Clerk sends
 // its webhooks with (through Svix), as @clerk/backend's verifyWebhook and
 // the standardwebhooks npm package do: internal/stdwebhooks checks the
-// signature (crypto/hmac: see README, "Webhooks", for why no library);
+// signature (crypto/hmac: see docs/webhooks.md for why no library);
 // this file decodes Clerk's event.
 
 // Sentinel errors of [VerifyWebhook]: every error it returns for a

@@ -35,7 +35,7 @@ import (
 // authorized parties), decided by clerkauth here and by Clerk's
 // authenticateRequest in node (clerk/run.mjs). Their verdicts, reasons,
 // Auth fields and has() answers must agree, except where a difference is
-// allowed: a deliberate divergence listed in README's "Differences from
+// allowed: a deliberate divergence listed in docs/behaviour.md's "Differences from
 // Clerk" (divergences below) or a pending one in pending.txt that another
 // branch is closing.
 
@@ -160,7 +160,7 @@ type clerkAuth struct {
 	Machine map[string]any `json:"machine,omitempty"`
 }
 
-// divergence is an allowed difference: ID (a row of README's "Differences
+// divergence is an allowed difference: ID (a row of docs/behaviour.md's "Differences
 // from Clerk"), and a pattern over the difference lines it explains. Each
 // pattern names the cases (by their id) and the field and values it
 // allows, so that a regression elsewhere is not tolerated; each must
@@ -185,7 +185,7 @@ const (
 )
 
 // divergences are the deliberate differences from Clerk. Each ID must be a
-// row of the README table (TestDivergencesInREADME); an ID may have several
+// row of the table in docs/behaviour.md (TestDivergencesInDocs); an ID may have several
 // patterns.
 var divergences = []divergence{
 	{"D2-bearer-case", regexp.MustCompile(`^header/lower-bearer verdict: clerk=false ours=true$`)},
@@ -246,11 +246,11 @@ func loadPending(t *testing.T) []divergence {
 	return out
 }
 
-// TestDivergencesInREADME: every allowed divergence is a row of a
-// "Differences from Clerk" table of README or of a page of docs/ (where
-// README's details move), or a row proposed in proposed-divergences.md,
+// TestDivergencesInDocs: every allowed divergence is a row of a
+// "Differences from Clerk" table of docs/behaviour.md (or of another page
+// of docs/, or README), or a row proposed in proposed-divergences.md,
 // waiting to move there.
-func TestDivergencesInREADME(t *testing.T) {
+func TestDivergencesInDocs(t *testing.T) {
 	var rows string
 	docs, _ := filepath.Glob("../docs/*.md")
 	for _, path := range append([]string{"../README.md"}, docs...) {
@@ -275,9 +275,9 @@ func TestDivergencesInREADME(t *testing.T) {
 		inProposed := strings.Contains(string(proposed), "| "+d.ID+" |")
 		switch {
 		case inREADME && inProposed:
-			t.Errorf("divergence %s is in README's table now: remove its row from proposed-divergences.md", d.ID)
+			t.Errorf("divergence %s is in a table of docs/ now: remove its row from proposed-divergences.md", d.ID)
 		case !inREADME && !inProposed:
-			t.Errorf("divergence %s is not a row of README's Differences from Clerk table nor of proposed-divergences.md", d.ID)
+			t.Errorf("divergence %s is not a row of a Differences from Clerk table (docs/behaviour.md) nor of proposed-divergences.md", d.ID)
 		}
 	}
 }
@@ -419,7 +419,7 @@ func TestAgainstClerk(t *testing.T) {
 		if len(unexplained) > 60 {
 			unexplained = append(unexplained[:60], fmt.Sprintf("... and %d more", len(unexplained)-60))
 		}
-		t.Errorf("differences from Clerk not in README's table nor pending.txt:\n%s", strings.Join(unexplained, "\n"))
+		t.Errorf("differences from Clerk not in the table of docs/behaviour.md nor pending.txt:\n%s", strings.Join(unexplained, "\n"))
 	}
 }
 

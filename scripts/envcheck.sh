@@ -32,7 +32,7 @@ flags=("$@")
 echo "== envcheck: go test ${flags[*]} ./... with every CLERK_* variable set to another instance"
 failed=0
 go test "${flags[@]}" ./... || failed=1
-for mod in examples/chi examples/gin; do
+for mod in otelclerk examples/chi examples/gin examples/prometheus migration; do
   echo "-- $mod"
   (cd "$mod" && go test "${flags[@]}" ./...) || failed=1
 done

@@ -2,7 +2,7 @@
 # stress.sh runs the whole test suite ten times under the race detector
 # while burner processes keep every core busy, to prove that no test
 # depends on the machine being fast (issue 12). It runs the root module
-# and the nested example modules (examples/chi, examples/gin), kills the
+# and the nested modules (otelclerk, examples/chi, gin, prometheus), kills the
 # burners on exit whatever happens, and exits non-zero when any run fails.
 #
 #   scripts/stress.sh            # -count=10
@@ -47,7 +47,7 @@ run() {
 }
 
 run .
-for dir in examples/chi examples/gin; do
+for dir in otelclerk examples/chi examples/gin examples/prometheus; do
 	if [ -f "$dir/go.mod" ]; then
 		run "$dir"
 	fi

@@ -19,7 +19,8 @@ import (
 )
 
 // Version is this library's version, sent in the User-Agent of every
-// Backend API request (clerkauth-go/<Version>) and printed by the CLI.
+// Backend API request (clerkauth-go/<Version>) and printed by the CLI. It
+// is the latest release of CHANGELOG.md (TestVersionMatchesChangelog).
 const Version = "0.1.0"
 
 // DefaultAPIURL is the Backend API base URL of every production instance.

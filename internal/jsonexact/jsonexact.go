@@ -216,10 +216,11 @@ func fieldsOf(t reflect.Type) fieldSet {
 		t     reflect.Type
 		index []int
 	}
-	current, next := []queued{}, []queued{{t: t}}
+	next := []queued{{t: t}}
 	visited := map[reflect.Type]bool{}
 	var all []field
 	for len(next) > 0 {
+		var current []queued
 		current, next = next, nil
 		for _, q := range current {
 			if visited[q.t] {

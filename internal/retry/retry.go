@@ -88,8 +88,9 @@ type Breaker struct {
 }
 
 // Open stops calls from now for retryAfter, capped at most; def when
-// retryAfter is 0. An open breaker is never shortened.
-func (b *Breaker) Open(now time.Time, retryAfter, def, most time.Duration) {
+// retryAfter is 0. An open breaker is never shortened. It returns the
+// pause asked for.
+func (b *Breaker) Open(now time.Time, retryAfter, def, most time.Duration) time.Duration {
 	wait := def
 	if retryAfter > 0 {
 		wait = min(retryAfter, most)
@@ -98,7 +99,7 @@ func (b *Breaker) Open(now time.Time, retryAfter, def, most time.Duration) {
 	for {
 		old := b.until.Load()
 		if old >= until || b.until.CompareAndSwap(old, until) {
-			return
+			return wait
 		}
 	}
 }
