@@ -267,7 +267,7 @@ func (m *Middleware) cookieFlow(r *http.Request) (*Auth, *AuthError, *pageState)
 		return unpack(m.handshakeStatus(p, reasonCrossOriginSync, errCrossOrigin, ""))
 	}
 	if aerr != nil {
-		return m.tokenError(p, aerr)
+		return nil, aerr, nil // pending: signed out, no headers
 	}
 	if a.UserID != "" {
 		if st := m.orgSync(p, a); st != nil {

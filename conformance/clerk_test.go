@@ -215,12 +215,17 @@ var divergences = []divergence{
 	{"D9-machine-answers", regexp.MustCompile(`^mfields/answer/(ak|mt|oat)/(revoked|expired|expiration-past) verdict: clerk=true ours=false$`)},
 	{"D8-pending", regexp.MustCompile(`^((hdr|cookie)/v[12]/sts/pending` + azp + `|clerktest/(hdr|cookie)/pending` +
 		`|pageload/(live|test)/(pending|expired\+rt-pend|nonce-pending/(cookie|query))/[^ ]*) reason: clerk="" ours="session-pending"$`)},
+	// An expired header token with another session's token in the cookie
+	// and a refresh cookie: Clerk refreshes the cookie's session (its
+	// unverified token), clerkauth the header's (verified) one (P1).
+	{"P1-refresh-token", regexp.MustCompile(`^pageload/(live|test)/hdr-expired\+cookie-other-(expired|valid)\+rt/(doc|fetch) ` +
+		`(sessionId: clerk="sess_other" ours="sess_2abc"|userId: clerk="user_other" ours="user_2abc"|set-cookie: clerk=\["__session=[^"]+", ?.*)$`)},
 	// Clerk throws (the request fails) where clerkauth answers: a
-	// development handshake token that does not verify (P3), a development
-	// primary's __clerk_redirect_url that is not a URL (P4).
-	{"P3-handshake-throws", regexp.MustCompile(`^pageload/test/hstoken-(forged|malformed|cat-m2m)/(cookie|query)/[a-z]+ ` +
+	// development handshake token that does not verify (P2), a development
+	// primary's __clerk_redirect_url that is not a URL (P3).
+	{"P2-handshake-throws", regexp.MustCompile(`^pageload/test/hstoken-(forged|malformed|cat-m2m)/(cookie|query)/[a-z]+ ` +
 		`(status: clerk="error" ours="signed-out"|reason: clerk="throws: Clerk: Handshake token verification failed[^"]*" ours="session-token-and-uat-missing")$`)},
-	{"P4-bad-redirect-url", regexp.MustCompile(`^pageload/test/sync-bad/[^ ]+ (status: clerk="error" ours="[a-z-]+"|reason: clerk="throws: Invalid URL" ours="[a-z-]*"|` +
+	{"P3-bad-redirect-url", regexp.MustCompile(`^pageload/test/sync-bad/[^ ]+ (status: clerk="error" ours="[a-z-]+"|reason: clerk="throws: Invalid URL" ours="[a-z-]*"|` +
 		`verdict: clerk=false ours=true|set-cookie: clerk=\[\] ours=.*|location: clerk=null ours=.*|cache-control: clerk=null ours="no-store")$`)},
 }
 

@@ -226,6 +226,25 @@ func (g *gen) pageMatrix() {
 					Method: e.method, Headers: e.headers, Cookie: ck})
 			}
 		}
+		// An expired header token and another session's token in the
+		// cookie, with a refresh cookie: which token (and session) the
+		// refresh is asked for.
+		otherExpired := g.sess(-100, func(c map[string]any) { c["sid"], c["sub"] = "sess_other", "user_other" })
+		otherFresh := g.sess(0, func(c map[string]any) { c["sid"], c["sub"] = "sess_other", "user_other" })
+		for _, suffixed := range []bool{false, true} {
+			g.api.refreshSession("rt_ok", "sess_other", suffixed, 200, js(map[string]any{"object": "cookies", "cookies": setCookies(otherFresh, in.sfx, suffixed)}))
+		}
+		for name, ck := range map[string]string{"other-expired": otherExpired, "other-valid": g.sess(-1, func(c map[string]any) { c["sid"] = "sess_other" })} {
+			for _, en := range []string{"doc", "fetch"} {
+				e := eligibility[en]
+				cookie := "__session=" + ck + "; __client_uat=" + old + "; __refresh_" + sfx + "=rt_ok"
+				if in.dev {
+					cookie = join(cookie, "__clerk_db_jwt=dvb_conformance")
+				}
+				g.add(tcase{ID: fmt.Sprintf("pageload/%s/hdr-expired+cookie-%s+rt/%s", in.name, name, en), PK: in.pk, PageLoad: true,
+					URL: appURL, Method: e.method, Headers: e.headers, Cookie: cookie, Authorization: ptr("Bearer " + expired)})
+			}
+		}
 		// A header token on a page load: expired (refresh or handshake),
 		// and valid.
 		for name, auth := range map[string]string{"hdr-expired": expired, "hdr-valid": valid, "hdr-nbf": g.sess(0, func(c map[string]any) { c["nbf"] = nowUnix + 30 })} {

@@ -52,6 +52,14 @@ func (m *mockAPI) answer(tok string, status int, body string) {
 	m.answers[tok] = mockAnswer{status, body}
 }
 
+// refreshSession registers the answer to a refresh of session sid with
+// refresh token rt (it takes precedence over refresh's).
+func (m *mockAPI) refreshSession(rt, sid string, suffixed bool, status int, body string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.refreshes[rt+"|"+strconv.FormatBool(suffixed)+"|"+sid] = mockAnswer{status, body}
+}
+
 // refresh registers the answer to a refresh with refresh token rt.
 func (m *mockAPI) refresh(rt string, suffixed bool, status int, body string) {
 	m.mu.Lock()
@@ -92,7 +100,11 @@ func (m *mockAPI) serve(w http.ResponseWriter, r *http.Request) {
 		suffixed := r.URL.Query().Get("suffixed_cookies") == "true"
 		m.mu.Lock()
 		m.calls["refresh"]++
-		a, ok := m.refreshes[rt+"|"+strconv.FormatBool(suffixed)]
+		sid := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/v1/sessions/"), "/refresh")
+		a, ok := m.refreshes[rt+"|"+strconv.FormatBool(suffixed)+"|"+sid]
+		if !ok {
+			a, ok = m.refreshes[rt+"|"+strconv.FormatBool(suffixed)]
+		}
 		m.mu.Unlock()
 		m.reply(w, a, ok)
 		return
