@@ -46,6 +46,9 @@ func (c *cli) verifyCmd(args []string) int {
 		Getenv:         func(string) string { return "" },
 		Logger:         slog.New(slog.DiscardHandler),
 		TokenCacheSize: -1,
+		// A pasted token or Cookie header is judged as an API request
+		// is: there is no browser to redirect or to set cookies in.
+		DisableHandshake: true,
 	}
 	switch {
 	case *pemFile != "":

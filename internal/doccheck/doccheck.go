@@ -69,6 +69,7 @@ var imports = map[string]string{
 	"chi": "github.com/go-chi/chi/v5", "gin": "github.com/gin-gonic/gin",
 	"clerk": "github.com/clerk/clerk-sdk-go/v2", "clerkhttp": "github.com/clerk/clerk-sdk-go/v2/http",
 	"organization": "github.com/clerk/clerk-sdk-go/v2/organization", "user": "github.com/clerk/clerk-sdk-go/v2/user",
+	"redis": "github.com/redis/go-redis/v9", "redisstore": "github.com/clerkauth/clerkauth/redisstore",
 }
 
 // modules: a snippet importing one of these builds in that nested module
@@ -76,6 +77,7 @@ var imports = map[string]string{
 var modules = map[string]string{
 	"github.com/go-chi/": "examples/chi", "github.com/gin-gonic/": "examples/gin",
 	"github.com/clerk/clerk-sdk-go/": "migration",
+	"github.com/redis/go-redis/":     "redisstore", "github.com/clerkauth/clerkauth/redisstore": "redisstore",
 }
 
 // preamble declares what fragments use without declaring it: the names
