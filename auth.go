@@ -176,11 +176,13 @@ func formatAs(f fmt.State, verb rune, s string) {
 // map[string]any or a struct of the caller's own custom claims. It returns
 // an error when signed out or for a machine token without a JWT.
 //
-// Names are case-sensitive, as Clerk's sessionClaims are: unlike
-// encoding/json, Claims never fills a struct field from a claim whose name
-// matches the field's only when case is ignored ("ROLE" for a field tagged
-// "role"), at any depth; it returns an error naming the claim instead.
-// Tag each field with the exact claim name.
+// Names that differ only in case are never confused, at any depth: where
+// encoding/json would fill a field tagged "role" from a claim "ROLE", or
+// one field from two claims ("email" and "EMAIL"), Claims returns an error
+// naming them, so a field never holds a value Clerk's sessionClaims would
+// not give under its name. Tag each field with the exact claim name; an
+// untagged field (Email) takes the one claim matching its name when case
+// is ignored.
 func (a *Auth) Claims(v any) error {
 	if !a.IsSignedIn() {
 		return errors.New("clerkauth: signed out: no claims")

@@ -450,4 +450,18 @@ func TestClaimsExactNames(t *testing.T) {
 			}
 		})
 	}
+	// An untagged field takes the one member matching its Go name when
+	// case is ignored (the Go idiom), never one of two.
+	var untagged struct{ Email string }
+	a, err := m.Authenticate(bearer(sign(`{"email":"a@example.com"}`)))
+	if err != nil || a.Claims(&untagged) != nil || untagged.Email != "a@example.com" {
+		t.Fatalf("untagged field: %+v %v", untagged, err)
+	}
+	a, err = m.Authenticate(bearer(sign(`{"email":"a@example.com","EMAIL":"admin@example.com"}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Claims(&untagged); err == nil || !strings.Contains(err.Error(), `"EMAIL" and "email" would both fill the field "Email"`) {
+		t.Fatalf("two members for an untagged field: %v", err)
+	}
 }

@@ -1,38 +1,52 @@
 // Package jsonexact decodes JSON into Go values as encoding/json does, but
-// only where every object member that reaches a struct names a field
-// exactly. encoding/json also fills a field from a member whose name
-// differs only in case (and, of two such members, keeps the later one);
-// JavaScript's JSON.parse, and so a property read in JavaScript, knows only
-// the exact name. Unmarshal refuses, with an error that names both, any
-// member that encoding/json would match to a field only by ignoring case,
-// at any depth, so a decoded value is always the exact member's. It knows
-// no clerkauth types.
+// never lets names that differ only in case be confused. encoding/json
+// fills a field from a member whose name differs from the field's only in
+// case, and of two such members keeps the later one; JavaScript's
+// JSON.parse, and so a property read in JavaScript, knows only the exact
+// name. Unmarshal refuses, at any depth, with an error naming them:
+//
+//   - a member that would fill a field named by a json tag without being
+//     that exact name ("ROLE" for `json:"role"`): the tag says which
+//     member is meant;
+//   - two members of one object that would fill the same field ("Email"
+//     and "email" for an untagged Email field).
+//
+// An untagged field still takes the one member whose name matches it
+// when case is ignored (the usual Go idiom: Email takes "email"). It
+// knows no clerkauth types.
 package jsonexact
 
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"unicode"
 )
 
-// CaseError reports a member that matches a struct field only when case is
-// ignored.
+// CaseError reports a member that would fill a struct field whose name
+// it matches only when case is ignored.
 type CaseError struct {
 	Path  string // where the member is, as dotted names and [index]es
-	Field string // the field's JSON name
+	Field string // the field's JSON name (its tag's, else its Go name)
+	Other string // the path of another member filling the same field, if any
 }
 
 func (e *CaseError) Error() string {
-	return fmt.Sprintf("member %s matches the field for %q only when case is ignored (names are case-sensitive; tag the field with the exact name)",
+	if e.Other != "" {
+		return fmt.Sprintf("members %s and %s would both fill the field %q (their names differ only in case)", e.Other, e.Path, e.Field)
+	}
+	return fmt.Sprintf("member %s would fill the field tagged %q, a name it matches only when case is ignored (names are case-sensitive)",
 		e.Path, e.Field)
 }
 
 // Unmarshal is json.Unmarshal that refuses (with a *CaseError) data where
-// a member would fill a struct field whose name it matches only when case
-// is ignored. Fields of a type with its own UnmarshalJSON are that
-// method's business and are not looked into.
+// a member would fill a tagged struct field whose name it matches only
+// when case is ignored, or two members the same field. Fields of a type
+// with its own UnmarshalJSON are that method's business and are not
+// looked into.
 func Unmarshal(data []byte, v any) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() == reflect.Pointer && !rv.IsNil() {
@@ -89,21 +103,36 @@ func check(node any, val reflect.Value, t reflect.Type, path string) error {
 			return nil
 		}
 		fields := fieldsOf(t)
-		for name, sub := range obj {
-			f, exact := fields.exact[name]
-			if !exact {
-				for fname := range fields.exact {
-					if strings.EqualFold(fname, name) {
-						return &CaseError{Path: join(path, name), Field: fname}
+		filled := map[string]string{} // field name -> path of the member filling it
+		// Members in a fixed order, so that the error names them alike
+		// every time (a map of any has none).
+		for _, name := range sortedKeys(obj) {
+			f, ok := fields.exact[name]
+			if !ok {
+				// encoding/json's fallback: the first field, in field
+				// order, whose name matches when case is ignored.
+				for _, g := range fields.list {
+					if strings.EqualFold(g.name, name) {
+						f, ok = g, true
+						break
 					}
 				}
-				continue
+				if !ok {
+					continue // no field: ignored
+				}
+				if f.tagged {
+					return &CaseError{Path: join(path, name), Field: f.name}
+				}
 			}
+			if other, dup := filled[f.name]; dup {
+				return &CaseError{Path: join(path, name), Field: f.name, Other: other}
+			}
+			filled[f.name] = join(path, name)
 			fv := reflect.Value{}
 			if val.IsValid() {
 				fv = fieldByIndex(val, f.index)
 			}
-			if err := check(sub, fv, f.typ, join(path, name)); err != nil {
+			if err := check(obj[name], fv, f.typ, join(path, name)); err != nil {
 				return err
 			}
 		}
@@ -112,8 +141,8 @@ func check(node any, val reflect.Value, t reflect.Type, path string) error {
 		if !ok {
 			return nil
 		}
-		for name, sub := range obj {
-			if err := check(sub, reflect.Value{}, t.Elem(), join(path, name)); err != nil {
+		for _, name := range sortedKeys(obj) {
+			if err := check(obj[name], reflect.Value{}, t.Elem(), join(path, name)); err != nil {
 				return err
 			}
 		}
@@ -133,6 +162,10 @@ func check(node any, val reflect.Value, t reflect.Type, path string) error {
 		}
 	}
 	return nil
+}
+
+func sortedKeys(obj map[string]any) []string {
+	return slices.Sorted(maps.Keys(obj))
 }
 
 func join(path, name string) string {
@@ -170,6 +203,7 @@ type field struct {
 
 type fieldSet struct {
 	exact map[string]field
+	list  []field // in encoding/json's order: by index sequence
 }
 
 // fieldsOf lists the fields encoding/json decodes into for the struct type
@@ -182,10 +216,11 @@ func fieldsOf(t reflect.Type) fieldSet {
 		t     reflect.Type
 		index []int
 	}
-	current, next := []queued{}, []queued{{t: t}}
+	next := []queued{{t: t}}
 	visited := map[reflect.Type]bool{}
 	var all []field
 	for len(next) > 0 {
+		var current []queued
 		current, next = next, nil
 		for _, q := range current {
 			if visited[q.t] {
@@ -249,6 +284,7 @@ func fieldsOf(t reflect.Type) fieldSet {
 		}
 		if len(top) == 1 {
 			fs.exact[name] = top[0]
+			fs.list = append(fs.list, top[0])
 			continue
 		}
 		var tagged []field
@@ -259,8 +295,10 @@ func fieldsOf(t reflect.Type) fieldSet {
 		}
 		if len(tagged) == 1 {
 			fs.exact[name] = tagged[0]
+			fs.list = append(fs.list, tagged[0])
 		}
 	}
+	slices.SortFunc(fs.list, func(a, b field) int { return slices.Compare(a.index, b.index) })
 	return fs
 }
 
