@@ -26,6 +26,18 @@
 // key and checks it; every token the server mints carries exactly that iss
 // (see [Server.Issuer]). The JWKS is served over plain http on loopback,
 // which clerkauth allows.
+//
+// # The Frontend API and page loads
+//
+// The server also plays the Frontend API on its own origin, so that page
+// loads can go through Clerk's handshake offline, in a test or a real
+// browser: GET /v1/client/handshake (format nonce or token), a hosted
+// sign-in page ([Server.SignInURL]) listing the users added with
+// [Server.AddUser], POST /sign-out, and the Backend API's
+// GET /v1/clients/handshake_payload and POST /v1/sessions/{sid}/refresh.
+// [Server.Options] sets ProxyURL to the server's URL so that handshakes
+// reach it over http. [WithSessionTokenLifetime] shortens the session
+// tokens, [WithRefreshCookies] makes handshakes set the refresh cookie.
 package clerktest
 
 import (
