@@ -164,6 +164,13 @@ func TestHandshakeEndToEnd(t *testing.T) {
 			if b.cookie(app.URL, "__session") == expired {
 				t.Fatal("the expired token is still the cookie")
 			}
+
+			// Signing out on the Frontend API clears the app's cookies
+			// through the handshake.
+			code, body = b.do("POST", srv.URL+"/sign-out?redirect_url="+url.QueryEscape(app.URL+"/dashboard"), url.Values{})
+			if code != 200 || body != "guest session-token-and-uat-missing" || b.cookie(app.URL, "__session") != "" {
+				t.Fatalf("after sign-out: %d %q via %q", code, body, b.hops)
+			}
 		})
 	}
 }
