@@ -102,6 +102,7 @@ type Server struct {
 	nonces         map[string][]string // handshake nonce -> directives
 	lifetime       time.Duration       // session tokens' default lifetime
 	refreshCookies bool                // handshakes set __refresh_<sfx>
+	production     bool                // pk_live_: no dev-browser tokens
 }
 
 // signingKey is one RSA key of the instance.
@@ -117,6 +118,15 @@ type serverConfig struct {
 	key            *rsa.PrivateKey
 	lifetime       time.Duration
 	refreshCookies bool
+	production     bool
+}
+
+// WithProductionInstance makes the server a production instance: its keys
+// are pk_live_... and sk_live_..., and page loads go through the handshake
+// without a dev-browser token (the Frontend API's own cookie identifies the
+// browser). Default: a development instance (pk_test_, sk_test_).
+func WithProductionInstance() ServerOption {
+	return func(c *serverConfig) { c.production = true }
 }
 
 // WithSessionTokenLifetime sets the lifetime of the session tokens the
@@ -171,11 +181,18 @@ func NewServer(opts ...ServerOption) *Server {
 	if cfg.lifetime != 0 {
 		s.lifetime = cfg.lifetime
 	}
+	if cfg.production {
+		s.production = true
+		s.secretKey = "sk_live_" + strings.TrimPrefix(s.secretKey, "sk_test_")
+	}
 	s.webhookSecret = newWebhookSecret()
 	s.ts = httptest.NewServer(s.routes())
 	s.URL = s.ts.URL
 	s.host = strings.TrimPrefix(s.URL, "http://")
 	s.publishableKey = "pk_test_" + base64.StdEncoding.EncodeToString([]byte(s.host+"$"))
+	if s.production {
+		s.publishableKey = "pk_live_" + strings.TrimPrefix(s.publishableKey, "pk_test_")
+	}
 	s.devBrowser = "dvb_" + rand.Text()
 	return s
 }
