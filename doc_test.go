@@ -71,7 +71,7 @@ func TestDocsSnippetsCompile(t *testing.T) {
 		t.Fatalf("found %d Go snippets in README.md and docs/, want at least 10", len(snippets))
 	}
 	for _, sn := range snippets {
-		if m := sn.Module(); !slices.Contains([]string{".", "examples/chi", "examples/gin", "migration"}, m) {
+		if m := sn.Module(); !slices.Contains([]string{".", "examples/chi", "examples/gin", "migration", "redisstore", "otelclerk", "examples/prometheus"}, m) {
 			t.Errorf("%s: builds in module %q, which has no test building it", sn.Where, m)
 		}
 	}

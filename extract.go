@@ -142,7 +142,7 @@ func (c *core) usesSuffixedCookies(j *cookie.Jar, exact bool) bool {
 			}
 		}
 	}
-	un, sf := decodeCookieToken(j.Session), decodeCookieToken(j.SfxSession)
+	un, sf := claims.DecodeUnverified(j.Session), claims.DecodeUnverified(j.SfxSession)
 	if j.Session != "" {
 		if !un.HasIss {
 			return false // malformed: the unsuffixed pair signs it out
@@ -168,17 +168,6 @@ func (c *core) usesSuffixedCookies(j *cookie.Jar, exact bool) bool {
 		return false
 	}
 	return true
-}
-
-// decodeCookieToken is Clerk's decodeJwt of a cookie token, for choosing a
-// cookie pair only. A token over maxTokenSize is not decoded at all (it
-// reads as malformed, and is refused as too large if its pair is chosen):
-// Clerk has no such cap, but node refuses such Cookie headers.
-func decodeCookieToken(tok string) claims.Unverified {
-	if len(tok) > maxTokenSize {
-		return claims.Unverified{}
-	}
-	return claims.DecodeUnverified(tok)
 }
 
 // belongsToInstance is Clerk's tokenBelongsToInstance:

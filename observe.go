@@ -83,7 +83,8 @@ type AuthenticationEvent struct {
 	// CacheHit says the answer came from the verified-token cache or the
 	// machine-token cache, without verifying the token again.
 	CacheHit bool
-	// Duration is how long deciding took (0 when no token was found).
+	// Duration is how long deciding took (0 when no token was found and
+	// nothing else was done).
 	Duration time.Duration
 	// Context is the request's context, for starting a span under the
 	// request's own; nil on a cache hit and when no token was found

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/clerkauth/clerkauth"
@@ -29,11 +30,7 @@ func ExampleObserver() {
 	opts := clerk.Options()
 	opts.Observer = &clerkauth.Observer{
 		Authentication: func(e clerkauth.AuthenticationEvent) {
-			typ := e.TokenType
-			if typ == "" {
-				typ = "(no token)"
-			}
-			count(fmt.Sprintf("%s %s %s hit=%v", typ, e.Verdict, e.Reason, e.CacheHit))
+			count(fmt.Sprintf("%s %s %s hit=%v", e.TokenType, e.Verdict, e.Reason, e.CacheHit))
 		},
 		BackendRequest: func(e clerkauth.BackendRequestEvent) {
 			count(fmt.Sprintf("backend %s %s %d", e.Method, e.Endpoint, e.StatusCode))
@@ -49,8 +46,8 @@ func ExampleObserver() {
 	tok := clerk.SessionToken("user_123")
 	get(h, "/", tok) // verified, after the key download
 	get(h, "/", tok) // from the cache
-	get(h, "/", "")
-	get(h, "/", clerk.SessionToken("user_123", clerktest.WithExpired()))
+	forged := tok[:strings.LastIndexByte(tok, '.')+1] + strings.Repeat("A", 342)
+	get(h, "/", forged)
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -58,9 +55,8 @@ func ExampleObserver() {
 		fmt.Printf("%d  %s\n", counts[k], k)
 	}
 	// Output:
-	// 1  (no token) signed-out session-token-and-uat-missing hit=false
 	// 1  backend GET jwks 200
 	// 1  session_token signed-in  hit=false
 	// 1  session_token signed-in  hit=true
-	// 1  session_token signed-out token-expired hit=false
+	// 1  session_token signed-out token-invalid-signature hit=false
 }

@@ -37,7 +37,7 @@ const (
 
 // maxTokenSize is the largest token looked at, in bytes; a Clerk session
 // token is about 1 KiB. Larger tokens are refused before any decoding.
-const maxTokenSize = 16 << 10
+const maxTokenSize = claims.MaxTokenSize
 
 // verified is what verifying a token produced: everything the hot path
 // needs to re-check on a cache hit without touching the token again.

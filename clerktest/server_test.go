@@ -219,7 +219,9 @@ func TestTokenOptions(t *testing.T) {
 			}
 		}},
 		{"custom claims", []clerktest.TokenOption{clerktest.WithClaims(map[string]any{"email": "a@example.com"})}, func(t *testing.T, a *clerkauth.Auth) {
-			var c struct{ Email string }
+			var c struct {
+				Email string `json:"email"`
+			}
 			if err := a.Claims(&c); err != nil || c.Email != "a@example.com" {
 				t.Errorf("Claims: %v, email %q", err, c.Email)
 			}

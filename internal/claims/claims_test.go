@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"encoding/base64"
 	"slices"
 	"strconv"
 	"strings"
@@ -221,5 +222,32 @@ func TestDecodeAllocs(t *testing.T) {
 	}
 	if !slices.Equal(l.OrgPermissions, []string{"org:reports:read", "org:reports:manage", "org:invoices:read"}) || l.OrgRole != "org:admin" {
 		t.Errorf("Decode = %q", l)
+	}
+}
+
+// TestDecodeUnverifiedCap: a token over MaxTokenSize is not decoded at all
+// (the zero value), one at the cap is.
+func TestDecodeUnverifiedCap(t *testing.T) {
+	enc := base64.RawURLEncoding.EncodeToString
+	tok := func(n int) string {
+		head := enc([]byte(`{"alg":"RS256"}`)) + "."
+		pad := strings.Repeat("x", n)
+		for {
+			t := head + enc([]byte(`{"iss":"https://a.b","iat":5,"p":"`+pad+`"}`)) + ".sig"
+			if len(t) <= n {
+				return t
+			}
+			pad = pad[:len(pad)-(len(t)-n)]
+		}
+	}
+	if u := DecodeUnverified(tok(MaxTokenSize)); !u.OK || u.Iss != "https://a.b" || u.Iat != 5 {
+		t.Fatalf("a token of %d bytes: %+v", MaxTokenSize, u)
+	}
+	big := tok(MaxTokenSize) // then longer signatures: still a JWT, just over the cap
+	for len(big) <= MaxTokenSize {
+		big += "x"
+	}
+	if u := DecodeUnverified(big); u.OK || u.Iss != nil {
+		t.Fatalf("a token over the cap was decoded: %+v", u)
 	}
 }

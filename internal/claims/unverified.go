@@ -27,9 +27,20 @@ type Unverified struct {
 	OK bool
 }
 
+// MaxTokenSize is the largest token decoded, in bytes: the library's cap
+// on every token it looks at (a Clerk session token is about 1 KiB).
+const MaxTokenSize = 16 << 10
+
 // DecodeUnverified reads tok as Clerk's decodeJwt does, for choosing a
-// cookie pair; the zero value when tok is not a JWT with JSON objects.
+// cookie pair; the zero value when tok is not a JWT with JSON objects. A
+// token over MaxTokenSize is not decoded at all (the zero value, as for
+// a malformed one): Clerk has no such cap, but node refuses Cookie
+// headers that could hold one, and such a token is refused as too large
+// whatever its claims say.
 func DecodeUnverified(tok string) (u Unverified) {
+	if len(tok) > MaxTokenSize {
+		return u
+	}
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
 		return u

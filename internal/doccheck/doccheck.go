@@ -69,13 +69,24 @@ var imports = map[string]string{
 	"chi": "github.com/go-chi/chi/v5", "gin": "github.com/gin-gonic/gin",
 	"clerk": "github.com/clerk/clerk-sdk-go/v2", "clerkhttp": "github.com/clerk/clerk-sdk-go/v2/http",
 	"organization": "github.com/clerk/clerk-sdk-go/v2/organization", "user": "github.com/clerk/clerk-sdk-go/v2/user",
+	"redis": "github.com/redis/go-redis/v9", "redisstore": "github.com/clerkauth/clerkauth/redisstore",
+	"otelclerk": "github.com/clerkauth/clerkauth/otelclerk", "prometheus": "github.com/prometheus/client_golang/prometheus",
+	"promhttp": "github.com/prometheus/client_golang/prometheus/promhttp", "otelprom": "go.opentelemetry.io/otel/exporters/prometheus",
+	"sdkmetric": "go.opentelemetry.io/otel/sdk/metric",
 }
 
 // modules: a snippet importing one of these builds in that nested module
-// (which requires it); every other one in the library's.
-var modules = map[string]string{
-	"github.com/go-chi/": "examples/chi", "github.com/gin-gonic/": "examples/gin",
-	"github.com/clerk/clerk-sdk-go/": "migration",
+// (which requires it); every other one in the library's. The first match
+// wins: examples/prometheus also requires otelclerk.
+var modules = []struct{ prefix, module string }{
+	{"github.com/go-chi/", "examples/chi"},
+	{"github.com/gin-gonic/", "examples/gin"},
+	{"github.com/clerk/clerk-sdk-go/", "migration"},
+	{"github.com/redis/go-redis/", "redisstore"},
+	{"github.com/clerkauth/clerkauth/redisstore", "redisstore"},
+	{"github.com/prometheus/", "examples/prometheus"},
+	{"go.opentelemetry.io/otel/exporters/prometheus", "examples/prometheus"},
+	{"github.com/clerkauth/clerkauth/otelclerk", "otelclerk"},
 }
 
 // preamble declares what fragments use without declaring it: the names
@@ -97,15 +108,14 @@ const preamble = `var (
 // snippet builds in: "." for the library's.
 func (s Snippet) Module() string {
 	_, paths := s.program()
-	mod := "."
-	for _, path := range paths {
-		for prefix, m := range modules {
-			if strings.HasPrefix(path, prefix) {
-				mod = m
+	for _, m := range modules {
+		for _, path := range paths {
+			if strings.HasPrefix(path, m.prefix) {
+				return m.module
 			}
 		}
 	}
-	return mod
+	return "."
 }
 
 // program turns the snippet into a main package: a whole file stays as it
