@@ -235,7 +235,7 @@ var divergences = []divergence{
 const noHandshakePass = "nohandshake"
 
 var noHandshakeDivergences = []divergence{
-	{"D1-expired-reason", regexp.MustCompile(`^((hdr|cookie)/v[12]/(time/exp-\d+|exp/(zero|num|neg|float))` + azp +
+	{"D1-expired-reason", regexp.MustCompile(`^((hdr|cookie)/(v[12]/(time/exp-\d+|exp/(zero|num|neg|float))` + azp + `|clock/\+\d+)` +
 		`|cookie/(live|test)/(s=exp|s=[a-z]+,u=[a-z0-9]+,ss=exp),[^ ]*|clerktest/(hdr|cookie)/expired)` +
 		` reason: clerk="session-token-expired-refresh-[a-z-]+" ours="token-expired"$`)},
 	{"D3-cookie-reason-order", regexp.MustCompile(`^cookie/((live|test)/s=exp,u=mid,[^ ]*|v[12]/iat/(empty|null|true)` + azp + `)` +

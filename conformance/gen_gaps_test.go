@@ -195,3 +195,20 @@ func (g *gen) issuerCase() {
 		}
 	}
 }
+
+// clockMoves: one token decided at many times (the same token at every
+// time, so that with the cache on, an entry cached at one time is served
+// at another and its time claims are checked again), by header, by cookie
+// and on page loads.
+func (g *gen) clockMoves() {
+	tok := g.tok(baseV2()) // iat now-1, nbf now-6, exp now+59
+	for _, off := range []int64{-100, -12, -11, -10, -7, -6, -5, -1, 0, 1, 30, 58, 59, 60, 63, 64, 65, 66, 100, 3600} {
+		now := (nowUnix + off) * 1000
+		id := fmt.Sprintf("clock/%+d", off)
+		g.add(tcase{ID: "hdr/" + id, NowMs: now, Authorization: ptr("Bearer " + tok), Has: hasQs[:2]})
+		g.add(tcase{ID: "cookie/" + id, NowMs: now, Cookie: "__session=" + tok + "; __client_uat=" + fmt.Sprint(nowUnix-1000)})
+		e := eligibility["doc"]
+		g.add(tcase{ID: "pageload/live/" + id, NowMs: now, PageLoad: true, URL: appURL, Method: e.method, Headers: e.headers,
+			Cookie: "__session=" + tok + "; __client_uat=" + fmt.Sprint(nowUnix-1000)})
+	}
+}

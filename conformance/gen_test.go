@@ -101,6 +101,7 @@ func (g *gen) all(t *testing.T) {
 	g.machineRoutes()
 	g.uatWhitespace()
 	g.issuerCase()
+	g.clockMoves()
 	g.machineFields()
 	g.pageLoads()
 }
