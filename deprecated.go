@@ -71,7 +71,9 @@ func (m *Middleware) Accept(types ...string) *Middleware {
 	for _, t := range types {
 		mask |= maskOf(t)
 	}
-	return &Middleware{c: m.c, accept: mask}
+	n := *m
+	n.accept = mask
+	return &n
 }
 
 // TokenOption is an option of [Auth.GetToken].

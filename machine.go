@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/clerkauth/clerkauth/internal/machinetoken"
+	"github.com/clerkauth/clerkauth/internal/reason"
 	"github.com/clerkauth/clerkauth/internal/retry"
 	"github.com/clerkauth/clerkauth/internal/ttlcache"
 )
@@ -62,7 +63,7 @@ func parseMask(types []string) (m tokenMask, ok bool) {
 }
 
 // AcceptsToken returns a Middleware for the same instance (sharing its
-// keys, caches and Close) that accepts only the given token types (as
+// keys, caches, Close and route responses) that accepts only the given token types (as
 // Options.AcceptsToken names them), for routes narrower or wider than the
 // default: mw.AcceptsToken(clerkauth.TokenTypeM2M).RequireAuth(h) admits
 // machine-to-machine tokens only. A token of another type is signed out
@@ -78,7 +79,9 @@ func (m *Middleware) AcceptsToken(types ...string) *Middleware {
 		panic(fmt.Sprintf("clerkauth: Middleware.AcceptsToken(%q): token types are %q, %q, %q, %q or %q",
 			types, TokenTypeSession, TokenTypeAPIKey, TokenTypeM2M, TokenTypeOAuth, TokenTypeAny))
 	}
-	return &Middleware{c: m.c, accept: mask}
+	n := *m
+	n.accept = mask
+	return &n
 }
 
 // checkMachineClaims builds the Auth of a verified JWT-format machine token.
@@ -95,8 +98,8 @@ func (c *core) checkMachineClaims(kind string, raw []byte, claims *claims.Sessio
 	// token-verification-failed. encoding/json matches names of mc's
 	// fields case-insensitively.
 	var mc machinetoken.JWTClaims
-	if json.Unmarshal(raw, &mc) != nil {
-		return nil, errClaimType
+	if err := json.Unmarshal(raw, &mc); err != nil {
+		return nil, machineClaimTypeErr(err)
 	}
 	f := machinetoken.FromJWT(kind, claims.Sub, time.Unix(claims.Exp.Sec, 0), &mc, raw)
 	v := new(verified)
@@ -108,6 +111,24 @@ func (c *core) checkMachineClaims(kind string, raw []byte, claims *claims.Sessio
 	v.auth.Issuer = claims.Iss
 	v.auth.origin = c
 	return v, nil
+}
+
+// machineClaimTypeErr names the claim of a verified machine JWT that has
+// the wrong type, and how Clerk writes it: scopes given as an array is
+// the usual mistake of a hand-made M2M token.
+func machineClaimTypeErr(err error) *AuthError {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return errClaimType
+	}
+	detail := fmt.Sprintf("claim %q has the wrong type (%s)", te.Field, te.Value)
+	switch te.Field {
+	case "scopes":
+		detail = `claim "scopes" is not a string: Clerk's M2M tokens carry their scopes space-separated ("mch_a mch_b")`
+	case "scope":
+		detail = `claim "scope" is not a string: OAuth tokens carry their scopes space-separated ("read write"), or as an array in "scp"`
+	}
+	return authErr(ErrTokenInvalid, reason.TokenVerificationFailed, detail)
 }
 
 // machineAuth builds the Auth of a machine token; the subject says whose

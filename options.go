@@ -93,10 +93,13 @@ type Options struct {
 	// with a 10s timeout.
 	HTTPClient *http.Client
 
-	// ErrorHandler writes the response when RequireAuth rejects a request;
-	// err is an [*AuthError], the request's own copy. Wrap
-	// [DefaultErrorHandler] to log and keep the default responses.
-	// Default: DefaultErrorHandler (401, or 503 when the keys or the
+	// ErrorHandler writes the response when RequireAuth or Protect refuses
+	// a request: err is an [*AuthError] (the request's own copy) when it
+	// is not signed in, a [*ForbiddenError] when it fails a Check. Wrap
+	// [DefaultErrorHandler] to log and keep the default responses. A
+	// sign-in redirect (SignInURL) comes before it, and a route's own
+	// Responses ([Middleware.WithResponses]) replace it.
+	// Default: DefaultErrorHandler (401, 403, or 503 when the keys or the
 	// Backend API are unavailable).
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
