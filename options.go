@@ -420,7 +420,13 @@ func (c *config) resolvePageLoad(disable bool) error {
 	for _, u := range []struct{ field, v string }{
 		{"SignInURL ($CLERK_SIGN_IN_URL)", c.signInURL}, {"SignUpURL ($CLERK_SIGN_UP_URL)", c.signUpURL},
 	} {
-		if u.v == "" || strings.HasPrefix(u.v, "/") && !strings.HasPrefix(u.v, "//") {
+		if u.v == "" {
+			continue
+		}
+		if strings.HasPrefix(u.v, "/") && !strings.HasPrefix(u.v, "//") {
+			if _, err := url.Parse(u.v); err != nil {
+				return fmt.Errorf("clerkauth: %s: a path that is not a valid URL path", u.field)
+			}
 			continue
 		}
 		if p, err := url.Parse(u.v); err != nil || p.Host == "" || p.Scheme != "https" && p.Scheme != "http" {

@@ -37,6 +37,9 @@ func (m *Middleware) redirectToSignIn(w http.ResponseWriter, r *http.Request, er
 		return false
 	}
 	self := requestURL(r)
+	if !validHost(self.Host) {
+		return false // no URL to come back to: a 401, as for an API request
+	}
 	back := self
 	if htmx {
 		if cur, perr := url.Parse(r.Header.Get("HX-Current-URL")); perr == nil && sameOrigin(cur, self) {
@@ -94,7 +97,7 @@ func requestURL(r *http.Request) *url.URL {
 		host = strings.TrimSpace(fh)
 	}
 	u := &url.URL{Scheme: scheme, Host: host, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
-	if scheme != "http" && scheme != "https" || strings.ContainsAny(host, "/\\?#@ ") {
+	if scheme != "http" && scheme != "https" || !validHost(host) {
 		// Not a URL a browser could have loaded: keep the connection's own.
 		u.Scheme, u.Host = "http", r.Host
 		if r.TLS != nil {
@@ -102,6 +105,22 @@ func requestURL(r *http.Request) *url.URL {
 		}
 	}
 	return u
+}
+
+// validHost reports whether h can be the host[:port] of a URL: letters,
+// digits and . - _ : [ ] (an IPv6 literal), nothing else.
+func validHost(h string) bool {
+	if h == "" || len(h) > 255 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '.' || c == '-' || c == '_' || c == ':' || c == '[' || c == ']') {
+			return false
+		}
+	}
+	return true
 }
 
 // devBrowserToken is the development browser's token (__clerk_db_jwt, from
