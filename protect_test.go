@@ -452,7 +452,10 @@ func TestSignInRedirectCases(t *testing.T) {
 	t.Run("Options.ErrorHandler comes after the redirect", func(t *testing.T) {
 		o := signInOptions(srv, "/sign-in")
 		called := 0
-		o.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) { called++; clerkauth.DefaultErrorHandler(w, r, err) }
+		o.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+			called++
+			clerkauth.DefaultErrorHandler(w, r, err)
+		}
 		mw := newMW(t, o)
 		if rec := serve(mw.RequireAuth(okHandler), pageLoad("http://app.test/x")); rec.Code != 307 || called != 0 {
 			t.Fatalf("%d, ErrorHandler called %d times", rec.Code, called)
