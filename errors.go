@@ -177,3 +177,18 @@ var (
 	errBearerEmpty      = authErr(ErrTokenInvalid, reason.TokenInvalid, "Authorization: Bearer with no token")
 	errTwoAuthorization = authErr(ErrTokenInvalid, reason.TokenInvalid, "more than one Authorization header")
 )
+
+// ErrHandshake is the kind of the [*AuthError] of a page load that Clerk
+// answers with a handshake: a GET document request in one of the states
+// only the Frontend API can settle (the session token expired and could
+// not be refreshed, __client_uat without __session, a token older than
+// __client_uat, a missing dev-browser cookie, a satellite to sync, ...).
+// [Middleware.Handler], [Middleware.RequireAuth] and
+// [Middleware.AuthenticateResponse] answer it with the 307 redirect to
+// the Frontend API themselves; a page that calls [Middleware.Authenticate]
+// can tell it apart from a plain signed-out request with errors.Is. The
+// error also wraps the signed-out error the request gets when it cannot
+// be redirected (errors.Is(err, ErrTokenExpired) holds for an expired
+// token). Only page loads get it: never a request with Sec-Fetch-Dest
+// other than document or iframe, nor a non-GET.
+var ErrHandshake = errors.New("clerkauth: page load needs a handshake")

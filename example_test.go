@@ -105,8 +105,8 @@ func ExampleMiddleware_Handler() {
 	fmt.Println(get(h, "/", ""))
 	// Output:
 	// 200 hello user_123
-	// 200 hello guest (token-expired)
-	// 200 hello guest (session-token-and-uat-missing)
+	// 200 hello guest (session-token-expired-refresh-non-eligible-no-refresh-cookie)
+	// 200 hello guest (dev-browser-missing)
 }
 
 func ExampleMiddleware_RequireAuth() {
@@ -267,6 +267,7 @@ func ExampleReasonOf() {
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.AddCookie(&http.Cookie{Name: "__session", Value: clerk.SessionToken("user_123")})
 	req.AddCookie(&http.Cookie{Name: "__client_uat", Value: "0"}) // the browser signed out
+	req.AddCookie(&http.Cookie{Name: "__clerk_db_jwt", Value: "dvb_1"}) // clerk-js on a development instance
 	auth, err := mw.Authenticate(req)
 	fmt.Println(auth.Reason())
 	fmt.Println(err)

@@ -6,7 +6,6 @@ import (
 
 	"github.com/clerkauth/clerkauth/internal/claims"
 	"github.com/clerkauth/clerkauth/internal/cookie"
-	"github.com/clerkauth/clerkauth/internal/instance"
 )
 
 // Where a session token comes from, read as Clerk's authenticateRequest
@@ -72,7 +71,7 @@ func (c *core) fromCookies(lines []string) (tok string, uat int64, err *AuthErro
 	sfx := c.cfg.cookieSuffix
 	j := cookie.Read(lines, sfx)
 	session, clientUAT := j.Session, j.UAT
-	if sfx != "" && c.usesSuffixedCookies(&j) {
+	if sfx != "" && c.usesSuffixedCookies(&j, false) {
 		session, clientUAT = j.SfxSession, j.SfxUAT
 	}
 	uat = cookie.ParseIntJS(clientUAT)
@@ -97,15 +96,17 @@ func (c *core) fromCookies(lines []string) (tok string, uat int64, err *AuthErro
 // exp only when the two pairs disagree; clerk-js writes the same values to
 // both, and then the choice does not matter.
 //
-// One shortcut differs from Clerk in its reason only: an unsuffixed token
-// from another instance with no suffixed cookies at all is verified (and
-// fails on its issuer or signature) where Clerk reads the absent suffixed
-// pair (session-token-and-uat-missing).
-func (c *core) usesSuffixedCookies(j *cookie.Jar) bool {
-	if j.SfxSession == "" && j.SfxUAT == "" {
+// Unless exact, two shortcuts skip the decoding. One differs from Clerk
+// in its reason only: an unsuffixed token from another instance with no
+// suffixed cookies at all is verified (and fails on its issuer or
+// signature) where Clerk reads the absent suffixed pair
+// (session-token-and-uat-missing). The page-load flows, which report
+// which pair was read (suffixed_cookies), ask for the exact answer.
+func (c *core) usesSuffixedCookies(j *cookie.Jar, exact bool) bool {
+	if !exact && j.SfxSession == "" && j.SfxUAT == "" {
 		return false
 	}
-	if j.Session == j.SfxSession && j.UAT == j.SfxUAT {
+	if !exact && j.Session == j.SfxSession && j.UAT == j.SfxUAT {
 		return false // the same pair either way
 	}
 	un, sf := claims.DecodeUnverified(j.Session), claims.DecodeUnverified(j.SfxSession)
@@ -116,6 +117,9 @@ func (c *core) usesSuffixedCookies(j *cookie.Jar) bool {
 		if !c.belongsToInstance(un.Iss) {
 			return true
 		}
+	}
+	if exact && j.SfxSession == "" && j.SfxUAT == "" {
+		return false
 	}
 	if j.SfxUAT != "0" && j.UAT != "0" && un.Iat > sf.Iat {
 		return false // an older clerk-js wrote only the unsuffixed pair
@@ -134,14 +138,11 @@ func (c *core) usesSuffixedCookies(j *cookie.Jar) bool {
 }
 
 // belongsToInstance is Clerk's tokenBelongsToInstance: iss, with every
-// http:// or https:// removed (any case), equals the Frontend API host.
+// http:// or https:// removed (any case), equals the Frontend API host of
+// the deployment's tokens (a production satellite's clerk.<Domain>).
 func (c *core) belongsToInstance(iss any) bool {
 	s, ok := iss.(string)
-	if !ok {
-		return false
-	}
-	host, err := instance.FrontendAPIHost(c.cfg.publishableKey)
-	if err != nil {
+	if !ok || c.cfg.originalFAPI == "" {
 		return false
 	}
 	for _, p := range []string{"https://", "http://"} {
@@ -153,5 +154,5 @@ func (c *core) belongsToInstance(iss any) bool {
 			s = s[:i] + s[i+len(p):]
 		}
 	}
-	return s == host
+	return s == c.cfg.originalFAPI
 }

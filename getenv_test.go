@@ -28,7 +28,7 @@ func TestGetenv(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.secretKey != env["CLERK_SECRET_KEY"] || c.apiURL != "https://api.example.com" || c.apiVersion != "2099-01-01" ||
-		c.issuer != "https://clerk.example.com" || c.pemKey == nil || c.machineSecretKey != "ak_fromgetenv" {
+		strings.Join(c.issuers, ",") != "https://clerk.example.com" || c.pemKey == nil || c.machineSecretKey != "ak_fromgetenv" {
 		t.Fatalf("resolved through Getenv: %+v", c)
 	}
 

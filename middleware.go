@@ -29,6 +29,7 @@ type core struct {
 	cache  *fifocache.Cache[*verified] // verified tokens; nil when turned off
 	client *Client                     // Backend API; calls fail with ErrNoSecretKey without a secret key
 	mach   *machineVerifier
+	page   pageCalls // Backend API calls of the page-load flows
 }
 
 // New validates opts (see [Options] for defaults and environment
@@ -50,6 +51,7 @@ func New(opts Options) (*Middleware, error) {
 		c.keys.remote = newRemoteKeys(cfg, c.client)
 	}
 	c.mach = newMachineVerifier(cfg, c.client)
+	c.page = pageCalls{slots: make(chan struct{}, cfg.maxVerifyCalls), limit: 2 * cfg.keyWait}
 	return &Middleware{c: c, accept: cfg.accept}, nil
 }
 
@@ -83,6 +85,16 @@ func (m *Middleware) Keyfunc() jwt.Keyfunc {
 // Handler authenticates every request and puts the result in its context,
 // where [GetAuth] finds it; it never rejects. Its method value fits chi's
 // r.Use and any func(http.Handler) http.Handler chain.
+//
+// On page loads it does what Clerk's authenticateRequest does (see
+// docs/page-loads.md): a request in a state only the Frontend API can
+// settle is answered with Clerk's 307 handshake redirect (Location,
+// Cache-Control: no-store, Set-Cookie) and next is not called; after a
+// session refresh or a resolved handshake the new cookies are added to the
+// response (Set-Cookie) and the request is served signed in (on a
+// development instance, a resolved handshake is a 307 to the URL without
+// its handshake parameters). Requests that are not page loads (fetch, XHR,
+// non-GET) are never redirected.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if m.decidedIn(r.Context()) {
@@ -99,9 +111,9 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 				return
 			}
 		}
-		var a *Auth
-		if aerr == nil {
-			a, aerr = m.c.authenticate(r.Context(), tok, uat, m.accept, tokenIsHeader(r, uat, tok))
+		a, aerr, st := m.judge(r, tok, uat, aerr)
+		if st != nil && st.apply(w) {
+			return // a handshake redirect: the page is served after it
 		}
 		if aerr != nil {
 			a = m.signedOut(aerr)
@@ -113,20 +125,24 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 // RequireAuth is Handler that also rejects requests that are not signed
 // in: 401 {"error":"Not authenticated"}, or 503 {"error":"Authentication
 // unavailable"} with Retry-After when the keys cannot be obtained (a fault
-// of the server, not of the client's session). When Options.SignInURL is
-// set, a page load (a GET navigation, as Clerk's handshake tells one) is
-// instead redirected (307) to the sign-in page with redirect_url, its own
-// URL, as Clerk's redirectToSignIn does, and an htmx request gets its 401
-// with HX-Redirect to that page. Options.ErrorHandler replaces the 401
-// and 503 responses; [Middleware.WithResponses] chooses a route's own.
-// When an outer Handler of the same Middleware already authenticated the
-// request, its result is reused. [Middleware.Protect] also checks
+// of the server, not of the client's session). Page loads get what
+// Handler gives them first (the handshake redirect, the refreshed
+// cookies). When Options.SignInURL is set, a page load that is still
+// signed out is redirected (307) to the sign-in page with redirect_url,
+// its own URL, as Clerk's redirectToSignIn does, and an htmx request gets
+// its 401 with HX-Redirect to that page. Options.ErrorHandler replaces
+// the 401 and 503 responses; [Middleware.WithResponses] chooses a route's
+// own. When an outer Handler of the same Middleware already authenticated
+// the request, its result is reused. [Middleware.Protect] also checks
 // roles, permissions, plans and the like.
 func (m *Middleware) RequireAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, ok := FromContext(r.Context())
 		if !ok || !m.reusable(a) {
-			shared, aerr := m.check(r)
+			shared, aerr, st := m.check(r)
+			if st != nil && st.apply(w) {
+				return
+			}
 			if aerr != nil {
 				shared = m.signedOut(aerr)
 			}
@@ -151,18 +167,67 @@ func (m *Middleware) reusable(a *Auth) bool {
 // Authenticate checks the request's token without any HTTP plumbing. It
 // always returns a non-nil Auth; when err is non-nil (an [*AuthError], the
 // caller's own copy, which Auth.Err also returns) the Auth is signed out.
+//
+// It cannot write a response: a page load that needs the handshake
+// redirect gets an error of kind [ErrHandshake], and the Set-Cookie
+// headers of a session refresh or a resolved handshake are lost (the
+// request is still signed in, but the browser keeps its expired cookie).
+// Integrations that serve pages call [Middleware.AuthenticateResponse]
+// instead.
 func (m *Middleware) Authenticate(r *http.Request) (*Auth, error) {
-	return m.own(m.check(r))
+	a, aerr, _ := m.check(r)
+	return m.own(a, aerr)
 }
 
-// check extracts and verifies the request's token. A signed-in Auth may be
-// shared with other requests (the verified-token cache): callers copy it.
-func (m *Middleware) check(r *http.Request) (*Auth, *AuthError) {
-	tok, uat, aerr := m.c.extract(r)
-	if aerr != nil {
-		return nil, aerr
+// AuthenticateResponse is Authenticate for integrations that call it
+// themselves (a gin or echo middleware): it writes to w what
+// [Middleware.Handler] writes. When handled is true the response is
+// complete (Clerk's 307 handshake redirect, with Location, Cache-Control:
+// no-store and Set-Cookie) and the caller must stop; otherwise any
+// Set-Cookie of a session refresh or a resolved handshake has been added
+// to w's headers and the caller serves the request with a, signed in or
+// not (a.Err says why not), as Handler would.
+func (m *Middleware) AuthenticateResponse(w http.ResponseWriter, r *http.Request) (a *Auth, handled bool) {
+	shared, aerr, st := m.check(r)
+	if st != nil && st.apply(w) {
+		handled = true
 	}
-	return m.c.authenticate(r.Context(), tok, uat, m.accept, tokenIsHeader(r, uat, tok))
+	a, _ = m.own(shared, aerr)
+	return a, handled
+}
+
+// check extracts and verifies the request's token, with Clerk's page-load
+// flows when they are on. A signed-in Auth may be shared with other
+// requests (the verified-token cache): callers copy it. st, when not nil,
+// carries response headers to apply.
+func (m *Middleware) check(r *http.Request) (*Auth, *AuthError, *pageState) {
+	tok, uat, aerr := m.c.extract(r)
+	return m.judge(r, tok, uat, aerr)
+}
+
+// judge is check after extract. An API request (a bearer token, or the
+// page-load flows off) takes the short path: authenticate. A request
+// without a header token takes Clerk's cookie flow when the page-load
+// flows are on, and a header token that failed on its time claims may be
+// refreshed or redirected as Clerk does.
+func (m *Middleware) judge(r *http.Request, tok string, uat int64, aerr *AuthError) (*Auth, *AuthError, *pageState) {
+	if aerr == nil && uat == 0 { // a token in the Authorization header
+		a, aerr := m.c.authenticate(r.Context(), tok, uat, m.accept, tokenIsHeader(r, uat, tok))
+		if aerr != nil && timeErr(aerr) && m.pageFlows() {
+			st := m.headerTokenError(r, tok, aerr)
+			return st.auth, st.err, st
+		}
+		return a, aerr, nil
+	}
+	if m.pageFlows() && (uat > 0 || aerr == errNoToken || aerr == errUATButNoToken || aerr == errTokenButNoUAT) {
+		st := m.cookieFlow(r)
+		return st.auth, st.err, st
+	}
+	if aerr != nil {
+		return nil, aerr, nil
+	}
+	a, aerr := m.c.authenticate(r.Context(), tok, uat, m.accept, false)
+	return a, aerr, nil
 }
 
 // tokenIsHeader reports whether tok, as extract returned it, is all but a

@@ -282,10 +282,14 @@ type config struct {
 	proxyURL             string // absolute, or a path resolved per request
 	domain               string // satellite domain, without a scheme
 	isSatellite          bool
-	development          bool   // pk_test_ instance
-	fapiHost             string // decoded from the publishable key
-	frontendAPI          string // see Middleware.FrontendAPI
-	handshake            bool   // page-load flows on
+	development          bool     // pk_test_ instance
+	fapiHost             string   // decoded from the publishable key
+	frontendAPI          string   // see Middleware.FrontendAPI
+	originalFAPI         string   // the host tokens of this deployment name (Clerk's originalFrontendApi)
+	issuers              []string // accepted iss values; none: not checked
+	handshake            bool     // page-load flows on
+	refreshCookie        string   // __refresh_<sfx>
+	devBrowserCookie     string   // __clerk_db_jwt_<sfx>
 }
 
 // envOr returns v, else the environment variable name read through
@@ -372,9 +376,6 @@ func (o Options) resolve() (*config, error) {
 			return nil, fmt.Errorf("clerkauth: Options.PublishableKey or $CLERK_PUBLISHABLE_KEY: %w", err)
 		}
 		c.cookieSuffix = instance.CookieSuffix(c.publishableKey)
-		if c.issuer == "" {
-			c.issuer = "https://" + host
-		}
 		c.fapiHost = host
 		c.development = strings.HasPrefix(c.publishableKey, "pk_test_")
 	}
@@ -470,8 +471,49 @@ func (c *config) resolvePageLoad(disable bool) error {
 	default:
 		c.frontendAPI = "https://" + c.fapiHost
 	}
+	c.originalFAPI = c.fapiHost
+	if !c.development && c.isSatellite && c.domain != "" {
+		c.originalFAPI = "clerk." + c.domain
+	}
+	// Issuers: an explicit Issuer alone; else every issuer a token of this
+	// deployment carries: the primary Frontend API, a production
+	// satellite's, and the proxy's.
+	switch {
+	case c.issuer != "":
+		c.issuers = []string{c.issuer}
+	case c.fapiHost != "":
+		c.issuers = []string{"https://" + c.fapiHost}
+		if c.domain != "" {
+			c.issuers = append(c.issuers, "https://clerk."+c.domain)
+		}
+		if c.proxyURL != "" {
+			c.issuers = append(c.issuers, c.proxyURL)
+		}
+	}
 	c.handshake = !disable && c.publishableKey != "" && c.secretKey != ""
+	c.refreshCookie = "__refresh_" + c.cookieSuffix
+	c.devBrowserCookie = "__clerk_db_jwt_" + c.cookieSuffix
 	return nil
+}
+
+// issuerOK reports whether iss is one of the accepted issuers (any when
+// none is configured). A relative ProxyURL accepts its path on any
+// origin, as the proxy is reached through the request's own.
+func (c *config) issuerOK(iss string) bool {
+	if len(c.issuers) == 0 {
+		return true
+	}
+	for _, want := range c.issuers {
+		if iss == want {
+			return true
+		}
+		if strings.HasPrefix(want, "/") && strings.HasSuffix(iss, want) {
+			if o, _, ok := urlOrigin(iss); ok && o != "null" && iss == o+want {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // truthy reads a boolean environment variable as Clerk's isTruthy does:

@@ -90,7 +90,7 @@ func TestEnvironmentDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.secretKey != "sk_test_fromenv" || c.apiURL != "http://127.0.0.1:9" || c.apiVersion != "2099-01-01" ||
-		c.issuer != "https://clerk.example.com" || c.jwksURL != "http://127.0.0.1:9/v1/jwks" || !c.jwksSendSecret ||
+		strings.Join(c.issuers, ",") != "https://clerk.example.com" || c.jwksURL != "http://127.0.0.1:9/v1/jwks" || !c.jwksSendSecret ||
 		c.skew != DefaultClockSkew || c.cacheSize != DefaultTokenCacheSize {
 		t.Fatalf("resolved config: %+v", c)
 	}

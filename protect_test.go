@@ -241,7 +241,7 @@ func TestWithResponses(t *testing.T) {
 
 	// Unset fields keep the Middleware's: signed out goes to
 	// Options.ErrorHandler; the base Middleware is unchanged.
-	if rec := serve(pages.Protect(manage)(okHandler), bearer("/", "")); rec.Code != 401 || len(logged) != 1 || !errors.Is(logged[0], clerkauth.ErrNoToken) {
+	if rec := serve(pages.Protect(manage)(okHandler), bearer("/", "")); rec.Code != 401 || len(logged) != 1 || !errors.As(logged[0], new(*clerkauth.AuthError)) {
 		t.Fatalf("signed out on the page route: %d, logged %v", rec.Code, logged)
 	}
 	if rec := serve(mw.Protect(manage)(okHandler), bearer("/", member)); rec.Code != 403 || rec.Body.String() != `{"error":"Forbidden"}` || len(logged) != 2 {

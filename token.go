@@ -239,7 +239,7 @@ func (c *core) checkClaims(claims *claims.Session, key *jwks.Key) (*verified, *A
 	if claims.AzpBad {
 		return nil, claimTypeErr("azp")
 	}
-	if c.cfg.issuer != "" && claims.Iss != c.cfg.issuer {
+	if !c.cfg.issuerOK(claims.Iss) {
 		return nil, errIss
 	}
 	if claims.Exp.Bad {

@@ -3,6 +3,7 @@ package claims
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strconv"
 	"strings"
 )
 
@@ -14,6 +15,16 @@ type Unverified struct {
 	Iat    float64 // 0 when absent or not a number (Clerk: iat || 0)
 	Exp    float64
 	HasExp bool
+	// IatJS is iat as JavaScript's < operator converts it to a number
+	// (null, "" and false are 0, true is 1, "12" is 12); IatJSOK is false
+	// when it is absent or converts to NaN (every comparison false).
+	IatJS   float64
+	IatJSOK bool
+	// Sid is the sid claim when it is a non-empty string.
+	Sid string
+	// OK reports whether tok decoded: three parts, JSON object header
+	// and payload.
+	OK bool
 }
 
 // DecodeUnverified reads tok as Clerk's decodeJwt does, for choosing a
@@ -44,6 +55,11 @@ func DecodeUnverified(tok string) (u Unverified) {
 		u.Iat = v
 	}
 	u.Exp, u.HasExp = claims["exp"].(float64)
+	if v, present := claims["iat"]; present {
+		u.IatJS, u.IatJSOK = jsNumber(v)
+	}
+	u.Sid, _ = claims["sid"].(string)
+	u.OK = true
 	return u
 }
 
@@ -54,4 +70,50 @@ func looseBase64(s string) []byte {
 		return nil
 	}
 	return b
+}
+
+// jsNumber converts a JSON value to a number as JavaScript's relational
+// operators do; ok is false for NaN.
+func jsNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case nil:
+		return 0, true
+	case float64:
+		return x, true
+	case bool:
+		if x {
+			return 1, true
+		}
+		return 0, true
+	case string:
+		return jsStringNumber(x)
+	case []any:
+		switch len(x) {
+		case 0:
+			return 0, true
+		case 1: // String([v]) is String(v)
+			switch e := x[0].(type) {
+			case nil:
+				return 0, true
+			case string:
+				return jsStringNumber(e)
+			case float64:
+				return e, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// jsStringNumber is JavaScript's Number(s) for decimal strings.
+func jsStringNumber(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, true
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || strings.ContainsAny(s, "_xXpPnN") {
+		return 0, false
+	}
+	return f, true
 }

@@ -144,3 +144,18 @@ func Read(lines []string, sfx string) Jar {
 	}
 	return j
 }
+
+// Get returns the value of the first cookie called name in the Cookie
+// header lines, as Read reads values ("" when absent). It allocates only
+// for a value holding a '%'.
+func Get(lines []string, name string) string {
+	for _, line := range lines {
+		for part := range strings.SplitSeq(line, ";") {
+			n, val, ok := strings.Cut(part, "=")
+			if ok && TrimSpaceTab(n) == name {
+				return Value(val)
+			}
+		}
+	}
+	return ""
+}
