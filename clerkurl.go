@@ -255,7 +255,7 @@ func formEncode(b *strings.Builder, s string) {
 
 // escapeWHATWG escapes what a WHATWG URL parser escapes in a path (query
 // false) or a query of a special (http/https) URL: controls, space, '"',
-// '<', '>', '`' and non-ASCII; '{', '}' in a path; '\'' in a query.
+// '<', '>', '`' and non-ASCII; '{', '}' in a path; '\” in a query.
 func escapeWHATWG(s string, query bool) string {
 	need := func(c byte) bool {
 		switch {

@@ -266,7 +266,7 @@ func ExampleReasonOf() {
 
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.AddCookie(&http.Cookie{Name: "__session", Value: clerk.SessionToken("user_123")})
-	req.AddCookie(&http.Cookie{Name: "__client_uat", Value: "0"}) // the browser signed out
+	req.AddCookie(&http.Cookie{Name: "__client_uat", Value: "0"})       // the browser signed out
 	req.AddCookie(&http.Cookie{Name: "__clerk_db_jwt", Value: "dvb_1"}) // clerk-js on a development instance
 	auth, err := mw.Authenticate(req)
 	fmt.Println(auth.Reason())

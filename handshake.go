@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/clerkauth/clerkauth/internal/jws"
 	"github.com/clerkauth/clerkauth/internal/jsonobj"
+	"github.com/clerkauth/clerkauth/internal/jws"
 	"github.com/clerkauth/clerkauth/internal/retry"
 )
 

@@ -56,8 +56,8 @@ func Example() {
 	// Output:
 	// 200 invoices of acme for user_123
 	// 403 forbidden
-	// 401 {"error":"Not authenticated"} token-expired
-	// 401 {"error":"Not authenticated"} session-token-and-uat-missing
+	// 401 {"error":"Not authenticated"} session-token-expired-refresh-non-eligible-no-refresh-cookie
+	// 401 {"error":"Not authenticated"} dev-browser-missing
 }
 
 // A Clerk outage: the JWKS endpoint fails, and the middleware answers 503

@@ -88,6 +88,13 @@ type Server struct {
 	machines    map[string]machineEntry
 	verifyCode  int           // SetMachineVerifyStatus
 	verifyDelay time.Duration // SetMachineVerifyStatus
+
+	// The Frontend API (fapi.go).
+	clients        map[string]*fapiClient
+	devBrowsers    map[string]string   // dev-browser token -> client id
+	nonces         map[string][]string // handshake nonce -> directives
+	lifetime       time.Duration       // session tokens' default lifetime
+	refreshCookies bool                // handshakes set __refresh_<sfx>
 }
 
 // signingKey is one RSA key of the instance.
@@ -100,7 +107,26 @@ type signingKey struct {
 type ServerOption func(*serverConfig)
 
 type serverConfig struct {
-	key *rsa.PrivateKey
+	key            *rsa.PrivateKey
+	lifetime       time.Duration
+	refreshCookies bool
+}
+
+// WithSessionTokenLifetime sets the lifetime of the session tokens the
+// server mints by default: [Server.SessionToken] without [WithLifetime],
+// and the tokens of the handshake and of session refreshes. Set it to a
+// few seconds to see a page load go through the handshake again.
+// Default: [DefaultTokenLifetime] (60 s, as Clerk's).
+func WithSessionTokenLifetime(d time.Duration) ServerOption {
+	return func(c *serverConfig) { c.lifetime = d }
+}
+
+// WithRefreshCookies makes the handshake also set the __refresh_<sfx>
+// cookie, with which the middleware refreshes an expired session through
+// the Backend API (POST /v1/sessions/{sid}/refresh) instead of another
+// handshake. Default: off (an expired session goes through the handshake).
+func WithRefreshCookies() ServerOption {
+	return func(c *serverConfig) { c.refreshCookies = true }
 }
 
 // WithSigningKey makes the server sign with key instead of generating a
@@ -129,6 +155,15 @@ func NewServer(opts ...ServerOption) *Server {
 		templates: make(map[string]map[string]any),
 		requests:  make(map[string]int),
 		closing:   make(chan struct{}),
+
+		clients:        make(map[string]*fapiClient),
+		devBrowsers:    make(map[string]string),
+		nonces:         make(map[string][]string),
+		lifetime:       DefaultTokenLifetime,
+		refreshCookies: cfg.refreshCookies,
+	}
+	if cfg.lifetime != 0 {
+		s.lifetime = cfg.lifetime
 	}
 	s.webhookSecret = newWebhookSecret()
 	s.ts = httptest.NewServer(s.routes())
@@ -167,8 +202,10 @@ func (s *Server) PublishableKey() string { return s.publishableKey }
 func (s *Server) Issuer() string { return "https://" + s.host }
 
 // Options returns clerkauth options wired to this server: SecretKey,
-// PublishableKey (so the issuer is checked) and APIURL. Keys come from
-// {URL}/v1/jwks. No environment variable is read at all (Getenv returns
+// PublishableKey (so the issuer is checked), APIURL, ProxyURL (the
+// server's own URL, so that page loads' handshakes reach its Frontend API
+// over plain http on loopback) and SignInURL (its sign-in page). Keys
+// come from {URL}/v1/jwks. No environment variable is read at all (Getenv returns
 // ""), so a developer's exported CLERK_SECRET_KEY, CLERK_JWT_KEY or any
 // other CLERK_* variable never changes what a test verifies against. Set
 // JWKSCooldown to a small value if a test rotates keys more than once.
@@ -177,6 +214,8 @@ func (s *Server) Options() clerkauth.Options {
 		SecretKey:      s.secretKey,
 		PublishableKey: s.publishableKey,
 		APIURL:         s.URL,
+		ProxyURL:       s.URL,
+		SignInURL:      s.SignInURL(),
 		Getenv:         noEnv,
 	}
 }
@@ -352,6 +391,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v1/sessions/{sid}/tokens", s.backend(s.serveToken))
 	mux.HandleFunc("POST /v1/sessions/{sid}/tokens/{template}", s.backend(s.serveToken))
 	s.machineRoutes(mux)
+	s.fapiRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "resource_not_found", "not found", "The requested resource was not found.")
 	})

@@ -206,7 +206,9 @@ func WithClaims(claims map[string]any) TokenOption {
 // [WithFactorAge]) make it panic with a message saying why, as a test
 // helper's misuse should. [WithClaims] and [Server.Sign] mint anything.
 func (s *Server) SessionToken(userID string, opts ...TokenOption) string {
-	c := tokenConfig{lifetime: DefaultTokenLifetime}
+	s.mu.Lock()
+	c := tokenConfig{lifetime: s.lifetime}
+	s.mu.Unlock()
 	for _, o := range opts {
 		o(&c)
 	}
