@@ -72,10 +72,17 @@ func newRouter(mw *clerkauth.Middleware, logger *slog.Logger) *gin.Engine {
 
 // authenticate is mw.Handler for gin: it authenticates the request and puts
 // the result in the request's context, where clerkauth.GetAuth finds it. It
-// never rejects.
+// never rejects. On a page load it does what Clerk does: a request that
+// needs Clerk's handshake gets its 307 redirect (handled: the chain stops
+// there), and the new cookies of a refreshed session are set on the
+// response.
 func authenticate(mw *clerkauth.Middleware) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		auth, _ := mw.Authenticate(c.Request) // auth.Err() says why when signed out
+		auth, handled := mw.AuthenticateResponse(c.Writer, c.Request) // auth.Err() says why when signed out
+		if handled {
+			c.Abort()
+			return
+		}
 		c.Request = c.Request.WithContext(clerkauth.NewContext(c.Request.Context(), auth))
 		c.Next()
 	}

@@ -108,7 +108,7 @@ func (ex Example) Routes(t *testing.T) {
 		{name: "public signed out", path: "/api/public", wantCode: 200, wantBody: `{"signedIn":false,"userId":""}`},
 		{name: "public signed in", path: "/api/public", tok: user, wantCode: 200, wantBody: `{"signedIn":true,"userId":"user_1"}`},
 		{name: "protected", path: "/api/protected", tok: user, wantCode: 200, wantBody: `{"userId":"user_1"}`},
-		{name: "protected with cookies", path: "/api/protected", cookies: clerktest.SessionCookies(user), wantCode: 200, wantBody: `{"userId":"user_1"}`},
+		{name: "protected with cookies", path: "/api/protected", cookies: srv.SessionCookies(user), wantCode: 200, wantBody: `{"userId":"user_1"}`},
 		{name: "protected signed out", path: "/api/protected", wantCode: 401, wantBody: unauthorized},
 		{name: "protected expired", path: "/api/protected", tok: expired, wantCode: 401, wantBody: unauthorized},
 		{name: "protected other site", path: "/api/protected", tok: otherSite, wantCode: 401, wantBody: unauthorized},
