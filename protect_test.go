@@ -33,7 +33,7 @@ func bearer(path, tok string) *http.Request {
 	return req
 }
 
-func newMW(t *testing.T, opts clerkauth.Options) *clerkauth.Middleware {
+func protectMW(t *testing.T, opts clerkauth.Options) *clerkauth.Middleware {
 	t.Helper()
 	mw, err := clerkauth.New(opts)
 	if err != nil {
@@ -56,7 +56,7 @@ const (
 
 func TestProtect(t *testing.T) {
 	srv := clerktest.New(t)
-	mw := newMW(t, srv.Options())
+	mw := protectMW(t, srv.Options())
 	admin := srv.SessionToken("user_admin", clerktest.WithOrg("org_1", "acme", "admin", "org:settings:manage"))
 	member := srv.SessionToken("user_member", clerktest.WithOrg("org_1", "acme", "member", "org:settings:read"))
 	stale := srv.SessionToken("user_stale", clerktest.WithOrg("org_1", "acme", "admin", "org:settings:manage"),
@@ -117,7 +117,7 @@ func TestProtect(t *testing.T) {
 // Clerk's own reverificationErrorResponse (see the constants above).
 func TestReverificationResponseIsClerks(t *testing.T) {
 	srv := clerktest.New(t)
-	mw := newMW(t, srv.Options())
+	mw := protectMW(t, srv.Options())
 	never := srv.SessionToken("user_1", clerktest.WithFactorAge(-1, -1))
 	for preset, want := range map[string]string{"strict": clerkRevStrict, "strict_mfa": clerkRevStrictMFA, "moderate": clerkRevModerate, "lax": clerkRevLax} {
 		rec := serve(mw.Protect(clerkauth.Check{Reverification: clerkauth.Reverify(preset)})(okHandler), bearer("/", never))
@@ -131,7 +131,7 @@ func TestReverificationResponseIsClerks(t *testing.T) {
 // Auth.Has: random combinations over tokens of many shapes.
 func TestProtectMatchesHas(t *testing.T) {
 	srv := clerktest.New(t)
-	mw := newMW(t, srv.Options())
+	mw := protectMW(t, srv.Options())
 	toks := []string{
 		srv.SessionToken("user_a", clerktest.WithOrg("org_1", "acme", "admin", "org:settings:manage", "org:billing:read")),
 		srv.SessionToken("user_b", clerktest.WithOrg("org_1", "acme", "member", "org:settings:read"), clerktest.WithFactorAge(15, -1)),
@@ -209,7 +209,7 @@ func TestWithResponses(t *testing.T) {
 		logged = append(logged, err)
 		clerkauth.DefaultErrorHandler(w, r, err)
 	}
-	mw := newMW(t, opts)
+	mw := protectMW(t, opts)
 	member := srv.SessionToken("user_member", clerktest.WithOrg("org_1", "acme", "member"))
 	stale := srv.SessionToken("user_stale", clerktest.WithFactorAge(90, -1))
 	var got error
@@ -281,7 +281,7 @@ func pageLoad(target string) *http.Request {
 
 func TestSignInRedirect(t *testing.T) {
 	srv := clerktest.New(t)
-	mw := newMW(t, signInOptions(srv, "/sign-in"))
+	mw := protectMW(t, signInOptions(srv, "/sign-in"))
 	h := mw.Protect(clerkauth.Check{Permission: "org:settings:manage"})(okHandler)
 
 	type want struct {
@@ -376,7 +376,7 @@ func TestSignInRedirectCases(t *testing.T) {
 	const signIn = "https://accounts.example.com/sign-in?lang=en"
 
 	t.Run("another origin, development browser", func(t *testing.T) {
-		mw := newMW(t, signInOptions(srv, signIn))
+		mw := protectMW(t, signInOptions(srv, signIn))
 		req := pageLoad("http://app.test/dashboard")
 		for _, c := range srv.SessionCookies("x") {
 			if strings.HasPrefix(c.Name, "__clerk_db_jwt") {
@@ -398,7 +398,7 @@ func TestSignInRedirectCases(t *testing.T) {
 		}
 	})
 	t.Run("same origin: no dev browser token", func(t *testing.T) {
-		mw := newMW(t, signInOptions(srv, "/sign-in"))
+		mw := protectMW(t, signInOptions(srv, "/sign-in"))
 		req := pageLoad("http://app.test/dashboard?__clerk_db_jwt=dvb_q")
 		rec := serve(mw.RequireAuth(okHandler), req)
 		if loc := rec.Header().Get("Location"); strings.Contains(loc, "__clerk_db_jwt=dvb_q&") || strings.Count(loc, "__clerk_db_jwt") != 1 {
@@ -408,7 +408,7 @@ func TestSignInRedirectCases(t *testing.T) {
 	t.Run("satellite", func(t *testing.T) {
 		o := signInOptions(srv, signIn)
 		o.IsSatellite, o.Domain = true, "sat.example.net"
-		mw := newMW(t, o)
+		mw := protectMW(t, o)
 		rec := serve(mw.RequireAuth(okHandler), pageLoad("https://sat.example.net/a?b=c"))
 		loc, _ := url.Parse(rec.Header().Get("Location"))
 		if got := loc.Query().Get("redirect_url"); got != "https://sat.example.net/a?b=c&__clerk_synced=false" {
@@ -416,7 +416,7 @@ func TestSignInRedirectCases(t *testing.T) {
 		}
 	})
 	t.Run("pending session goes to tasks", func(t *testing.T) {
-		mw := newMW(t, signInOptions(srv, "/sign-in"))
+		mw := protectMW(t, signInOptions(srv, "/sign-in"))
 		req := pageLoad("http://app.test/x")
 		req.Header.Set("Authorization", "Bearer "+srv.SessionToken("user_1", clerktest.WithPending()))
 		rec := serve(mw.RequireAuth(okHandler), req)
@@ -429,7 +429,7 @@ func TestSignInRedirectCases(t *testing.T) {
 		srv.SetJWKSStatus(500)
 		o := signInOptions(srv, "/sign-in")
 		o.KeyWaitTimeout = 1
-		mw := newMW(t, o)
+		mw := protectMW(t, o)
 		req := pageLoad("http://app.test/x")
 		req.Header.Set("Authorization", "Bearer "+srv.SessionToken("user_1"))
 		if rec := serve(mw.RequireAuth(okHandler), req); rec.Code != 503 || rec.Header().Get("Location") != "" {
@@ -437,13 +437,13 @@ func TestSignInRedirectCases(t *testing.T) {
 		}
 	})
 	t.Run("machine-only route", func(t *testing.T) {
-		mw := newMW(t, signInOptions(srv, "/sign-in"))
+		mw := protectMW(t, signInOptions(srv, "/sign-in"))
 		if rec := serve(mw.AcceptsToken(clerkauth.TokenTypeAPIKey).RequireAuth(okHandler), pageLoad("http://app.test/x")); rec.Code != 401 {
 			t.Fatalf("%d", rec.Code)
 		}
 	})
 	t.Run("route that answers JSON", func(t *testing.T) {
-		mw := newMW(t, signInOptions(srv, "/sign-in"))
+		mw := protectMW(t, signInOptions(srv, "/sign-in"))
 		api := mw.WithResponses(clerkauth.Responses{Unauthenticated: clerkauth.DefaultErrorHandler})
 		if rec := serve(api.RequireAuth(okHandler), pageLoad("http://app.test/api/me")); rec.Code != 401 {
 			t.Fatalf("%d", rec.Code)
@@ -456,7 +456,7 @@ func TestSignInRedirectCases(t *testing.T) {
 			called++
 			clerkauth.DefaultErrorHandler(w, r, err)
 		}
-		mw := newMW(t, o)
+		mw := protectMW(t, o)
 		if rec := serve(mw.RequireAuth(okHandler), pageLoad("http://app.test/x")); rec.Code != 307 || called != 0 {
 			t.Fatalf("%d, ErrorHandler called %d times", rec.Code, called)
 		}
@@ -467,7 +467,7 @@ func TestSignInRedirectCases(t *testing.T) {
 	t.Run("without SignInURL: 401", func(t *testing.T) {
 		o := srv.Options()
 		o.DisableHandshake = true
-		mw := newMW(t, o)
+		mw := protectMW(t, o)
 		if rec := serve(mw.RequireAuth(okHandler), pageLoad("http://app.test/x")); rec.Code != 401 {
 			t.Fatalf("%d", rec.Code)
 		}
