@@ -466,7 +466,7 @@ func TestSignInRedirectCases(t *testing.T) {
 	})
 	t.Run("without SignInURL: 401", func(t *testing.T) {
 		o := srv.Options()
-		o.DisableHandshake = true
+		o.DisableHandshake, o.SignInURL = true, ""
 		mw := protectMW(t, o)
 		if rec := serve(mw.RequireAuth(okHandler), pageLoad("http://app.test/x")); rec.Code != 401 {
 			t.Fatalf("%d", rec.Code)
