@@ -225,10 +225,15 @@ func (s *Server) serveHandshake(w http.ResponseWriter, r *http.Request) {
 		cl = &fapiClient{id: newID("client")}
 		s.clients[cl.id] = cl
 	}
-	if devBrowser == "" || s.devBrowsers[devBrowser] != cl.id && s.devBrowsers[devBrowser] != "" {
+	switch {
+	case s.production:
+		devBrowser = "" // production browsers are known by __client only
+	case devBrowser == "" || s.devBrowsers[devBrowser] != cl.id && s.devBrowsers[devBrowser] != "":
 		devBrowser = "dvb_" + rand.Text()
 	}
-	s.devBrowsers[devBrowser] = cl.id
+	if devBrowser != "" {
+		s.devBrowsers[devBrowser] = cl.id
+	}
 	s.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: cookieClient, Value: cl.id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 

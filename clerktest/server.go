@@ -73,7 +73,8 @@ type Server struct {
 	secretKey      string
 	publishableKey string
 	webhookSecret  string // whsec_..., see webhook.go
-	devBrowser     string // the __clerk_db_jwt value of SessionCookies
+	devBrowser     string // the __clerk_db_jwt value of SessionCookies; "" in production
+	production     bool   // WithProductionInstance
 
 	closing   chan struct{} // closed by Close: delayed answers end at once
 	closeOnce sync.Once
@@ -110,6 +111,17 @@ type serverConfig struct {
 	key            *rsa.PrivateKey
 	lifetime       time.Duration
 	refreshCookies bool
+	production     bool
+}
+
+// WithProductionInstance makes the server a production instance: its
+// keys are pk_live_... and sk_live_..., and its Frontend API knows a
+// browser by its own __client cookie only, with no development browser
+// (no __clerk_db_jwt in handshakes, cookies or [Server.SessionCookies]).
+// Default: a development instance (pk_test_, sk_test_), as Clerk's for
+// local work.
+func WithProductionInstance() ServerOption {
+	return func(c *serverConfig) { c.production = true }
 }
 
 // WithSessionTokenLifetime sets the lifetime of the session tokens the
@@ -171,6 +183,12 @@ func NewServer(opts ...ServerOption) *Server {
 	s.host = strings.TrimPrefix(s.URL, "http://")
 	s.publishableKey = "pk_test_" + base64.StdEncoding.EncodeToString([]byte(s.host+"$"))
 	s.devBrowser = "dvb_" + rand.Text()
+	if cfg.production {
+		s.production = true
+		s.publishableKey = "pk_live_" + strings.TrimPrefix(s.publishableKey, "pk_test_")
+		s.secretKey = "sk_live_" + strings.TrimPrefix(s.secretKey, "sk_test_")
+		s.devBrowser = ""
+	}
 	return s
 }
 

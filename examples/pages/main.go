@@ -20,7 +20,7 @@
 // (set CLERK_SIGN_IN_URL, your sign-in page, and CLERK_AUTHORIZED_PARTIES,
 // this application's origin) and loads clerk-js from its Frontend API.
 //
-//	go run ./examples/pages [-addr 127.0.0.1:8080] [-token-lifetime 60s]
+//	go run ./examples/pages [-addr 127.0.0.1:8080] [-token-lifetime 60s] [-production]
 package main
 
 import (
@@ -68,6 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	addr := fs.String("addr", addrDefault, "listen `address`; $ADDR when set")
 	lifetime := fs.Duration("token-lifetime", clerktest.DefaultTokenLifetime,
 		"life of the embedded instance's session tokens (Clerk's: 60s); past it, a page load goes through the handshake")
+	production := fs.Bool("production", false,
+		"make the embedded instance a production one (pk_live_: no development browser)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -89,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		site     site
 	)
 	if getenv("CLERK_SECRET_KEY") == "" {
-		embedded = newInstance(*lifetime)
+		embedded = newInstance(*lifetime, *production)
 		defer embedded.Close()
 		opts = embedded.Options()
 		opts.AuthorizedParties = origins
@@ -158,8 +160,12 @@ var demoUsers = []struct {
 }
 
 // newInstance starts the embedded Clerk instance with the demo users.
-func newInstance(lifetime time.Duration) *clerktest.Server {
-	srv := clerktest.NewServer(clerktest.WithSessionTokenLifetime(lifetime))
+func newInstance(lifetime time.Duration, production bool) *clerktest.Server {
+	opts := []clerktest.ServerOption{clerktest.WithSessionTokenLifetime(lifetime)}
+	if production {
+		opts = append(opts, clerktest.WithProductionInstance())
+	}
+	srv := clerktest.NewServer(opts...)
 	for _, u := range demoUsers {
 		srv.AddUser(u.user)
 	}
