@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -462,4 +463,38 @@ func median(d []time.Duration) time.Duration {
 	}
 	slices.Sort(d)
 	return d[len(d)/2]
+}
+
+// BenchmarkWarmPageLoad measures Handler on a signed-in page load with the
+// page-load flows on (a secret key and a development publishable key):
+// __session, __client_uat and the dev-browser cookie, Sec-Fetch-Dest:
+// document, the token already verified. Compare with BenchmarkWarmHandler
+// (a bearer token, the API path).
+func BenchmarkWarmPageLoad(b *testing.B) {
+	f := newBenchFixture(b)
+	der, err := x509.MarshalPKIXPublicKey(&f.key.PublicKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mw, err := New(Options{
+		JWTKey:            string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
+		SecretKey:         "sk_test_bench",
+		PublishableKey:    "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k",
+		AuthorizedParties: []string{"https://app.example.com"},
+		Getenv:            func(string) string { return "" },
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { mw.Close() })
+	h := mw.Handler(signedInHandler)
+	r := httptest.NewRequest(http.MethodGet, "/dashboard", nil)
+	r.Header.Set("Sec-Fetch-Dest", "document")
+	r.Header.Set("Cookie", "__session="+f.token+"; __client_uat="+strconv.FormatInt(f.now.Unix()-60, 10)+"; __clerk_db_jwt=dvb_bench")
+	w := &noopWriter{h: http.Header{}}
+	h.ServeHTTP(w, r)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(w, r)
+	}
 }

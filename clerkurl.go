@@ -33,8 +33,12 @@ func requestURL(r *http.Request) clerkURL {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	u := clerkURL{scheme: scheme, host: normHost(scheme, r.Host)}
-	host, proto := r.Host, scheme
+	own := r.Host
+	if !validHost(own) {
+		own = "localhost" // net/http's server refuses such a Host; a handler called directly may not
+	}
+	u := clerkURL{scheme: scheme, host: normHost(scheme, own)}
+	host, proto := own, scheme
 	if v, ok := firstHeader(r, "X-Forwarded-Host"); ok {
 		host = v
 	}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/clerkauth/clerkauth/internal/claims"
 	"github.com/clerkauth/clerkauth/internal/cookie"
+	"github.com/clerkauth/clerkauth/internal/jsonobj"
+	"github.com/clerkauth/clerkauth/internal/jws"
 )
 
 // Where a session token comes from, read as Clerk's authenticateRequest
@@ -109,6 +111,37 @@ func (c *core) usesSuffixedCookies(j *cookie.Jar, exact bool) bool {
 	if !exact && j.Session == j.SfxSession && j.UAT == j.SfxUAT {
 		return false // the same pair either way
 	}
+	if exact && j.Session != "" {
+		// The page-load flows ask on every request: take iss from the
+		// verified-token cache, else read it without decoding the whole
+		// token when it is a plain string.
+		iss, hasIss, ok := "", false, false
+		if c.cache != nil {
+			if v := c.cache.Get(j.Session); v != nil {
+				iss, ok = v.auth.Issuer, true
+				hasIss = iss != ""
+			}
+		}
+		if !ok {
+			iss, hasIss, ok = fastIss(j.Session)
+		}
+		if ok {
+			if !hasIss {
+				return false
+			}
+			if !c.belongsToInstance(iss) {
+				return true
+			}
+			if j.SfxSession == "" && j.SfxUAT == "" {
+				return false
+			}
+			if j.Session == j.SfxSession && j.UAT == j.SfxUAT {
+				// Clerk's remaining rules compare the two pairs: equal
+				// pairs fail them all but the last two.
+				return !(j.SfxUAT == "" && j.SfxSession != "")
+			}
+		}
+	}
 	un, sf := claims.DecodeUnverified(j.Session), claims.DecodeUnverified(j.SfxSession)
 	if j.Session != "" {
 		if !un.HasIss {
@@ -155,4 +188,42 @@ func (c *core) belongsToInstance(iss any) bool {
 		}
 	}
 	return s == c.cfg.originalFAPI
+}
+
+// fastIss reads a token's iss as Clerk's decodeJwt would (header and
+// payload JSON objects), when the payload is small and iss is absent, null
+// or a string; ok is false otherwise, and the caller decodes in full.
+func fastIss(tok string) (iss string, hasIss, ok bool) {
+	dot1, dot2, aerr := splitToken(tok)
+	if aerr != nil {
+		return "", false, false
+	}
+	var hbuf [512]byte
+	var members [32]jsonobj.Member
+	h, okh := jws.Decode(tok[:dot1], hbuf[:])
+	if !okh || !jsonobj.StartsObject(h) {
+		return "", false, false
+	}
+	if _, err := jsonobj.Members(string(h), members[:0]); err != nil {
+		return "", false, false
+	}
+	var pbuf [2048]byte
+	p, okp := jws.Decode(tok[dot1+1:dot2], pbuf[:])
+	if !okp || len(p) > len(pbuf) || !jsonobj.StartsObject(p) {
+		return "", false, false
+	}
+	ms, err := jsonobj.Members(string(p), members[:0])
+	if err != nil {
+		return "", false, false
+	}
+	for _, m := range ms {
+		if m.Name == "iss" {
+			s, isNull, isString := jsonobj.String(m)
+			if !isString {
+				return "", false, false
+			}
+			return s, !isNull && s != "", true
+		}
+	}
+	return "", false, true
 }
