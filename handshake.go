@@ -41,6 +41,9 @@ func (m *Middleware) handshakeURL(p *pageReq, rsn string) string {
 	if m.c.cfg.development && p.devBrowser != "" {
 		q = append(q, queryPair{cookieDevBrowser, p.devBrowser})
 	}
+	if t, ok := m.c.cfg.findOrgTarget(p.url.path); ok {
+		q = append(q, queryPair{"organization_id", t.queryValue()})
+	}
 	return base + "?" + encodeQuery(q)
 }
 

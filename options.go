@@ -224,6 +224,12 @@ type Options struct {
 	// signed out). Default: false: on whenever both a publishable key and a
 	// secret key are configured, as in Clerk.
 	DisableHandshake bool
+
+	// OrganizationSyncOptions activates organizations from the URL of a
+	// page load, as Clerk's organizationSyncOptions: a signed-in page load
+	// whose path names another organization than the session's active one
+	// goes through the handshake, which activates it. Default: nil (none).
+	OrganizationSyncOptions *OrganizationSyncOptions
 }
 
 // describe prints the options with the secret keys redacted (their
@@ -288,8 +294,10 @@ type config struct {
 	originalFAPI         string   // the host tokens of this deployment name (Clerk's originalFrontendApi)
 	issuers              []string // accepted iss values; none: not checked
 	handshake            bool     // page-load flows on
-	refreshCookie        string   // __refresh_<sfx>
-	devBrowserCookie     string   // __clerk_db_jwt_<sfx>
+	orgPatterns          *orgMatcher
+	personalPatterns     *orgMatcher
+	refreshCookie        string // __refresh_<sfx>
+	devBrowserCookie     string // __clerk_db_jwt_<sfx>
 }
 
 // envOr returns v, else the environment variable name read through
@@ -380,6 +388,10 @@ func (o Options) resolve() (*config, error) {
 		c.development = strings.HasPrefix(c.publishableKey, "pk_test_")
 	}
 	if err := c.resolvePageLoad(o.DisableHandshake); err != nil {
+		return nil, err
+	}
+	var err error
+	if c.orgPatterns, c.personalPatterns, err = compileOrgSync(o.OrganizationSyncOptions); err != nil {
 		return nil, err
 	}
 

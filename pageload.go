@@ -265,6 +265,11 @@ func (m *Middleware) cookieFlow(r *http.Request) *pageState {
 		m.crossOriginReferrer(p) {
 		return m.handshakeStatus(p, reasonCrossOriginSync, errCrossOrigin, "")
 	}
+	if a.UserID != "" {
+		if st := m.orgSync(p, a); st != nil {
+			return st
+		}
+	}
 	return &pageState{auth: a}
 }
 
@@ -298,10 +303,12 @@ func (m *Middleware) crossOriginReferrer(p *pageReq) bool {
 	}
 	if fapi != "" {
 		acc := strings.Replace(fapi, "clerk.accountsstage.", "accountsstage.", 1)
-		if i := strings.Index(acc, "clerk.accounts."); i >= 0 && (strings.Index(acc, "clerk.") < 0 || i <= strings.Index(acc, "clerk.")) {
+		// /clerk\.accounts\.|clerk\./, first match: the longer form where
+		// the first "clerk." starts it.
+		if i := strings.Index(acc, "clerk."); i >= 0 && strings.HasPrefix(acc[i:], "clerk.accounts.") {
 			acc = acc[:i] + "accounts." + acc[i+len("clerk.accounts."):]
-		} else {
-			acc = strings.Replace(acc, "clerk.", "accounts.", 1)
+		} else if i >= 0 {
+			acc = acc[:i] + "accounts." + acc[i+len("clerk."):]
 		}
 		if o, _, ok := urlOrigin("https://" + acc); ok && o == origin {
 			return false

@@ -212,3 +212,46 @@ func TestHandlersActOnStates(t *testing.T) {
 		}
 	}
 }
+
+// TestOrganizationSync: a signed-in page load on a path naming another
+// organization goes through the handshake with organization_id.
+func TestOrganizationSync(t *testing.T) {
+	srv := clerktest.New(t)
+	o := srv.Options()
+	o.OrganizationSyncOptions = &clerkauth.OrganizationSyncOptions{
+		OrganizationPatterns:    []string{"/orgs/:slug", "/orgs/:slug/(.*)", "/by-id/:id"},
+		PersonalAccountPatterns: []string{"/me", "/me/(.*)"},
+	}
+	mw := newMW(t, o)
+	inAcme := map[string]string{"__session": srv.SessionToken("user_1", clerktest.WithOrg("org_1", "acme", "admin")),
+		"__client_uat": "1", "__clerk_db_jwt": "dvb_1"}
+	personal := merge(inAcme, "__session", srv.SessionToken("user_1"))
+	mismatch := "active-organization-mismatch"
+	for _, tc := range []pageCase{
+		{name: "same org", target: "/orgs/acme/settings", header: document, cookies: inAcme, status: "signed-in"},
+		{name: "other org", target: "/orgs/globex/settings", header: document, cookies: inAcme, status: "handshake", reason: mismatch,
+			location: map[string]string{"organization_id": "globex", "__clerk_hs_reason": mismatch}},
+		{name: "other org, fetch", target: "/orgs/globex", header: fetchAPI, cookies: inAcme, status: "signed-in"},
+		{name: "by id", target: "/by-id/org_2", header: document, cookies: inAcme, status: "handshake", reason: mismatch,
+			location: map[string]string{"organization_id": "org_2"}},
+		{name: "same id", target: "/by-id/org_1", header: document, cookies: inAcme, status: "signed-in"},
+		{name: "personal with an org", target: "/me", header: document, cookies: inAcme, status: "handshake", reason: mismatch},
+		{name: "personal", target: "/me/x", header: document, cookies: personal, status: "signed-in"},
+		{name: "loop", target: "/orgs/globex", header: document, cookies: merge(inAcme, "__clerk_redirect_count", "3"), status: "signed-in"},
+		{name: "other handshakes carry it", target: "/orgs/globex", header: document, cookies: map[string]string{"__client_uat": "1", "__clerk_db_jwt": "d"},
+			status: "handshake", reason: "client-uat-but-no-session-token", location: map[string]string{"organization_id": "globex"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := tc.run(t, mw)
+			if tc.name == "personal with an org" {
+				if q, _ := url.Parse(w.Header().Get("Location")); !q.Query().Has("organization_id") || q.Query().Get("organization_id") != "" {
+					t.Fatalf("Location %q, want organization_id=", w.Header().Get("Location"))
+				}
+			}
+		})
+	}
+	o.OrganizationSyncOptions = &clerkauth.OrganizationSyncOptions{OrganizationPatterns: []string{"/:a-:b"}}
+	if _, err := clerkauth.New(o); err == nil || !strings.Contains(err.Error(), "OrganizationPatterns") {
+		t.Fatalf("a look-ahead pattern: %v", err)
+	}
+}
