@@ -187,9 +187,12 @@ type Options struct {
 	MaxMachineVerifyCalls int
 
 	// SignInURL is the application's sign-in page, absolute
-	// (https://accounts.example.com/sign-in) or a path (/sign-in). A
-	// satellite application sends signed-out users there; on a
-	// development instance a satellite needs it (as in Clerk).
+	// (https://accounts.example.com/sign-in) or a path (/sign-in).
+	// RequireAuth and Protect send a signed-out page load there with
+	// redirect_url, its own URL (an htmx request with HX-Redirect), as
+	// Clerk's redirectToSignIn; without it they answer 401. A satellite
+	// application sends signed-out users there; on a development instance
+	// a satellite needs it (as in Clerk).
 	// Default: $CLERK_SIGN_IN_URL, else none.
 	SignInURL string
 
