@@ -36,8 +36,10 @@ func (m *Middleware) redirectToSignIn(w http.ResponseWriter, r *http.Request, er
 		return false
 	}
 	self := requestURL(r)
-	if !validHost(self.host) {
-		return false // no URL to come back to: a 401, as for an API request
+	if !validHost(self.host) || self.scheme != "http" && self.scheme != "https" {
+		// No web page to come back to (a Host or X-Forwarded-Proto no
+		// browser sends): a 401, as for an API request.
+		return false
 	}
 	back := self.href()
 	if htmx {
