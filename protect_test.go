@@ -244,7 +244,7 @@ func TestWithResponses(t *testing.T) {
 	if rec := serve(pages.Protect(manage)(okHandler), bearer("/", "")); rec.Code != 401 || len(logged) != 1 || !errors.As(logged[0], new(*clerkauth.AuthError)) {
 		t.Fatalf("signed out on the page route: %d, logged %v", rec.Code, logged)
 	}
-	if rec := serve(mw.Protect(manage)(okHandler), bearer("/", member)); rec.Code != 403 || rec.Body.String() != `{"error":"Forbidden"}` || len(logged) != 2 {
+	if rec := serve(mw.Protect(manage)(okHandler), bearer("/", member)); rec.Code != 403 || rec.Body.String() != `{"error":"Forbidden"}` || len(logged) != 2 || !errors.Is(logged[1], clerkauth.ErrForbidden) {
 		t.Fatalf("base middleware: %d %s, logged %v", rec.Code, rec.Body, logged)
 	}
 
