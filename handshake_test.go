@@ -2,6 +2,7 @@ package clerkauth_test
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -204,5 +205,28 @@ func TestHandshakeTokenFormat(t *testing.T) {
 	a, handled := mw.AuthenticateResponse(httptest.NewRecorder(), r)
 	if a.IsSignedIn() || !handled || a.Reason() != "dev-browser-missing" {
 		t.Fatalf("forged handshake token: signed in %v, reason %q", a.IsSignedIn(), a.Reason())
+	}
+}
+
+// TestHandshakeUnknownNonce: a nonce the Backend API does not know sets
+// no cookies: signed out (session-token-missing), and on a development
+// instance the 307 to the clean URL; the log never shows the nonce.
+func TestHandshakeUnknownNonce(t *testing.T) {
+	srv := clerktest.New(t)
+	var logs strings.Builder
+	o := srv.Options()
+	o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	mw := newMW(t, o)
+	nonce := "nonce_secretvalue123"
+	r := httptest.NewRequest("GET", "http://app.example.com/p?a=1&__clerk_handshake_nonce="+nonce, nil)
+	r.Header.Set("Accept", "application/json") // resolved whatever the request
+	w := httptest.NewRecorder()
+	a, handled := mw.AuthenticateResponse(w, r)
+	if a.IsSignedIn() || a.Reason() != "session-token-missing" || !handled ||
+		w.Header().Get("Location") != "http://app.example.com/p?a=1" || w.Header().Get("Access-Control-Allow-Origin") != "null" {
+		t.Fatalf("unknown nonce: %v %q handled=%v %q", a.IsSignedIn(), a.Reason(), handled, w.Header())
+	}
+	if strings.Contains(logs.String(), "secretvalue") || !strings.Contains(logs.String(), "HTTP 404") {
+		t.Fatalf("log: %s", logs.String())
 	}
 }

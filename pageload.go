@@ -259,7 +259,7 @@ func (m *Middleware) cookieFlow(r *http.Request) *pageState {
 		if u := claims.DecodeUnverified(p.session); u.OK && u.IatJSOK && u.IatJS < float64(p.uat) {
 			return m.handshakeStatus(p, reason.TokenIATBeforeClientUAT, errIATBeforeUAT, "")
 		}
-		return m.tokenError(p, aerr)
+		return m.tokenError(p, p.session, aerr)
 	}
 	if !cfg.isSatellite && r.Method == http.MethodGet && p.secFetchDest() == "document" && p.loop == 0 &&
 		m.crossOriginReferrer(p) {
@@ -339,7 +339,7 @@ func (m *Middleware) headerTokenError(r *http.Request, tok string, aerr *AuthErr
 	if !timeErr(aerr) {
 		return signedOutState(aerr)
 	}
-	return m.tokenError(m.c.newPageReq(r, tok), aerr)
+	return m.tokenError(m.c.newPageReq(r, tok), tok, aerr)
 }
 
 // timeErr reports whether aerr is one of the session-token time failures
@@ -348,18 +348,18 @@ func timeErr(aerr *AuthError) bool {
 	return aerr == errExpired || aerr == errSessionNbf || aerr == errSessionIATFuture
 }
 
-// tokenError is Clerk's handleSessionTokenError: an expired token is
-// refreshed when the request is a GET with the __refresh cookie (only a
-// token whose signature verified gets here: see verify), and the time
-// failures ask for a handshake; every other failure is signed out.
-func (m *Middleware) tokenError(p *pageReq, aerr *AuthError) *pageState {
+// tokenError is Clerk's handleSessionTokenError for tok, which failed
+// with aerr: an expired token (its signature verified: see verify) is
+// refreshed when the request is a GET with the __refresh cookie, and the
+// time failures ask for a handshake; every other failure is signed out.
+func (m *Middleware) tokenError(p *pageReq, tok string, aerr *AuthError) *pageState {
 	if !timeErr(aerr) {
 		return signedOutState(aerr)
 	}
 	why := "null"
 	switch {
 	case aerr == errExpired && p.refresh != "" && p.r.Method == http.MethodGet:
-		st, w := m.refresh(p)
+		st, w := m.refresh(p, tok)
 		if st != nil {
 			return st
 		}
