@@ -63,6 +63,7 @@ func TestProtect(t *testing.T) {
 		clerktest.WithFactorAge(30, 30))
 	pro := srv.SessionToken("user_pro", clerktest.WithPlans("pro"), clerktest.WithFeatures("export"))
 	m2m := srv.M2MJWT(clerktest.MachineToken{Scopes: []string{"mch_reports"}})
+	apiKey := srv.AddAPIKey(clerktest.MachineToken{Subject: "user_ci", Scopes: []string{"deploy"}})
 
 	manage := clerkauth.Check{Permission: "org:settings:manage"}
 	cases := []struct {
@@ -95,6 +96,8 @@ func TestProtect(t *testing.T) {
 		{"permission missing comes before reverification", []clerkauth.Check{{Reverification: clerkauth.Reverify("strict")}, {Permission: "org:billing:manage"}}, stale, nil, 403, `{"error":"Forbidden"}`, "application/json"},
 		{"machine scope held", []clerkauth.Check{{Scope: "mch_reports"}}, m2m, []string{clerkauth.TokenTypeM2M}, 200, "ok", ""},
 		{"machine scope missing", []clerkauth.Check{{Scope: "mch_billing"}}, m2m, []string{clerkauth.TokenTypeM2M}, 403, `{"error":"Forbidden"}`, "application/json"},
+		{"opaque API key scope", []clerkauth.Check{{Scope: "deploy"}}, apiKey, []string{clerkauth.TokenTypeAPIKey}, 200, "ok", ""},
+		{"opaque API key scope missing", []clerkauth.Check{{Scope: "admin"}}, apiKey, []string{clerkauth.TokenTypeAPIKey}, 403, `{"error":"Forbidden"}`, "application/json"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -102,10 +105,17 @@ func TestProtect(t *testing.T) {
 			if tc.accept != nil {
 				m = mw.AcceptsToken(tc.accept...)
 			}
-			rec := serve(m.Protect(tc.checks...)(okHandler), bearer("/x", tc.tok))
-			if rec.Code != tc.wantCode || rec.Body.String() != tc.wantBody {
-				t.Fatalf("got %d %s, want %d %s", rec.Code, rec.Body, tc.wantCode, tc.wantBody)
+			for _, outer := range []bool{false, true} {
+				h := m.Protect(tc.checks...)(okHandler)
+				if outer { // the result of an outer Handler is reused
+					h = m.Handler(h)
+				}
+				rec := serve(h, bearer("/x", tc.tok))
+				if rec.Code != tc.wantCode || rec.Body.String() != tc.wantBody {
+					t.Fatalf("outer Handler %v: got %d %s, want %d %s", outer, rec.Code, rec.Body, tc.wantCode, tc.wantBody)
+				}
 			}
+			rec := serve(m.Protect(tc.checks...)(okHandler), bearer("/x", tc.tok))
 			if ct := rec.Header().Get("Content-Type"); tc.wantCT != "" && ct != tc.wantCT {
 				t.Fatalf("Content-Type %q, want %q", ct, tc.wantCT)
 			}
