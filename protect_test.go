@@ -248,6 +248,11 @@ func TestWithResponses(t *testing.T) {
 	if len(logged) != 0 {
 		t.Fatalf("the route's own handler must replace Options.ErrorHandler: %v", logged)
 	}
+	// AcceptsToken keeps the route's responses.
+	rec = serve(pages.AcceptsToken(clerkauth.TokenTypeSession, clerkauth.TokenTypeM2M).Protect(manage)(okHandler), bearer("/", member))
+	if rec.Code != 403 || rec.Body.String() != "<h1>Not allowed</h1>" {
+		t.Fatalf("page route narrowed with AcceptsToken: %d %s", rec.Code, rec.Body)
+	}
 
 	// Unset fields keep the Middleware's: signed out goes to
 	// Options.ErrorHandler; the base Middleware is unchanged.
