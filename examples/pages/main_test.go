@@ -333,22 +333,37 @@ func testExpiredToken(t *testing.T, production bool) {
 	}
 	b.jar.SetCookies(appURL, stale)
 
-	for _, path := range []string{"/org/settings", "/"} {
-		p := b.open(app.URL + path)
-		if path == "/org/settings" {
-			noSignedOutHop(t, p)
-			if p.code != 200 || !at(p, app.URL+path) || !strings.Contains(p.body, "org:settings:manage") {
-				t.Fatalf("%d %s %s", p.code, p.url, p.body)
-			}
-			if len(p.hops) < 3 || p.hops[0].code != 307 || !strings.HasPrefix(p.hops[0].location, app.idp.URL+"/v1/client/handshake") {
-				t.Fatalf("not through the handshake: %+v", p.hops)
-			}
-			continue
+	// Every page, and the API navigated to, goes through the handshake
+	// and is served signed in.
+	for _, tc := range []struct{ path, want string }{
+		{"/", `Signed in as <code id="user-id">user_admin</code>`},
+		{"/dashboard", `id="user-id">user_admin<`},
+		{"/org/settings", "you hold\n<code>org:settings:manage</code>"},
+		{"/api/me", `"userId":"user_admin"`},
+	} {
+		// Seconds apart, as a user's visits are: the handshake's loop
+		// counter (Max-Age=2) is gone.
+		b.jar.SetCookies(appURL, append(stale, &http.Cookie{Name: "__clerk_redirect_count", Path: "/", MaxAge: -1}))
+		p := b.open(app.URL + tc.path)
+		noSignedOutHop(t, p)
+		if p.code != 200 || !at(p, app.URL+tc.path) || !strings.Contains(p.body, tc.want) {
+			t.Fatalf("%s: %d %s %s", tc.path, p.code, p.url, p.body)
+		}
+		if len(p.hops) < 3 || p.hops[0].code != 307 || !strings.HasPrefix(p.hops[0].location, app.idp.URL+"/v1/client/handshake") {
+			t.Fatalf("%s: not through the handshake: %+v", tc.path, p.hops)
 		}
 		// The handshake set a fresh token: the next page needs none.
-		if p.code != 200 || len(p.hops) != 1 || !strings.Contains(p.body, "Signed in as") {
+		if p := b.open(app.URL + "/"); p.code != 200 || len(p.hops) != 1 || !strings.Contains(p.body, "Signed in as") {
 			t.Fatalf("after the handshake: %d %+v", p.code, p.hops)
 		}
+	}
+	// A script's fetch with the expired token is no page load: 401, as
+	// Clerk answers it (the next page load renews the token).
+	b.jar.SetCookies(appURL, stale)
+	req, _ := http.NewRequest(http.MethodGet, app.URL+"/api/me", nil)
+	req.Header.Set("Sec-Fetch-Dest", "empty")
+	if p := b.do(req, false); p.code != 401 || p.header.Get("X-Clerk-Auth-Reason") == "" || len(p.hops) != 1 {
+		t.Fatalf("fetch with an expired token: %d %v", p.code, p.header)
 	}
 	// An htmx request with the expired token is not a page load: it is
 	// sent to sign in, as Clerk would answer it (signed out).
