@@ -99,12 +99,17 @@ func pageApp(t *testing.T, mw *clerkauth.Middleware) *httptest.Server {
 // (no signed-out page in between), or through a refresh when the
 // handshake set a refresh cookie.
 func TestHandshakeEndToEnd(t *testing.T) {
-	for _, refresh := range []bool{false, true} {
+	for _, tc := range []struct{ refresh, production bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		refresh, production := tc.refresh, tc.production
 		name := "handshake"
 		var opts []clerktest.ServerOption
 		if refresh {
 			name = "refresh"
 			opts = append(opts, clerktest.WithRefreshCookies())
+		}
+		if production {
+			name += "/production"
+			opts = append(opts, clerktest.WithProductionInstance())
 		}
 		t.Run(name, func(t *testing.T) {
 			srv := clerktest.New(t, opts...)
@@ -118,11 +123,14 @@ func TestHandshakeEndToEnd(t *testing.T) {
 			b := newBrowser(t)
 
 			code, body := b.do("GET", app.URL+"/dashboard", nil)
-			if code != 200 || body != "guest session-token-and-uat-missing" || b.cookie(app.URL, "__clerk_db_jwt") == "" {
+			if code != 200 || body != "guest session-token-and-uat-missing" || (b.cookie(app.URL, "__clerk_db_jwt") == "") != production {
 				t.Fatalf("first visit: %d %q via %q", code, body, b.hops)
 			}
-			if len(b.hops) != 3 || !strings.HasPrefix(b.hops[0], srv.URL+"/v1/client/handshake?") ||
-				!strings.Contains(b.hops[1], "__clerk_handshake_nonce=") || b.hops[2] != app.URL+"/dashboard" {
+			if production && len(b.hops) != 0 {
+				t.Fatalf("first visit to a production instance: hops %q", b.hops)
+			}
+			if !production && (len(b.hops) != 3 || !strings.HasPrefix(b.hops[0], srv.URL+"/v1/client/handshake?") ||
+				!strings.Contains(b.hops[1], "__clerk_handshake_nonce=") || b.hops[2] != app.URL+"/dashboard") {
 				t.Fatalf("first visit hops %q", b.hops)
 			}
 
@@ -134,7 +142,7 @@ func TestHandshakeEndToEnd(t *testing.T) {
 			if code != 200 || body != "hello user_1" {
 				t.Fatalf("after sign-in: %d %q via %q", code, body, b.hops)
 			}
-			if got := b.hops[len(b.hops)-1]; got != app.URL+"/dashboard" {
+			if got := b.hops[len(b.hops)-1]; got != app.URL+"/dashboard" && !production {
 				t.Fatalf("after sign-in the URL is %q, want it without handshake parameters", got)
 			}
 
@@ -158,11 +166,26 @@ func TestHandshakeEndToEnd(t *testing.T) {
 				t.Fatalf("expired token: %d %q via %q", code, body, b.hops)
 			}
 			refreshed := srv.Requests("/v1/sessions/"+sid+"/refresh") == 1
-			if refreshed != refresh || refresh && len(b.hops) != 0 || !refresh && len(b.hops) != 3 {
+			hops := 3 // handshake, back with the nonce, the clean URL (development)
+			if production {
+				hops = 2 // production serves the page with the nonce
+			}
+			if refreshed != refresh || refresh && len(b.hops) != 0 || !refresh && len(b.hops) != hops {
 				t.Fatalf("refreshed %v, hops %q", refreshed, b.hops)
 			}
 			if b.cookie(app.URL, "__session") == expired {
 				t.Fatal("the expired token is still the cookie")
+			}
+
+			// Signing out on the Frontend API clears the app's cookies
+			// through the handshake.
+			code, body = b.do("POST", srv.URL+"/sign-out?redirect_url="+url.QueryEscape(app.URL+"/dashboard"), url.Values{})
+			want := "guest session-token-and-uat-missing"
+			if production {
+				want = "guest session-token-missing" // the page is served with the nonce
+			}
+			if code != 200 || body != want || b.cookie(app.URL, "__session") != "" {
+				t.Fatalf("after sign-out: %d %q via %q", code, body, b.hops)
 			}
 		})
 	}

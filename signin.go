@@ -50,7 +50,9 @@ func (m *Middleware) redirectToSignIn(w http.ResponseWriter, r *http.Request, er
 	}
 	var dbToken string
 	if cfg.development {
-		dbToken = m.c.newPageReq(r, "").devBrowser
+		var p pageReq
+		m.c.readPageReq(&p, r, "")
+		dbToken = p.devBrowser
 	}
 	h := w.Header()
 	target := signInTarget(cfg, &self, back, dbToken, errors.Is(err, ErrSessionPending))

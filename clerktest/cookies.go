@@ -36,7 +36,7 @@ func (s *Server) SessionCookies(token string) []*http.Cookie {
 		{Name: cookieClientUAT, Value: uat},
 		{Name: cookieClientUAT + sfx, Value: uat},
 	}
-	if s.devBrowser == "" { // a production instance (WithProductionInstance)
+	if s.production { // no development browser (WithProductionInstance)
 		return cookies
 	}
 	return append(cookies,

@@ -219,19 +219,19 @@ func (s *Server) serveHandshake(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	devBrowser := q.Get("__clerk_db_jwt")
+	if s.production {
+		devBrowser = ""
+	}
 	cl := s.client(r, devBrowser)
 	s.mu.Lock()
 	if cl == nil {
 		cl = &fapiClient{id: newID("client")}
 		s.clients[cl.id] = cl
 	}
-	switch {
-	case s.production:
-		devBrowser = "" // production browsers are known by __client only
-	case devBrowser == "" || s.devBrowsers[devBrowser] != cl.id && s.devBrowsers[devBrowser] != "":
-		devBrowser = "dvb_" + rand.Text()
-	}
-	if devBrowser != "" {
+	if !s.production {
+		if devBrowser == "" || s.devBrowsers[devBrowser] != cl.id && s.devBrowsers[devBrowser] != "" {
+			devBrowser = "dvb_" + rand.Text()
+		}
 		s.devBrowsers[devBrowser] = cl.id
 	}
 	s.mu.Unlock()

@@ -26,6 +26,18 @@
 // key and checks it; every token the server mints carries exactly that iss
 // (see [Server.Issuer]). The JWKS is served over plain http on loopback,
 // which clerkauth allows.
+//
+// # The Frontend API and page loads
+//
+// The server also plays the Frontend API on its own origin, so that page
+// loads can go through Clerk's handshake offline, in a test or a real
+// browser: GET /v1/client/handshake (format nonce or token), a hosted
+// sign-in page ([Server.SignInURL]) listing the users added with
+// [Server.AddUser], POST /sign-out, and the Backend API's
+// GET /v1/clients/handshake_payload and POST /v1/sessions/{sid}/refresh.
+// [Server.Options] sets ProxyURL to the server's URL so that handshakes
+// reach it over http. [WithSessionTokenLifetime] shortens the session
+// tokens, [WithRefreshCookies] makes handshakes set the refresh cookie.
 package clerktest
 
 import (
@@ -73,8 +85,7 @@ type Server struct {
 	secretKey      string
 	publishableKey string
 	webhookSecret  string // whsec_..., see webhook.go
-	devBrowser     string // the __clerk_db_jwt value of SessionCookies; "" in production
-	production     bool   // WithProductionInstance
+	devBrowser     string // the __clerk_db_jwt value of SessionCookies
 
 	closing   chan struct{} // closed by Close: delayed answers end at once
 	closeOnce sync.Once
@@ -96,6 +107,7 @@ type Server struct {
 	nonces         map[string][]string // handshake nonce -> directives
 	lifetime       time.Duration       // session tokens' default lifetime
 	refreshCookies bool                // handshakes set __refresh_<sfx>
+	production     bool                // pk_live_: no dev-browser tokens
 }
 
 // signingKey is one RSA key of the instance.
@@ -114,12 +126,10 @@ type serverConfig struct {
 	production     bool
 }
 
-// WithProductionInstance makes the server a production instance: its
-// keys are pk_live_... and sk_live_..., and its Frontend API knows a
-// browser by its own __client cookie only, with no development browser
-// (no __clerk_db_jwt in handshakes, cookies or [Server.SessionCookies]).
-// Default: a development instance (pk_test_, sk_test_), as Clerk's for
-// local work.
+// WithProductionInstance makes the server a production instance: its keys
+// are pk_live_... and sk_live_..., and page loads go through the handshake
+// without a dev-browser token (the Frontend API's own cookie identifies the
+// browser). Default: a development instance (pk_test_, sk_test_).
 func WithProductionInstance() ServerOption {
 	return func(c *serverConfig) { c.production = true }
 }
@@ -177,18 +187,19 @@ func NewServer(opts ...ServerOption) *Server {
 	if cfg.lifetime != 0 {
 		s.lifetime = cfg.lifetime
 	}
+	if cfg.production {
+		s.production = true
+		s.secretKey = "sk_live_" + strings.TrimPrefix(s.secretKey, "sk_test_")
+	}
 	s.webhookSecret = newWebhookSecret()
 	s.ts = httptest.NewServer(s.routes())
 	s.URL = s.ts.URL
 	s.host = strings.TrimPrefix(s.URL, "http://")
 	s.publishableKey = "pk_test_" + base64.StdEncoding.EncodeToString([]byte(s.host+"$"))
-	s.devBrowser = "dvb_" + rand.Text()
-	if cfg.production {
-		s.production = true
+	if s.production {
 		s.publishableKey = "pk_live_" + strings.TrimPrefix(s.publishableKey, "pk_test_")
-		s.secretKey = "sk_live_" + strings.TrimPrefix(s.secretKey, "sk_test_")
-		s.devBrowser = ""
 	}
+	s.devBrowser = "dvb_" + rand.Text()
 	return s
 }
 
