@@ -151,8 +151,10 @@ func TestMachineJWTs(t *testing.T) {
 		t.Fatalf("M2M JWT header %v claims %v", h, c)
 	}
 	a, err := mw.AuthenticateToken(t.Context(), m2m)
+	// Claims is Clerk's extractCustomClaims: every member but iss, sub,
+	// exp, nbf, iat and jti.
 	if err != nil || a.TokenType != clerkauth.TokenTypeM2M || a.Machine.MachineID != "mch_worker" ||
-		!a.Has(clerkauth.Check{Scope: "mch_db"}) || string(a.Machine.Claims) != `{"region":"eu"}` || !a.Expiry.Equal(exp) {
+		!a.Has(clerkauth.Check{Scope: "mch_db"}) || string(a.Machine.Claims) != `{"aud":["mch_api","mch_db"],"region":"eu","scopes":"mch_api mch_db"}` || !a.Expiry.Equal(exp) {
 		t.Fatalf("M2M JWT: %+v %+v, %v", a, a.Machine, err)
 	}
 
