@@ -45,6 +45,27 @@
 // organization role or permission, a billing plan or feature, a recent
 // reverification, a machine token's scope ([Check]).
 //
+// # Server-rendered pages
+//
+// For an application that renders pages (html/template, templ, htmx), wrap
+// it with [Middleware.Handler] (page loads then keep the session fresh
+// through Clerk's handshake) and protect routes with [Middleware.Protect]:
+// a page load that is not signed in goes to Options.SignInURL and comes
+// back, an htmx request is told to go there (HX-Redirect), a signed-in
+// user who fails a [Check] gets 403, and a stale reverification gets
+// Clerk's own answer, which clerk-js's useReverification acts on.
+// [Middleware.WithResponses] lets page and API routes of one Middleware
+// answer differently (a 403 page, JSON):
+//
+//	pages := mw.WithResponses(clerkauth.Responses{Forbidden: forbiddenPage})
+//	api := mw.WithResponses(clerkauth.Responses{Unauthenticated: clerkauth.DefaultErrorHandler})
+//	mux.Handle("GET /dashboard", pages.Protect()(dashboard))
+//	mux.Handle("GET /org/settings", pages.Protect(clerkauth.Check{Permission: "org:settings:manage"})(settings))
+//	mux.Handle("GET /api/me", api.Protect()(me))
+//	http.ListenAndServe(":8080", mw.Handler(mux))
+//
+// [Middleware.FrontendAPI] is where a page loads clerk-js from.
+//
 // # Tokens for other services, and the Backend API
 //
 // [Auth.GetToken] returns the request's own token, or mints one of a JWT

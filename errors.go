@@ -86,14 +86,19 @@ var (
 	bodyUnavailable      = []byte(`{"error":"Authentication unavailable"}`)
 )
 
-// DefaultErrorHandler is how [Middleware.RequireAuth] answers a request
-// that is not signed in when Options.ErrorHandler is nil: 503
-// {"error":"Authentication unavailable"} with Retry-After when
-// errors.Is(err, ErrKeysUnavailable) or ErrBackendUnavailable, else 401
-// {"error":"Not authenticated"}; both with X-Clerk-Auth-Status: signed-out
-// and X-Clerk-Auth-Reason, and X-Clerk-Auth-Message where Clerk sends one
-// (a fixed text per reason, never any part of the token). It has
-// ErrorHandler's signature, so an ErrorHandler can wrap it:
+// DefaultErrorHandler is how [Middleware.RequireAuth] and
+// [Middleware.Protect] answer a request they refuse when
+// Options.ErrorHandler is nil, in JSON: 503 {"error":"Authentication
+// unavailable"} with Retry-After when errors.Is(err, ErrKeysUnavailable)
+// or ErrBackendUnavailable, else 401 {"error":"Not authenticated"}; both
+// with X-Clerk-Auth-Status: signed-out and X-Clerk-Auth-Reason, and
+// X-Clerk-Auth-Message where Clerk sends one (a fixed text per reason,
+// never any part of the token). A [*ForbiddenError] gets 403
+// {"error":"Forbidden"}, or, for a failed reverification, exactly Clerk's
+// reverificationErrorResponse: 403, text/plain;charset=UTF-8,
+// {"clerk_error":{"type":"forbidden","reason":"reverification-error",
+// "metadata":{"reverification":...}}}. It has ErrorHandler's signature, so
+// an ErrorHandler can wrap it:
 //
 //	opts.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
 //		log.Printf("%s %s: %v", r.Method, r.URL.Path, err)
@@ -102,16 +107,14 @@ var (
 //
 // It does not read r, which may be nil.
 func DefaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	var fe *ForbiddenError
+	if errors.As(err, &fe) {
+		writeForbidden(w, fe)
+		return
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Clerk-Auth-Status", "signed-out")
-	if rsn := reasonOf(err); rsn != "" {
-		h.Set("X-Clerk-Auth-Reason", rsn)
-		if msg := reason.Message(rsn); msg != "" {
-			h.Set("X-Clerk-Auth-Message", msg)
-		}
-	}
+	signedOutHeaders(h, err)
 	if errors.Is(err, ErrKeysUnavailable) || errors.Is(err, ErrBackendUnavailable) {
 		h.Set("Retry-After", "5")
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -121,6 +124,20 @@ func DefaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	h.Set("WWW-Authenticate", "Bearer")
 	w.WriteHeader(http.StatusUnauthorized)
 	w.Write(bodyNotAuthenticated)
+}
+
+// signedOutHeaders sets the headers of every answer to a request that is
+// not signed in: Cache-Control: no-store, X-Clerk-Auth-Status, and
+// X-Clerk-Auth-Reason and X-Clerk-Auth-Message from err.
+func signedOutHeaders(h http.Header, err error) {
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Clerk-Auth-Status", "signed-out")
+	if rsn := reasonOf(err); rsn != "" {
+		h.Set("X-Clerk-Auth-Reason", rsn)
+		if msg := reason.Message(rsn); msg != "" {
+			h.Set("X-Clerk-Auth-Message", msg)
+		}
+	}
 }
 
 // reasonOf returns Clerk's reason string carried by err, "" for none.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/clerkauth/clerkauth/internal/machinetoken"
+	"github.com/clerkauth/clerkauth/internal/reason"
 	"github.com/clerkauth/clerkauth/internal/retry"
 	"github.com/clerkauth/clerkauth/internal/ttlcache"
 )
@@ -63,7 +64,7 @@ func parseMask(types []string) (m tokenMask, ok bool) {
 }
 
 // AcceptsToken returns a Middleware for the same instance (sharing its
-// keys, caches and Close) that accepts only the given token types (as
+// keys, caches, Close and route responses) that accepts only the given token types (as
 // Options.AcceptsToken names them), for routes narrower or wider than the
 // default: mw.AcceptsToken(clerkauth.TokenTypeM2M).RequireAuth(h) admits
 // machine-to-machine tokens only. A token of another type is signed out
@@ -79,7 +80,9 @@ func (m *Middleware) AcceptsToken(types ...string) *Middleware {
 		panic(fmt.Sprintf("clerkauth: Middleware.AcceptsToken(%q): token types are %q, %q, %q, %q or %q",
 			types, TokenTypeSession, TokenTypeAPIKey, TokenTypeM2M, TokenTypeOAuth, TokenTypeAny))
 	}
-	return &Middleware{c: m.c, accept: mask}
+	n := *m
+	n.accept = mask
+	return &n
 }
 
 // checkMachineClaims builds the Auth of a verified JWT-format machine token.
@@ -96,6 +99,10 @@ func (c *core) checkMachineClaims(kind string, raw []byte, claims *claims.Sessio
 	// Clerk cannot use is token-verification-failed.
 	f, err := machinetoken.FromJWT(kind, claims.Sub, time.Unix(claims.Exp.Sec, 0), raw)
 	if err != nil {
+		var ce *machinetoken.ClaimTypeError
+		if errors.As(err, &ce) {
+			return nil, authErr(ErrTokenInvalid, reason.TokenVerificationFailed, ce.Error())
+		}
 		return nil, errClaimType
 	}
 	v := new(verified)

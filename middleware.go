@@ -19,6 +19,7 @@ import (
 type Middleware struct {
 	c      *core
 	accept tokenMask // token types this middleware accepts
+	resp   Responses // the route's own responses (WithResponses)
 }
 
 // core is what every request shares: the configuration, the keys and the
@@ -140,11 +141,16 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 // RequireAuth is Handler that also rejects requests that are not signed
 // in: 401 {"error":"Not authenticated"}, or 503 {"error":"Authentication
 // unavailable"} with Retry-After when the keys cannot be obtained (a fault
-// of the server, not of the client's session). Options.ErrorHandler
-// replaces these responses. When an outer Handler of the same Middleware
-// already authenticated the request, its result is reused. Page loads get
-// what Handler gives them first (the handshake redirect, the refreshed
-// cookies).
+// of the server, not of the client's session). Page loads get what
+// Handler gives them first (the handshake redirect, the refreshed
+// cookies). When Options.SignInURL is set, a page load that is still
+// signed out is redirected (307) to the sign-in page with redirect_url,
+// its own URL, as Clerk's redirectToSignIn does, and an htmx request gets
+// its 401 with HX-Redirect to that page. Options.ErrorHandler replaces
+// the 401 and 503 responses; [Middleware.WithResponses] chooses a route's
+// own. When an outer Handler of the same Middleware already authenticated
+// the request, its result is reused. [Middleware.Protect] also checks
+// roles, permissions, plans and the like.
 func (m *Middleware) RequireAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, ok := FromContext(r.Context())
@@ -393,14 +399,10 @@ func (c *core) decide(ctx context.Context, now time.Time, tok string, uat int64,
 	return v.auth, nil, hit
 }
 
-// reject writes the response for a request that is not signed in:
-// Options.ErrorHandler, else DefaultErrorHandler.
+// reject writes the response for a request that is not signed in (see
+// refuse, protect.go).
 func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error) {
-	if m.c.cfg.errorHandler != nil {
-		m.c.cfg.errorHandler(w, r, err)
-		return
-	}
-	DefaultErrorHandler(w, r, err)
+	m.refuse(w, r, err)
 }
 
 // FrontendAPI returns the URL of the instance's Frontend API, where a page

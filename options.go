@@ -98,10 +98,13 @@ type Options struct {
 	// with a 10s timeout.
 	HTTPClient *http.Client
 
-	// ErrorHandler writes the response when RequireAuth rejects a request;
-	// err is an [*AuthError], the request's own copy. Wrap
-	// [DefaultErrorHandler] to log and keep the default responses.
-	// Default: DefaultErrorHandler (401, or 503 when the keys or the
+	// ErrorHandler writes the response when RequireAuth or Protect refuses
+	// a request: err is an [*AuthError] (the request's own copy) when it
+	// is not signed in, a [*ForbiddenError] when it fails a Check. Wrap
+	// [DefaultErrorHandler] to log and keep the default responses. A
+	// sign-in redirect (SignInURL) comes before it, and a route's own
+	// Responses ([Middleware.WithResponses]) replace it.
+	// Default: DefaultErrorHandler (401, 403, or 503 when the keys or the
 	// Backend API are unavailable).
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
@@ -192,9 +195,12 @@ type Options struct {
 	MaxMachineVerifyCalls int
 
 	// SignInURL is the application's sign-in page, absolute
-	// (https://accounts.example.com/sign-in) or a path (/sign-in). A
-	// satellite application sends signed-out users there; on a
-	// development instance a satellite needs it (as in Clerk).
+	// (https://accounts.example.com/sign-in) or a path (/sign-in).
+	// RequireAuth and Protect send a signed-out page load there with
+	// redirect_url, its own URL (an htmx request with HX-Redirect), as
+	// Clerk's redirectToSignIn; without it they answer 401. A satellite
+	// application sends signed-out users there; on a development instance
+	// a satellite needs it (as in Clerk).
 	// Default: $CLERK_SIGN_IN_URL, else none.
 	SignInURL string
 
@@ -469,7 +475,13 @@ func (c *config) resolvePageLoad(disable bool) error {
 	for _, u := range []struct{ field, v string }{
 		{"SignInURL ($CLERK_SIGN_IN_URL)", c.signInURL}, {"SignUpURL ($CLERK_SIGN_UP_URL)", c.signUpURL},
 	} {
-		if u.v == "" || strings.HasPrefix(u.v, "/") && !strings.HasPrefix(u.v, "//") {
+		if u.v == "" {
+			continue
+		}
+		if strings.HasPrefix(u.v, "/") && !strings.HasPrefix(u.v, "//") {
+			if _, err := url.Parse(u.v); err != nil {
+				return fmt.Errorf("clerkauth: %s: a path that is not a valid URL path", u.field)
+			}
 			continue
 		}
 		if p, err := url.Parse(u.v); err != nil || p.Host == "" || p.Scheme != "https" && p.Scheme != "http" {

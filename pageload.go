@@ -163,17 +163,24 @@ func (p *pageReq) sessionToken() string {
 // secFetchDest is the Sec-Fetch-Dest header ("" when absent).
 func (p *pageReq) secFetchDest() string { return p.r.Header.Get("Sec-Fetch-Dest") }
 
-// eligible is Clerk's isRequestEligibleForHandshake: a GET that is
-// probably a document request, by Sec-Fetch-Dest or, without it, Accept.
-func (p *pageReq) eligible() bool {
-	if p.r.Method != http.MethodGet {
+// eligible is Clerk's isRequestEligibleForHandshake (see pageLoad).
+func (p *pageReq) eligible() bool { return pageLoad(p.r) }
+
+// pageLoad reports whether r is a browser loading a page, as Clerk's
+// isRequestEligibleForHandshake decides: a GET with Sec-Fetch-Dest
+// document or iframe, or without Sec-Fetch-Dest and with an Accept header
+// starting with text/html. A fetch from a script (Sec-Fetch-Dest: empty)
+// is an API request. The handshake and the sign-in redirect (signin.go)
+// both ask it.
+func pageLoad(r *http.Request) bool {
+	if r.Method != http.MethodGet {
 		return false
 	}
-	switch dest := p.secFetchDest(); dest {
+	switch r.Header.Get("Sec-Fetch-Dest") {
 	case "document", "iframe":
 		return true
 	case "":
-		return strings.HasPrefix(p.r.Header.Get("Accept"), "text/html")
+		return strings.HasPrefix(r.Header.Get("Accept"), "text/html")
 	}
 	return false
 }

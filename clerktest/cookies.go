@@ -21,7 +21,8 @@ const (
 // <sfx> is derived from [Server.PublishableKey] as Clerk does), and the
 // dev-browser cookies __clerk_db_jwt and __clerk_db_jwt_<sfx>, whose
 // absence makes Clerk's own SDK sign a cookie request to a development
-// instance out. Add them to a request with AddCookie.
+// instance out (a production instance, see [WithProductionInstance], has
+// none). Add them to a request with AddCookie.
 //
 // The package-level [SessionCookies] sends only the unsuffixed pair, as
 // an older clerk-js did.
@@ -29,12 +30,16 @@ func (s *Server) SessionCookies(token string) []*http.Cookie {
 	base := SessionCookies(token) // __session, __client_uat
 	sfx := "_" + instance.CookieSuffix(s.publishableKey)
 	uat := base[1].Value
-	return []*http.Cookie{
+	cookies := []*http.Cookie{
 		{Name: cookieSession, Value: token},
 		{Name: cookieSession + sfx, Value: token},
 		{Name: cookieClientUAT, Value: uat},
 		{Name: cookieClientUAT + sfx, Value: uat},
-		{Name: cookieDevBrowser, Value: s.devBrowser},
-		{Name: cookieDevBrowser + sfx, Value: s.devBrowser},
 	}
+	if s.production { // no development browser (WithProductionInstance)
+		return cookies
+	}
+	return append(cookies,
+		&http.Cookie{Name: cookieDevBrowser, Value: s.devBrowser},
+		&http.Cookie{Name: cookieDevBrowser + sfx, Value: s.devBrowser})
 }

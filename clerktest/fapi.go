@@ -270,6 +270,7 @@ func (s *Server) directives(cl *fapiClient, devBrowser, azp string) []string {
 		d = append(d, name+"="+value+attrs+extra, name+sfx+"="+value+attrs+extra)
 	}
 	if sid == "" {
+		// A signed-out client's __client_uat is 0, as Clerk sets it.
 		add(cookieSession, "", "; Max-Age=0")
 		add(cookieClientUAT, "0", "; Max-Age=31536000")
 	} else {
@@ -292,9 +293,11 @@ func (s *Server) mintSessionToken(sid, azp string) string {
 	s.mu.Lock()
 	sess := s.sessions[sid]
 	lifetime := s.lifetime
+	opts := slices.Clone(s.users[sess.userID].SessionOptions)
 	s.mu.Unlock()
 	if sess.token == "" {
-		return s.SessionToken(sess.userID, WithSessionID(sid), WithAzp(azp), WithLifetime(lifetime))
+		opts = append(opts, WithSessionID(sid), WithAzp(azp), WithLifetime(lifetime))
+		return s.SessionToken(sess.userID, opts...)
 	}
 	secs := int64(lifetime / time.Second)
 	tok := s.refreshSessionToken(sess.token, &secs)

@@ -87,14 +87,19 @@ type Server struct {
 	webhookSecret  string // whsec_..., see webhook.go
 	devBrowser     string // the __clerk_db_jwt value of SessionCookies
 
-	mu         sync.Mutex // guards the fields below
-	keys       []*signingKey
-	users      map[string]User
-	sessions   map[string]session // session id -> its last minted token, for token endpoints
-	templates  map[string]map[string]any
-	jwksStatus int
-	requests   map[string]int // path -> count
-	machines   map[string]machineEntry
+	closing   chan struct{} // closed by Close: delayed answers end at once
+	closeOnce sync.Once
+
+	mu          sync.Mutex // guards the fields below
+	keys        []*signingKey
+	users       map[string]User
+	sessions    map[string]session // session id -> its last minted token, for token endpoints
+	templates   map[string]map[string]any
+	jwksStatus  int
+	requests    map[string]int // path -> count
+	machines    map[string]machineEntry
+	verifyCode  int           // SetMachineVerifyStatus
+	verifyDelay time.Duration // SetMachineVerifyStatus
 
 	// The Frontend API (fapi.go).
 	clients        map[string]*fapiClient
@@ -171,6 +176,7 @@ func NewServer(opts ...ServerOption) *Server {
 		sessions:  make(map[string]session),
 		templates: make(map[string]map[string]any),
 		requests:  make(map[string]int),
+		closing:   make(chan struct{}),
 
 		clients:        make(map[string]*fapiClient),
 		devBrowsers:    make(map[string]string),
@@ -205,8 +211,12 @@ func New(tb testing.TB, opts ...ServerOption) *Server {
 	return s
 }
 
-// Close shuts the server down and waits for requests in flight.
-func (s *Server) Close() { s.ts.Close() }
+// Close shuts the server down and waits for requests in flight (a
+// delayed answer, see [Server.SetMachineVerifyStatus], ends at once).
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.ts.Close()
+}
 
 // SecretKey returns the instance's secret key, sk_test_... . The Backend
 // API endpoints require it as a bearer token.

@@ -308,6 +308,10 @@ func secondsDuration(n int64) time.Duration {
 // "none", a missing kid, a wrong cat, no exp, ...). header and claims are
 // JSON-encoded, except a []byte or json.RawMessage, used verbatim (to test
 // duplicate member names, say). It panics when a value cannot be encoded.
+// For machine tokens as Clerk mints them use [Server.M2MJWT] and
+// [Server.OAuthJWT]: Clerk writes an M2M token's scopes claim as one
+// space-separated string, and clerkauth refuses one given as an array
+// (token-verification-failed, with a message saying so).
 func (s *Server) Sign(header, claims any) string {
 	s.mu.Lock()
 	key := s.keys[0].priv

@@ -31,6 +31,13 @@ type User struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	LastSignInAt time.Time
+
+	// SessionOptions shape the session tokens of the user's sessions
+	// started on the sign-in page (see [Server.SignInURL]) or with
+	// [Server.SignIn]: an active organization and its permissions
+	// ([WithOrg]), plans, features, factor ages. The server's lifetime,
+	// session id and azp come after them. Default: none.
+	SessionOptions []TokenOption
 }
 
 // defaultCreated is the created_at of users that do not say.

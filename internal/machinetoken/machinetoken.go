@@ -7,6 +7,7 @@ package machinetoken
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -155,34 +156,64 @@ func FromJWT(kind, sub string, exp time.Time, raw []byte) (Fields, error) {
 		}
 		return jsonobj.Member{}, false
 	}
-	idOK, clientOK, scopesOK := true, true, true
-	if m, found := get("jti"); found {
-		f.ID, _, idOK = jsonobj.String(m)
+	ok, bad := true, "" // bad: the first claim of the wrong type
+	check := func(name string, good bool) {
+		if !good && ok {
+			ok, bad = false, name
+		}
 	}
+	if m, found := get("jti"); found {
+		var good bool
+		f.ID, _, good = jsonobj.String(m)
+		check("jti", good)
+	}
+	var good bool
 	if kind == M2M {
 		if m, found := get("scopes"); found {
-			f.Scopes, scopesOK = splitSpaces(m)
+			f.Scopes, good = splitSpaces(m)
+			check("scopes", good)
 		} else if m, found := get("aud"); found {
-			f.Scopes, scopesOK = stringOrStrings(m)
+			f.Scopes, good = stringOrStrings(m)
+			check("aud", good)
 		}
 		if f.Claims, err = customClaims(members); err != nil {
 			return f, err
 		}
 	} else {
 		if m, found := get("client_id"); found {
-			f.ClientID, _, clientOK = jsonobj.String(m)
+			f.ClientID, _, good = jsonobj.String(m)
+			check("client_id", good)
 		}
 		if m, found := get("scp"); found {
-			f.Scopes, scopesOK = stringOrStrings(m)
+			f.Scopes, good = stringOrStrings(m)
+			check("scp", good)
 		} else if m, found := get("scope"); found {
-			f.Scopes, scopesOK = splitSpaces(m)
+			f.Scopes, good = splitSpaces(m)
+			check("scope", good)
 		}
 	}
-	if !idOK || !clientOK || !scopesOK {
-		return f, ErrClaimType
+	if !ok {
+		return f, &ClaimTypeError{Name: bad}
 	}
 	return f, nil
 }
+
+// ClaimTypeError is FromJWT's error for a claim of the wrong type; it
+// matches ErrClaimType with errors.Is.
+type ClaimTypeError struct{ Name string }
+
+func (e *ClaimTypeError) Error() string {
+	switch e.Name {
+	case "scopes":
+		return `claim "scopes" is not a string: Clerk's M2M tokens carry their scopes space-separated ("mch_a mch_b")`
+	case "scope":
+		return `claim "scope" is not a string: OAuth tokens carry their scopes space-separated ("read write"), or as an array in "scp"`
+	}
+	return fmt.Sprintf("claim %q has the wrong type", e.Name)
+}
+
+// Is reports whether target is ErrClaimType.
+func (e *ClaimTypeError) Is(target error) bool { return target == ErrClaimType }
 
 // splitSpaces is JavaScript's s.split(" ") of the string m: every space
 // splits, so "a  b" gives "a", "", "b" and "" gives one empty scope.
