@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/clerkauth/clerkauth"
@@ -39,6 +40,15 @@ func TestPrintedValuesHoldNoSecret(t *testing.T) {
 	opts := srv.Options()
 	opts.AcceptsToken = []string{clerkauth.TokenTypeSession, clerkauth.TokenTypeAPIKey}
 	opts.MachineSecretKey = "sk_test_MACHINESECRETMARKER"
+	// The Observer's events are handed out too.
+	var evMu sync.Mutex
+	var events []any
+	keep := func(e any) { evMu.Lock(); events = append(events, e); evMu.Unlock() }
+	opts.Observer = &clerkauth.Observer{
+		Authentication: func(e clerkauth.AuthenticationEvent) { keep(e) },
+		BackendRequest: func(e clerkauth.BackendRequestEvent) { keep(e) },
+		KeyDownload:    func(e clerkauth.KeyDownloadEvent) { keep(e) },
+	}
 	mw, err := clerkauth.New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -115,6 +125,18 @@ func TestPrintedValuesHoldNoSecret(t *testing.T) {
 		named{"APIError", apiErr},
 	)
 
+	evMu.Lock()
+	withContext := 0
+	for _, e := range events {
+		if a, ok := e.(clerkauth.AuthenticationEvent); ok && a.Context != nil {
+			withContext++
+		}
+		values = append(values, named{fmt.Sprintf("%T", e), e})
+	}
+	evMu.Unlock()
+	if withContext == 0 {
+		t.Fatalf("no AuthenticationEvent with a Context among %d events", len(events))
+	}
 	for _, v := range values {
 		outputs := map[string]string{}
 		for _, verb := range printVerbs {

@@ -17,6 +17,7 @@
 package jsonexact
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -50,9 +51,13 @@ func (e *CaseError) Error() string {
 func Unmarshal(data []byte, v any) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		// Numbers as json.Number: a value beyond float64 (1e400) is the
+		// target's business, not this walk's.
 		var tree any
-		if err := json.Unmarshal(data, &tree); err != nil {
-			return err
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		if err := dec.Decode(&tree); err != nil {
+			return json.Unmarshal(data, v) // encoding/json's own error
 		}
 		if err := check(tree, rv.Elem(), rv.Elem().Type(), ""); err != nil {
 			return err

@@ -63,6 +63,7 @@ func TestUnmarshal(t *testing.T) {
 		{"any keeps names", `{"any":{"role":"a","ROLE":"b"}}`, ""},
 		{"raw is not looked into", `{"raw":{"ROLE":"b"}}`, ""},
 		{"unknown names pass", `{"other":1,"Other":2}`, ""},
+		{"a number beyond float64 elsewhere", `{"role":"a","big":1e400}`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got claims
