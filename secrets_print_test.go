@@ -146,7 +146,7 @@ func TestPrintedValuesHoldNoSecret(t *testing.T) {
 				// (Format included), so no type can hide a field from it.
 				// Of the values here, only Options (a value the caller
 				// built, with the key in an exported field) is hit:
-				// docs/security-additions.md says so.
+				// docs/security.md says so.
 				continue
 			}
 			outputs[verb] = fmt.Sprintf(verb, v.v)

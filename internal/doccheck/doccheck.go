@@ -101,6 +101,10 @@ const preamble = `var (
 	opts                                                                     clerkauth.Options
 	publicHandler, privateHandler, meHandler, reportsHandler, invoicesHandler http.Handler
 	public, protected                                                        http.HandlerFunc
+	dashboard, settings, fragment, me                                        http.Handler
+	home                                                                     http.HandlerFunc
+	addr                                                                     string
+	forbiddenPage                                                            func(http.ResponseWriter, *http.Request, error)
 )
 `
 
