@@ -26,6 +26,19 @@
 // r.Use and similar chains. [Middleware.Authenticate] is the check without
 // HTTP plumbing.
 //
+// # Page loads
+//
+// With a publishable key and a secret key, browser page loads get what
+// Clerk's authenticateRequest gives them (Next.js clerkMiddleware): an
+// expired session is refreshed with the __refresh cookie, or the page load
+// is sent through Clerk's handshake (a 307 to the Frontend API, which
+// comes back with the browser's new cookies), and satellite domains,
+// proxies and development instances sync as in Clerk. Handler and
+// RequireAuth write those responses themselves; integrations use
+// [Middleware.AuthenticateResponse]; [ErrHandshake] tells a page that
+// needs the handshake from a signed-out one. API requests (fetch, non-GET)
+// are never redirected. Options.DisableHandshake turns it off.
+//
 // # Authorization: Has
 //
 // [Auth.Has] answers what Clerk's has() answers, from the token alone: an

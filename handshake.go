@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -199,7 +200,20 @@ func (m *Middleware) handshakePayload(ctx context.Context, nonce string) ([]stri
 	}
 	raw, err := m.c.pageCall(ctx, http.MethodGet, "/v1/clients/handshake_payload?nonce="+url.QueryEscape(nonce), nil)
 	if err != nil {
-		return nil, err
+		// The error names the path, which holds the nonce: say only what
+		// failed.
+		var apiErr *APIError
+		if errors.As(err, &apiErr) {
+			code := ""
+			if len(apiErr.Errors) > 0 {
+				code = " " + apiErr.Errors[0].Code
+			}
+			return nil, fmt.Errorf("clerkauth: Backend API GET /v1/clients/handshake_payload: HTTP %d%s", apiErr.StatusCode, code)
+		}
+		if errors.Is(err, errPageCallBusy) || errors.Is(err, errPageCallBreaker) {
+			return nil, err
+		}
+		return nil, errors.New("clerkauth: Backend API GET /v1/clients/handshake_payload: the request failed")
 	}
 	var ans struct {
 		Directives json.RawMessage `json:"directives"`

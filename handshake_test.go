@@ -2,6 +2,7 @@ package clerkauth_test
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -98,12 +99,17 @@ func pageApp(t *testing.T, mw *clerkauth.Middleware) *httptest.Server {
 // (no signed-out page in between), or through a refresh when the
 // handshake set a refresh cookie.
 func TestHandshakeEndToEnd(t *testing.T) {
-	for _, refresh := range []bool{false, true} {
+	for _, tc := range []struct{ refresh, production bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		refresh, production := tc.refresh, tc.production
 		name := "handshake"
 		var opts []clerktest.ServerOption
 		if refresh {
 			name = "refresh"
 			opts = append(opts, clerktest.WithRefreshCookies())
+		}
+		if production {
+			name += "/production"
+			opts = append(opts, clerktest.WithProductionInstance())
 		}
 		t.Run(name, func(t *testing.T) {
 			srv := clerktest.New(t, opts...)
@@ -117,11 +123,14 @@ func TestHandshakeEndToEnd(t *testing.T) {
 			b := newBrowser(t)
 
 			code, body := b.do("GET", app.URL+"/dashboard", nil)
-			if code != 200 || body != "guest session-token-and-uat-missing" || b.cookie(app.URL, "__clerk_db_jwt") == "" {
+			if code != 200 || body != "guest session-token-and-uat-missing" || (b.cookie(app.URL, "__clerk_db_jwt") == "") != production {
 				t.Fatalf("first visit: %d %q via %q", code, body, b.hops)
 			}
-			if len(b.hops) != 3 || !strings.HasPrefix(b.hops[0], srv.URL+"/v1/client/handshake?") ||
-				!strings.Contains(b.hops[1], "__clerk_handshake_nonce=") || b.hops[2] != app.URL+"/dashboard" {
+			if production && len(b.hops) != 0 {
+				t.Fatalf("first visit to a production instance: hops %q", b.hops)
+			}
+			if !production && (len(b.hops) != 3 || !strings.HasPrefix(b.hops[0], srv.URL+"/v1/client/handshake?") ||
+				!strings.Contains(b.hops[1], "__clerk_handshake_nonce=") || b.hops[2] != app.URL+"/dashboard") {
 				t.Fatalf("first visit hops %q", b.hops)
 			}
 
@@ -133,7 +142,7 @@ func TestHandshakeEndToEnd(t *testing.T) {
 			if code != 200 || body != "hello user_1" {
 				t.Fatalf("after sign-in: %d %q via %q", code, body, b.hops)
 			}
-			if got := b.hops[len(b.hops)-1]; got != app.URL+"/dashboard" {
+			if got := b.hops[len(b.hops)-1]; got != app.URL+"/dashboard" && !production {
 				t.Fatalf("after sign-in the URL is %q, want it without handshake parameters", got)
 			}
 
@@ -157,11 +166,26 @@ func TestHandshakeEndToEnd(t *testing.T) {
 				t.Fatalf("expired token: %d %q via %q", code, body, b.hops)
 			}
 			refreshed := srv.Requests("/v1/sessions/"+sid+"/refresh") == 1
-			if refreshed != refresh || refresh && len(b.hops) != 0 || !refresh && len(b.hops) != 3 {
+			hops := 3 // handshake, back with the nonce, the clean URL (development)
+			if production {
+				hops = 2 // production serves the page with the nonce
+			}
+			if refreshed != refresh || refresh && len(b.hops) != 0 || !refresh && len(b.hops) != hops {
 				t.Fatalf("refreshed %v, hops %q", refreshed, b.hops)
 			}
 			if b.cookie(app.URL, "__session") == expired {
 				t.Fatal("the expired token is still the cookie")
+			}
+
+			// Signing out on the Frontend API clears the app's cookies
+			// through the handshake.
+			code, body = b.do("POST", srv.URL+"/sign-out?redirect_url="+url.QueryEscape(app.URL+"/dashboard"), url.Values{})
+			want := "guest session-token-and-uat-missing"
+			if production {
+				want = "guest session-token-missing" // the page is served with the nonce
+			}
+			if code != 200 || body != want || b.cookie(app.URL, "__session") != "" {
+				t.Fatalf("after sign-out: %d %q via %q", code, body, b.hops)
 			}
 		})
 	}
@@ -204,5 +228,28 @@ func TestHandshakeTokenFormat(t *testing.T) {
 	a, handled := mw.AuthenticateResponse(httptest.NewRecorder(), r)
 	if a.IsSignedIn() || !handled || a.Reason() != "dev-browser-missing" {
 		t.Fatalf("forged handshake token: signed in %v, reason %q", a.IsSignedIn(), a.Reason())
+	}
+}
+
+// TestHandshakeUnknownNonce: a nonce the Backend API does not know sets
+// no cookies: signed out (session-token-missing), and on a development
+// instance the 307 to the clean URL; the log never shows the nonce.
+func TestHandshakeUnknownNonce(t *testing.T) {
+	srv := clerktest.New(t)
+	var logs strings.Builder
+	o := srv.Options()
+	o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	mw := newMW(t, o)
+	nonce := "nonce_secretvalue123"
+	r := httptest.NewRequest("GET", "http://app.example.com/p?a=1&__clerk_handshake_nonce="+nonce, nil)
+	r.Header.Set("Accept", "application/json") // resolved whatever the request
+	w := httptest.NewRecorder()
+	a, handled := mw.AuthenticateResponse(w, r)
+	if a.IsSignedIn() || a.Reason() != "session-token-missing" || !handled ||
+		w.Header().Get("Location") != "http://app.example.com/p?a=1" || w.Header().Get("Access-Control-Allow-Origin") != "null" {
+		t.Fatalf("unknown nonce: %v %q handled=%v %q", a.IsSignedIn(), a.Reason(), handled, w.Header())
+	}
+	if strings.Contains(logs.String(), "secretvalue") || !strings.Contains(logs.String(), "HTTP 404") {
+		t.Fatalf("log: %s", logs.String())
 	}
 }

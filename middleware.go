@@ -229,8 +229,7 @@ func (m *Middleware) judge(r *http.Request, tok string, uat int64, aerr *AuthErr
 		return a, aerr, nil
 	}
 	if m.pageFlows() && (uat > 0 || aerr == errNoToken || aerr == errUATButNoToken || aerr == errTokenButNoUAT) {
-		st := m.cookieFlow(r)
-		return st.auth, st.err, st
+		return m.cookieFlow(r)
 	}
 	if aerr != nil {
 		m.c.observeNoToken(aerr)

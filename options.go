@@ -48,8 +48,10 @@ type Options struct {
 
 	// PublishableKey is the instance's publishable key (pk_test_... or
 	// pk_live_...). When set, the token issuer is derived from it and
-	// checked, and the suffixed cookies __session_<sfx> and
-	// __client_uat_<sfx> are read. Default: $CLERK_PUBLISHABLE_KEY.
+	// checked (see Issuer), the suffixed cookies __session_<sfx> and
+	// __client_uat_<sfx> are read, and, with SecretKey, page loads get
+	// Clerk's refresh and handshake (see DisableHandshake).
+	// Default: $CLERK_PUBLISHABLE_KEY.
 	PublishableKey string
 
 	// APIURL is the Backend API base URL. It must be https, except for a
@@ -76,9 +78,11 @@ type Options struct {
 	// session (CSRF). Default: none (azp not checked).
 	AuthorizedParties []string
 
-	// Issuer is the expected iss claim, checked exactly. Default: derived
-	// from PublishableKey ("https://" + its Frontend API host) when one is
-	// set; otherwise iss is not checked, as in Clerk's SDKs.
+	// Issuer is the expected iss claim, checked exactly when set.
+	// Default: every issuer of the configured deployment is accepted and
+	// no other: "https://" + the Frontend API host of PublishableKey, a
+	// satellite's "https://clerk." + Domain, and ProxyURL; without a
+	// publishable key iss is not checked, as in Clerk's SDKs.
 	Issuer string
 
 	// ClockSkew is the leeway for exp, nbf and iat. A negative value means

@@ -112,9 +112,9 @@ type pageReq struct {
 	fapi          string  // Clerk's frontendApi: a host, or the proxy URL (a relative one resolved)
 }
 
-// newPageReq reads r as Clerk's AuthenticateContext does.
-func (c *core) newPageReq(r *http.Request, tokenInHeader string) *pageReq {
-	p := &pageReq{ctx: r.Context(), r: r, url: requestURL(r), tokenInHeader: tokenInHeader}
+// readPageReq reads r into p as Clerk's AuthenticateContext does.
+func (c *core) readPageReq(p *pageReq, r *http.Request, tokenInHeader string) {
+	*p = pageReq{ctx: r.Context(), r: r, url: requestURL(r), tokenInHeader: tokenInHeader}
 	lines := r.Header["Cookie"]
 	j := cookie.Read(lines, c.cfg.cookieSuffix)
 	p.suffixed = c.cfg.cookieSuffix != "" && c.usesSuffixedCookies(&j, true)
@@ -146,7 +146,6 @@ func (c *core) newPageReq(r *http.Request, tokenInHeader string) *pageReq {
 			p.fapi = p.url.origin() + p.fapi
 		}
 	}
-	return p
 }
 
 // sessionToken is Clerk's AuthenticateContext.sessionToken: the cookie's,
@@ -184,15 +183,19 @@ func (m *Middleware) pageFlows() bool {
 }
 
 // cookieFlow is Clerk's authenticateRequestWithTokenInCookie: a request
-// without a token in its Authorization header.
-func (m *Middleware) cookieFlow(r *http.Request) *pageState {
+// without a token in its Authorization header. st is nil when there are no
+// headers to apply (the common signed-in and signed-out requests, which
+// allocate nothing here).
+func (m *Middleware) cookieFlow(r *http.Request) (*Auth, *AuthError, *pageState) {
 	c, cfg := m.c, m.c.cfg
-	p := c.newPageReq(r, "")
+	var req pageReq
+	p := &req
+	c.readPageReq(p, r, "")
 	dev := cfg.development
 
 	if p.hsNonce != "" || p.hsToken != "" {
 		if st := m.resolveHandshake(p); st != nil {
-			return st
+			return st.auth, st.err, st
 		}
 	}
 
@@ -203,14 +206,14 @@ func (m *Middleware) cookieFlow(r *http.Request) *pageState {
 	if cfg.isSatellite && p.secFetchDest() == "document" && r.Method == http.MethodGet && !syncDone {
 		hasCookies := hasSession || hasClient
 		if !hasCookies && !needsSync {
-			return signedOutState(errNoToken) // Clerk's satelliteAutoSync is off by default
+			return nil, errNoToken, nil // Clerk's satelliteAutoSync is off by default
 		}
 		if !hasCookies || needsSync {
 			loc := ""
 			if dev {
 				loc = withParam(cfg.signInURL, queryRedirectURL, p.url.href(), false)
 			}
-			return m.handshakeStatus(p, reasonSatelliteNeedsSync, nil, loc)
+			return unpack(m.handshakeStatus(p, reasonSatelliteNeedsSync, nil, loc))
 		}
 	}
 	if redirect, _ := p.url.get(queryRedirectURL); dev && !cfg.isSatellite && redirect != "" {
@@ -219,51 +222,51 @@ func (m *Middleware) cookieFlow(r *http.Request) *pageState {
 				redirect = withParam(redirect, cookieDevBrowser, p.devBrowser, false)
 			}
 			redirect = withParam(redirect, queryClerkSynced, "true", true)
-			return m.handshakeStatus(p, reasonPrimaryRespondsToSync, nil, redirect)
+			return unpack(m.handshakeStatus(p, reasonPrimaryRespondsToSync, nil, redirect))
 		}
 	}
 	if _, ok := p.url.get(cookieDevBrowser); dev && ok {
-		return m.handshakeStatus(p, reasonDevBrowserSync, nil, "")
+		return unpack(m.handshakeStatus(p, reasonDevBrowserSync, nil, ""))
 	}
 	if dev && p.devBrowser == "" {
-		return m.handshakeStatus(p, reasonDevBrowserMissing, nil, "")
+		return unpack(m.handshakeStatus(p, reasonDevBrowserMissing, nil, ""))
 	}
 	switch {
 	case !hasClient && !hasSession:
-		return signedOutState(errNoToken)
+		return nil, errNoToken, nil
 	case !hasClient:
-		return m.handshakeStatus(p, reason.TokenButNoClientUAT, errTokenButNoUAT, "")
+		return unpack(m.handshakeStatus(p, reason.TokenButNoClientUAT, errTokenButNoUAT, ""))
 	case !hasSession:
-		return m.handshakeStatus(p, reason.ClientUATButNoToken, errUATButNoToken, "")
+		return unpack(m.handshakeStatus(p, reason.ClientUATButNoToken, errUATButNoToken, ""))
 	}
 
 	uat := max(p.uat, 1) // any non-zero uat is a signed-in client
 	a, aerr := c.authenticate(p.ctx, p.session, uat, m.accept, false)
 	if aerr != nil {
 		if aerr.Reason == reason.TokenTypeMismatch {
-			return signedOutState(aerr)
+			return nil, aerr, nil
 		}
 		// Clerk compares the unverified iat with __client_uat before it
 		// verifies anything (and before the expiry): a token older than
 		// the client's last sign-in or sign-out asks for a handshake.
 		if aerr == errIATBeforeUAT {
-			return m.handshakeStatus(p, reason.TokenIATBeforeClientUAT, aerr, "")
+			return unpack(m.handshakeStatus(p, reason.TokenIATBeforeClientUAT, aerr, ""))
 		}
 		if u := claims.DecodeUnverified(p.session); u.OK && u.IatJSOK && u.IatJS < float64(p.uat) {
-			return m.handshakeStatus(p, reason.TokenIATBeforeClientUAT, errIATBeforeUAT, "")
+			return unpack(m.handshakeStatus(p, reason.TokenIATBeforeClientUAT, errIATBeforeUAT, ""))
 		}
-		return m.tokenError(p, aerr)
+		return unpack(m.tokenError(p, p.session, aerr))
 	}
 	if !cfg.isSatellite && r.Method == http.MethodGet && p.secFetchDest() == "document" && p.loop == 0 &&
 		m.crossOriginReferrer(p) {
-		return m.handshakeStatus(p, reasonCrossOriginSync, errCrossOrigin, "")
+		return unpack(m.handshakeStatus(p, reasonCrossOriginSync, errCrossOrigin, ""))
 	}
 	if a.UserID != "" {
 		if st := m.orgSync(p, a); st != nil {
-			return st
+			return st.auth, st.err, st
 		}
 	}
-	return &pageState{auth: a}
+	return a, nil, nil
 }
 
 // errCrossOrigin is the signed-out answer of a document request from
@@ -332,7 +335,9 @@ func (m *Middleware) headerTokenError(r *http.Request, tok string, aerr *AuthErr
 	if !timeErr(aerr) {
 		return signedOutState(aerr)
 	}
-	return m.tokenError(m.c.newPageReq(r, tok), aerr)
+	var p pageReq
+	m.c.readPageReq(&p, r, tok)
+	return m.tokenError(&p, tok, aerr)
 }
 
 // timeErr reports whether aerr is one of the session-token time failures
@@ -341,18 +346,18 @@ func timeErr(aerr *AuthError) bool {
 	return aerr == errExpired || aerr == errSessionNbf || aerr == errSessionIATFuture
 }
 
-// tokenError is Clerk's handleSessionTokenError: an expired token is
-// refreshed when the request is a GET with the __refresh cookie (only a
-// token whose signature verified gets here: see verify), and the time
-// failures ask for a handshake; every other failure is signed out.
-func (m *Middleware) tokenError(p *pageReq, aerr *AuthError) *pageState {
+// tokenError is Clerk's handleSessionTokenError for tok, which failed
+// with aerr: an expired token (its signature verified: see verify) is
+// refreshed when the request is a GET with the __refresh cookie, and the
+// time failures ask for a handshake; every other failure is signed out.
+func (m *Middleware) tokenError(p *pageReq, tok string, aerr *AuthError) *pageState {
 	if !timeErr(aerr) {
 		return signedOutState(aerr)
 	}
 	why := "null"
 	switch {
 	case aerr == errExpired && p.refresh != "" && p.r.Method == http.MethodGet:
-		st, w := m.refresh(p)
+		st, w := m.refresh(p, tok)
 		if st != nil {
 			return st
 		}
@@ -370,6 +375,9 @@ func (m *Middleware) tokenError(p *pageReq, aerr *AuthError) *pageState {
 	}
 	return m.handshakeStatus(p, rsn, base, "")
 }
+
+// unpack is the state as cookieFlow returns it.
+func unpack(st *pageState) (*Auth, *AuthError, *pageState) { return st.auth, st.err, st }
 
 // signedOutState is a signed-out state without headers.
 func signedOutState(aerr *AuthError) *pageState { return &pageState{err: aerr} }

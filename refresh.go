@@ -15,17 +15,17 @@ import (
 // cookie, asks the Backend API for new session cookies instead of a
 // handshake round trip.
 //
-// One difference from Clerk, on purpose: Clerk checks exp before the
-// signature, so any expired-looking token with any refresh cookie costs a
-// Backend API call; here only a token whose signature verified is
-// refreshed (a forged one fails on its signature first), so that forged
-// cookies never become Backend API calls.
+// Only a token whose signature verified is ever sent: the caller passes
+// the token that failed as expired (verification checks the signature
+// before exp, as Clerk 3.25 does), so forged cookies never become Backend
+// API calls. One difference from Clerk follows: with an expired header
+// token and another token in __session, Clerk sends the cookie's
+// (unverified) token; this sends the header's.
 
 // refresh returns the signed-in state with the new cookies, or nil and
 // Clerk's reason why the refresh failed (the <why> of
 // session-token-expired-refresh-<why>).
-func (m *Middleware) refresh(p *pageReq) (*pageState, string) {
-	expired := p.sessionToken()
+func (m *Middleware) refresh(p *pageReq, expired string) (*pageState, string) {
 	if expired == "" {
 		return nil, "missing-session-token"
 	}

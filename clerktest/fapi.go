@@ -219,16 +219,21 @@ func (s *Server) serveHandshake(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	devBrowser := q.Get("__clerk_db_jwt")
+	if s.production {
+		devBrowser = ""
+	}
 	cl := s.client(r, devBrowser)
 	s.mu.Lock()
 	if cl == nil {
 		cl = &fapiClient{id: newID("client")}
 		s.clients[cl.id] = cl
 	}
-	if devBrowser == "" || s.devBrowsers[devBrowser] != cl.id && s.devBrowsers[devBrowser] != "" {
-		devBrowser = "dvb_" + rand.Text()
+	if !s.production {
+		if devBrowser == "" || s.devBrowsers[devBrowser] != cl.id && s.devBrowsers[devBrowser] != "" {
+			devBrowser = "dvb_" + rand.Text()
+		}
+		s.devBrowsers[devBrowser] = cl.id
 	}
-	s.devBrowsers[devBrowser] = cl.id
 	s.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: cookieClient, Value: cl.id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 

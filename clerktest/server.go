@@ -26,6 +26,18 @@
 // key and checks it; every token the server mints carries exactly that iss
 // (see [Server.Issuer]). The JWKS is served over plain http on loopback,
 // which clerkauth allows.
+//
+// # The Frontend API and page loads
+//
+// The server also plays the Frontend API on its own origin, so that page
+// loads can go through Clerk's handshake offline, in a test or a real
+// browser: GET /v1/client/handshake (format nonce or token), a hosted
+// sign-in page ([Server.SignInURL]) listing the users added with
+// [Server.AddUser], POST /sign-out, and the Backend API's
+// GET /v1/clients/handshake_payload and POST /v1/sessions/{sid}/refresh.
+// [Server.Options] sets ProxyURL to the server's URL so that handshakes
+// reach it over http. [WithSessionTokenLifetime] shortens the session
+// tokens, [WithRefreshCookies] makes handshakes set the refresh cookie.
 package clerktest
 
 import (
@@ -90,6 +102,7 @@ type Server struct {
 	nonces         map[string][]string // handshake nonce -> directives
 	lifetime       time.Duration       // session tokens' default lifetime
 	refreshCookies bool                // handshakes set __refresh_<sfx>
+	production     bool                // pk_live_: no dev-browser tokens
 }
 
 // signingKey is one RSA key of the instance.
@@ -105,6 +118,15 @@ type serverConfig struct {
 	key            *rsa.PrivateKey
 	lifetime       time.Duration
 	refreshCookies bool
+	production     bool
+}
+
+// WithProductionInstance makes the server a production instance: its keys
+// are pk_live_... and sk_live_..., and page loads go through the handshake
+// without a dev-browser token (the Frontend API's own cookie identifies the
+// browser). Default: a development instance (pk_test_, sk_test_).
+func WithProductionInstance() ServerOption {
+	return func(c *serverConfig) { c.production = true }
 }
 
 // WithSessionTokenLifetime sets the lifetime of the session tokens the
@@ -159,11 +181,18 @@ func NewServer(opts ...ServerOption) *Server {
 	if cfg.lifetime != 0 {
 		s.lifetime = cfg.lifetime
 	}
+	if cfg.production {
+		s.production = true
+		s.secretKey = "sk_live_" + strings.TrimPrefix(s.secretKey, "sk_test_")
+	}
 	s.webhookSecret = newWebhookSecret()
 	s.ts = httptest.NewServer(s.routes())
 	s.URL = s.ts.URL
 	s.host = strings.TrimPrefix(s.URL, "http://")
 	s.publishableKey = "pk_test_" + base64.StdEncoding.EncodeToString([]byte(s.host+"$"))
+	if s.production {
+		s.publishableKey = "pk_live_" + strings.TrimPrefix(s.publishableKey, "pk_test_")
+	}
 	s.devBrowser = "dvb_" + rand.Text()
 	return s
 }

@@ -42,12 +42,13 @@ func (c *cli) verifyCmd(args []string) int {
 	// tested). A -jwks-url or -pem flag names the instance instead, and
 	// then no CLERK_* variable is read: they may describe another one.
 	keys, pemName := "", "" // where the keys come from; the PEM key's name for hints
+	// The page-load flows are off: verify judges a token as an API request
+	// does, and must never call the Backend API's refresh endpoint with a
+	// pasted __refresh cookie.
 	opts := clerkauth.Options{
-		Getenv:         func(string) string { return "" },
-		Logger:         slog.New(slog.DiscardHandler),
-		TokenCacheSize: -1,
-		// A pasted token or Cookie header is judged as an API request
-		// is: there is no browser to redirect or to set cookies in.
+		Getenv:           func(string) string { return "" },
+		Logger:           slog.New(slog.DiscardHandler),
+		TokenCacheSize:   -1,
 		DisableHandshake: true,
 	}
 	switch {
