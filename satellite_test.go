@@ -93,6 +93,16 @@ func TestSatelliteAndProxy(t *testing.T) {
 		})
 	}
 
+	// The cookie pair, as Clerk chooses it: on a production satellite a
+	// token issued by the satellite's Frontend API is the instance's (the
+	// unsuffixed pair is read); one issued by the primary's is not (the
+	// suffixed pair is read, here absent).
+	uat := jsInt(time.Now().Add(-time.Hour).Unix())
+	satTok := srv.SessionToken("user_1", clerktest.WithClaims(map[string]any{"iss": "https://clerk.sat.example.net"}))
+	pageCase{header: document, cookies: map[string]string{"__session": satTok, "__client_uat": uat}, status: "signed-in"}.run(t, mwSat)
+	pageCase{header: document, cookies: map[string]string{"__session": srv.SessionToken("user_1"), "__client_uat": uat},
+		status: "signed-out", reason: "session-token-and-uat-missing"}.run(t, mwSat)
+
 	// Issuers: the primary's, the satellite's and the proxy's are this
 	// deployment's; another instance's is not.
 	for _, tc := range []struct{ iss, reason string }{
