@@ -86,7 +86,7 @@ func (m *Middleware) resolveHandshake(p *pageReq) *pageState {
 		st.err = errHandshakeNoSession
 		return st
 	}
-	a, aerr := m.c.authenticate(p.ctx, tok, 0, maskSession, false)
+	a, aerr, _ := m.c.decide(p.ctx, m.c.cfg.now(), tok, 0, maskSession, false) // the request is reported once, by its caller
 	switch {
 	case aerr == nil:
 		st.auth = a

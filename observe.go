@@ -209,10 +209,27 @@ func (c *core) observeAuthentication(ctx context.Context, start time.Time, tok s
 	c.observeVerdict(ctx, start, tokenTypeOf(tok, uat, a), verdict, reason, hit)
 }
 
-// observeVerdict reports a request decided: by authenticate, or by a
-// page-load flow that answers it with a handshake redirect (verdict
-// verdictHandshake), which calls it itself, having decided the token with
-// decide, which reports nothing.
+// observePageRequest reports a request the page-load flows decided
+// (deciding its token with decide, which reports nothing): signed in
+// (aerr nil), signed out, or answered with a handshake redirect (aerr of
+// kind ErrHandshake). tokenType is "" and ctx nil when the request
+// carried no token.
+func (c *core) observePageRequest(ctx context.Context, start time.Time, tokenType string, aerr *AuthError, hit bool) {
+	if c.cfg.observer.Authentication == nil {
+		return
+	}
+	verdict, reason := verdictSignedIn, ""
+	if aerr != nil {
+		verdict, reason = verdictSignedOut, aerr.Reason
+		if aerr.Kind == ErrHandshake {
+			verdict = verdictHandshake
+		}
+	}
+	c.observeVerdict(ctx, start, tokenType, verdict, reason, hit)
+}
+
+// observeVerdict reports a request decided, by authenticate or by the
+// page-load flows (observePageRequest).
 func (c *core) observeVerdict(ctx context.Context, start time.Time, tokenType, verdict, reason string, hit bool) {
 	if c.cfg.observer.Authentication == nil {
 		return
