@@ -218,10 +218,8 @@ func (m *Middleware) cookieFlow(p *pageReq) (*Auth, *AuthError, *pageState) {
 
 	if p.hsNonce != "" || p.hsToken != "" {
 		if st := m.resolveHandshake(p); st != nil {
-			c.observePageLoad(flowHandshake, outcomeResolved, "", p.start)
 			return st.auth, st.err, st
 		}
-		c.observePageLoad(flowHandshake, outcomeFailed, "", p.start)
 	}
 
 	hasSession := p.session != ""
