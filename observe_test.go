@@ -373,8 +373,9 @@ func TestObserverPageLoad(t *testing.T) {
 	redirect := &AuthError{Reason: "session-token-expired", Kind: ErrHandshake}
 	m.c.observePageRequest(context.Background(), start, TokenTypeSession, redirect, false)
 	m.c.observePageRequest(context.Background(), start, TokenTypeSession, errExpired, false)
-	m.c.observePageRequest(nil, start, "", errNoToken, false)
-	m.c.observePageRequest(nil, start, TokenTypeSession, nil, true)
+	var noSpan context.Context // no token, or a cache hit: no context
+	m.c.observePageRequest(noSpan, start, "", errNoToken, false)
+	m.c.observePageRequest(noSpan, start, TokenTypeSession, nil, true)
 	want := []authEvent{
 		{TokenTypeSession, "handshake", "session-token-expired", false},
 		{TokenTypeSession, "signed-out", reason.TokenExpired, false},
