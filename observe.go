@@ -33,9 +33,11 @@ import (
 type Observer struct {
 	// Authentication is called once for each request the middleware
 	// decides (Handler, RequireAuth, Authenticate, AuthenticateToken),
-	// cache hits included. A request whose outer Handler already decided
-	// is not reported again; an opaque machine token is reported when it
-	// is verified, the first time the handler reads its Auth.
+	// cache hits and page loads included (a page load's refresh or
+	// handshake does not make it twice). A request whose outer Handler
+	// already decided is not reported again; an opaque machine token is
+	// reported when it is verified, the first time the handler reads its
+	// Auth.
 	Authentication func(AuthenticationEvent)
 
 	// KeyDownload is called after each JWKS download, successful or not.
@@ -83,8 +85,8 @@ type AuthenticationEvent struct {
 	// CacheHit says the answer came from the verified-token cache or the
 	// machine-token cache, without verifying the token again.
 	CacheHit bool
-	// Duration is how long deciding took (0 when no token was found and
-	// nothing else was done).
+	// Duration is how long deciding took; 0 when no token was found and
+	// the page-load flows are off (nothing was done).
 	Duration time.Duration
 	// Context is the request's context, for starting a span under the
 	// request's own; nil on a cache hit and when no token was found
