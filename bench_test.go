@@ -575,32 +575,77 @@ func median(d []time.Duration) time.Duration {
 // page-load flows on (a secret key and a development publishable key):
 // __session, __client_uat and the dev-browser cookie, Sec-Fetch-Dest:
 // document, the token already verified. Compare with BenchmarkWarmHandler
-// (a bearer token, the API path).
+// (a bearer token, the API path); /observed adds an Observer, as
+// BenchmarkWarmObserved does on the API path.
 func BenchmarkWarmPageLoad(b *testing.B) {
-	f := newBenchFixture(b)
+	for _, observed := range []bool{false, true} {
+		name := "none"
+		if observed {
+			name = "observed"
+		}
+		b.Run(name, func(b *testing.B) {
+			h, r, hits := warmPageLoad(b, observed)
+			w := &noopWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				h.ServeHTTP(w, r)
+			}
+			if observed && *hits < b.N {
+				b.Fatalf("the Observer saw %d cache hits, want %d", *hits, b.N)
+			}
+		})
+	}
+}
+
+// warmPageLoad is BenchmarkWarmPageLoad's handler, with an Observer that
+// counts signed-in cache hits when observed, and its request, sent once.
+func warmPageLoad(tb testing.TB, observed bool) (http.Handler, *http.Request, *int) {
+	f := newBenchFixture(tb)
 	der, err := x509.MarshalPKIXPublicKey(&f.key.PublicKey)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	mw, err := New(Options{
+	hits := new(int)
+	o := Options{
 		JWTKey:            string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
 		SecretKey:         "sk_test_bench",
 		PublishableKey:    "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k",
 		AuthorizedParties: []string{"https://app.example.com"},
 		Getenv:            func(string) string { return "" },
-	})
-	if err != nil {
-		b.Fatal(err)
 	}
-	b.Cleanup(func() { mw.Close() })
+	if observed {
+		o.Observer = &Observer{Authentication: func(e AuthenticationEvent) {
+			if e.CacheHit && e.Verdict == "signed-in" {
+				*hits++
+			}
+		}}
+	}
+	mw, err := New(o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { mw.Close() })
 	h := mw.Handler(signedInHandler)
 	r := httptest.NewRequest(http.MethodGet, "/dashboard", nil)
 	r.Header.Set("Sec-Fetch-Dest", "document")
 	r.Header.Set("Cookie", "__session="+f.token+"; __client_uat="+strconv.FormatInt(f.now.Unix()-60, 10)+"; __clerk_db_jwt=dvb_bench")
-	w := &noopWriter{h: http.Header{}}
-	h.ServeHTTP(w, r)
-	b.ReportAllocs()
-	for b.Loop() {
-		h.ServeHTTP(w, r)
+	h.ServeHTTP(&noopWriter{h: http.Header{}}, r)
+	return h, r, hits
+}
+
+// TestWarmPageLoadAllocs: a warm signed-in page load (cookies, the
+// page-load flows on) allocates as a warm bearer request does
+// (TestWarmHandlerAllocs), with or without an Observer.
+func TestWarmPageLoadAllocs(t *testing.T) {
+	const budget = 2
+	for _, observed := range []bool{false, true} {
+		h, r, hits := warmPageLoad(t, observed)
+		w := &noopWriter{h: http.Header{}}
+		if allocs := testing.AllocsPerRun(100, func() { h.ServeHTTP(w, r) }); allocs > budget {
+			t.Errorf("observed %v: a warm page load allocates %v times, want at most %d", observed, allocs, budget)
+		}
+		if observed && *hits < 100 {
+			t.Errorf("the Observer saw %d signed-in cache hits, want at least 100", *hits)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -143,9 +144,12 @@ func FuzzPageLoad(f *testing.F) {
 		w.Write([]byte(`{"errors":[{"code":"resource_not_found"}]}`))
 	}))
 	f.Cleanup(bapi.Close)
+	// Every request is reported exactly once, with the verdict it got.
+	var events []AuthenticationEvent
 	m, err := New(Options{JWTKey: hPemOf(k), SecretKey: "sk_test_fuzz", APIURL: bapi.URL,
 		PublishableKey: "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k", Now: hFixedClock(fuzzNow), Logger: hQuietLogger(),
-		Getenv: func(string) string { return "" }})
+		Getenv:   func(string) string { return "" },
+		Observer: &Observer{Authentication: func(e AuthenticationEvent) { events = append(events, e) }}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -165,8 +169,19 @@ func FuzzPageLoad(f *testing.F) {
 			r.Header.Set("Sec-Fetch-Dest", dest)
 		}
 		w := httptest.NewRecorder()
+		events = events[:0]
 		a, handled := m.AuthenticateResponse(w, r)
 		eligible := method == http.MethodGet && (dest == "document" || dest == "iframe")
+		verdict := "signed-out"
+		switch {
+		case a.IsSignedIn():
+			verdict = "signed-in"
+		case errors.Is(a.Err(), ErrHandshake):
+			verdict = "handshake"
+		}
+		if len(events) != 1 || events[0].Verdict != verdict || events[0].Reason != a.Reason() {
+			t.Fatalf("%s %s: reported %+v", verdict, a.Reason(), events)
+		}
 		switch {
 		case a.IsSignedIn() && a.Err() != nil:
 			t.Fatalf("signed in with an error %v", a.Err())

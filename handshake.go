@@ -59,14 +59,25 @@ func boolString(b bool) string {
 // nonce (from the Backend API) or of the handshake token (verified with
 // the instance's keys) become Set-Cookie headers, and the session token
 // among them is verified. nil means Clerk's resolution threw: the request
-// goes on through the cookie rules without these headers.
-func (m *Middleware) resolveHandshake(p *pageReq) *pageState {
+// goes on through the cookie rules without these headers. The outcome
+// is reported to the Observer: failed when it is nil or the Backend API
+// gave no payload (then, as in Clerk, no cookies are set), else resolved.
+func (m *Middleware) resolveHandshake(p *pageReq) (st *pageState) {
+	noPayload := false
+	defer func() {
+		outcome := outcomeResolved
+		if st == nil || noPayload {
+			outcome = outcomeFailed
+		}
+		m.c.observePageLoad(flowHandshake, outcome, "", p.start)
+	}()
 	var directives []string
 	if p.hsNonce != "" {
 		var err error
 		directives, err = m.handshakePayload(p.ctx, p.hsNonce)
 		if err != nil {
 			m.c.cfg.logger.Warn("clerkauth: getting the handshake payload failed", "err", err)
+			noPayload = true
 		}
 	} else {
 		var err error
@@ -76,7 +87,7 @@ func (m *Middleware) resolveHandshake(p *pageReq) *pageState {
 			return nil
 		}
 	}
-	st := &pageState{cors: true, setCookie: directives}
+	st = &pageState{cors: true, setCookie: directives}
 	tok := sessionFromDirectives(directives)
 	if m.c.cfg.development {
 		st.location = p.url.hrefWithout(cookieHandshake, queryHandshakeHelp, cookieDevBrowser, cookieHandshakeOnce)
@@ -86,7 +97,7 @@ func (m *Middleware) resolveHandshake(p *pageReq) *pageState {
 		st.err = errHandshakeNoSession
 		return st
 	}
-	a, aerr := m.c.authenticate(p.ctx, tok, 0, maskSession, false)
+	a, aerr, _ := m.c.decide(p.ctx, m.c.cfg.now(), tok, 0, maskSession, false) // the request is reported once, by its caller
 	switch {
 	case aerr == nil:
 		st.auth = a

@@ -222,21 +222,24 @@ func (m *Middleware) check(r *http.Request) (*Auth, *AuthError, *pageState) {
 }
 
 // judge is check after extract. An API request (a bearer token, or the
-// page-load flows off) takes the short path: authenticate. A request
-// without a header token takes Clerk's cookie flow when the page-load
-// flows are on, and a header token that failed on its time claims may be
-// refreshed or redirected as Clerk does.
+// page-load flows off) takes the short path: decide, then one report to
+// the Observer. A request without a header token takes Clerk's cookie
+// flow when the page-load flows are on, and a header token that failed on
+// its time claims may be refreshed or redirected as Clerk does; those
+// flows report the request themselves, once.
 func (m *Middleware) judge(r *http.Request, tok string, uat int64, aerr *AuthError) (*Auth, *AuthError, *pageState) {
 	if aerr == nil && uat == 0 { // a token in the Authorization header
-		a, aerr := m.c.authenticate(r.Context(), tok, uat, m.accept, tokenIsHeader(r, uat, tok))
+		ctx, start := r.Context(), m.c.cfg.now()
+		a, aerr, hit := m.c.decide(ctx, start, tok, uat, m.accept, tokenIsHeader(r, uat, tok))
 		if aerr != nil && timeErr(aerr) && m.pageFlows() {
-			st := m.headerTokenError(r, tok, aerr)
+			st := m.headerTokenError(r, tok, aerr, start, hit)
 			return st.auth, st.err, st
 		}
+		m.c.observeAuthentication(ctx, start, tok, uat, a, aerr, hit)
 		return a, aerr, nil
 	}
 	if m.pageFlows() && (uat > 0 || aerr == errNoToken || aerr == errUATButNoToken || aerr == errTokenButNoUAT) {
-		return m.cookieFlow(r)
+		return m.pageLoad(r, m.c.cfg.now())
 	}
 	if aerr != nil {
 		m.c.observeNoToken(aerr)

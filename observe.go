@@ -33,9 +33,11 @@ import (
 type Observer struct {
 	// Authentication is called once for each request the middleware
 	// decides (Handler, RequireAuth, Authenticate, AuthenticateToken),
-	// cache hits included. A request whose outer Handler already decided
-	// is not reported again; an opaque machine token is reported when it
-	// is verified, the first time the handler reads its Auth.
+	// cache hits and page loads included (a page load's refresh or
+	// handshake does not make it twice). A request whose outer Handler
+	// already decided is not reported again; an opaque machine token is
+	// reported when it is verified, the first time the handler reads its
+	// Auth.
 	Authentication func(AuthenticationEvent)
 
 	// KeyDownload is called after each JWKS download, successful or not.
@@ -83,8 +85,8 @@ type AuthenticationEvent struct {
 	// CacheHit says the answer came from the verified-token cache or the
 	// machine-token cache, without verifying the token again.
 	CacheHit bool
-	// Duration is how long deciding took (0 when no token was found and
-	// nothing else was done).
+	// Duration is how long deciding took; 0 when no token was found and
+	// the page-load flows are off (nothing was done).
 	Duration time.Duration
 	// Context is the request's context, for starting a span under the
 	// request's own; nil on a cache hit and when no token was found
@@ -209,10 +211,27 @@ func (c *core) observeAuthentication(ctx context.Context, start time.Time, tok s
 	c.observeVerdict(ctx, start, tokenTypeOf(tok, uat, a), verdict, reason, hit)
 }
 
-// observeVerdict reports a request decided: by authenticate, or by a
-// page-load flow that answers it with a handshake redirect (verdict
-// verdictHandshake), which calls it itself, having decided the token with
-// decide, which reports nothing.
+// observePageRequest reports a request the page-load flows decided
+// (deciding its token with decide, which reports nothing): signed in
+// (aerr nil), signed out, or answered with a handshake redirect (aerr of
+// kind ErrHandshake). tokenType is "" and ctx nil when the request
+// carried no token.
+func (c *core) observePageRequest(ctx context.Context, start time.Time, tokenType string, aerr *AuthError, hit bool) {
+	if c.cfg.observer.Authentication == nil {
+		return
+	}
+	verdict, reason := verdictSignedIn, ""
+	if aerr != nil {
+		verdict, reason = verdictSignedOut, aerr.Reason
+		if aerr.Kind == ErrHandshake {
+			verdict = verdictHandshake
+		}
+	}
+	c.observeVerdict(ctx, start, tokenType, verdict, reason, hit)
+}
+
+// observeVerdict reports a request decided, by authenticate or by the
+// page-load flows (observePageRequest).
 func (c *core) observeVerdict(ctx context.Context, start time.Time, tokenType, verdict, reason string, hit bool) {
 	if c.cfg.observer.Authentication == nil {
 		return

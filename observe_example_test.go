@@ -13,11 +13,15 @@ import (
 	"github.com/clerkauth/clerkauth/clerktest"
 )
 
-// An Observer that counts requests by verdict and reason, and Backend API
-// requests by endpoint: the raw material of metrics (the nested module
-// otelclerk turns the same events into OpenTelemetry metrics and spans).
+// An Observer that counts requests by token type, verdict and reason, and
+// Backend API requests by endpoint: the raw material of metrics (the
+// nested module otelclerk turns the same events into OpenTelemetry
+// metrics and spans).
 func ExampleObserver() {
-	clerk := clerktest.NewServer()
+	// A production instance: a request without a token is signed out as
+	// session-token-and-uat-missing (a development instance without its
+	// dev-browser cookie says dev-browser-missing first).
+	clerk := clerktest.NewServer(clerktest.WithProductionInstance())
 	defer clerk.Close()
 
 	var mu sync.Mutex
@@ -30,7 +34,11 @@ func ExampleObserver() {
 	opts := clerk.Options()
 	opts.Observer = &clerkauth.Observer{
 		Authentication: func(e clerkauth.AuthenticationEvent) {
-			count(fmt.Sprintf("%s %s %s hit=%v", e.TokenType, e.Verdict, e.Reason, e.CacheHit))
+			typ := e.TokenType
+			if typ == "" {
+				typ = "none"
+			}
+			count(fmt.Sprintf("%s %s %s hit=%v", typ, e.Verdict, e.Reason, e.CacheHit))
 		},
 		BackendRequest: func(e clerkauth.BackendRequestEvent) {
 			count(fmt.Sprintf("backend %s %s %d", e.Method, e.Endpoint, e.StatusCode))
@@ -48,6 +56,7 @@ func ExampleObserver() {
 	get(h, "/", tok) // from the cache
 	forged := tok[:strings.LastIndexByte(tok, '.')+1] + strings.Repeat("A", 342)
 	get(h, "/", forged)
+	get(h, "/", "") // no token
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -56,6 +65,7 @@ func ExampleObserver() {
 	}
 	// Output:
 	// 1  backend GET jwks 200
+	// 1  none signed-out session-token-and-uat-missing hit=false
 	// 1  session_token signed-in  hit=false
 	// 1  session_token signed-in  hit=true
 	// 1  session_token signed-out token-invalid-signature hit=false

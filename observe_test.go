@@ -362,22 +362,34 @@ func TestObserverPageLoad(t *testing.T) {
 			t.Errorf("got %+v, want %+v", got, e)
 		}
 	}
-	// A page load answered with a handshake redirect, as the flow reports
-	// it after deciding the token with decide (which reports nothing).
+	// The page-load flows decide tokens with decide, which reports
+	// nothing, then report the request's state once: signed in, signed
+	// out, or a handshake redirect (TestObserverPageLoadFlows runs them).
 	tok := makeToken(t, testNow, tokenSpec{claims: map[string]any{"exp": testNow.Unix() - 60}})
 	start := clock.now()
 	if _, aerr, _ := m.c.decide(context.Background(), start, tok, 1, maskSession, false); aerr == nil || len(log.auth) != 0 {
 		t.Fatalf("decide: %v, events %+v", aerr, log.auth)
 	}
-	m.c.observeVerdict(context.Background(), start, TokenTypeSession, verdictHandshake, "session-token-expired", false)
-	if got := summarize(log.takeAuth()); fmt.Sprint(got) != fmt.Sprint([]authEvent{{TokenTypeSession, "handshake", "session-token-expired", false}}) {
-		t.Fatalf("handshake verdict: %v", got)
+	redirect := &AuthError{Reason: "session-token-expired", Kind: ErrHandshake}
+	m.c.observePageRequest(context.Background(), start, TokenTypeSession, redirect, false)
+	m.c.observePageRequest(context.Background(), start, TokenTypeSession, errExpired, false)
+	var noSpan context.Context // no token, or a cache hit: no context
+	m.c.observePageRequest(noSpan, start, "", errNoToken, false)
+	m.c.observePageRequest(noSpan, start, TokenTypeSession, nil, true)
+	want := []authEvent{
+		{TokenTypeSession, "handshake", "session-token-expired", false},
+		{TokenTypeSession, "signed-out", reason.TokenExpired, false},
+		{"", "signed-out", reason.TokenAndUATMissing, false},
+		{TokenTypeSession, "signed-in", "", true},
+	}
+	if got := summarize(log.takeAuth()); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("page-load verdicts:\n got %v\nwant %v", got, want)
 	}
 
 	// Unset: nothing is called.
 	bare := newMiddleware(t, Options{JWTKey: pemOf(t, &testKey(t, 0).PublicKey)})
 	bare.c.observePageLoad(flowRefresh, outcomeFailed, "", time.Now())
-	bare.c.observeVerdict(context.Background(), time.Now(), TokenTypeSession, verdictHandshake, "", false)
+	bare.c.observePageRequest(context.Background(), time.Now(), TokenTypeSession, errExpired, false)
 }
 
 func TestEndpointClass(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/clerkauth/clerkauth/internal/claims"
@@ -113,11 +114,17 @@ type pageReq struct {
 	hsNonce       string
 	loop          float64 // __clerk_redirect_count, as Number() || 0
 	fapi          string  // Clerk's frontendApi: a host, or the proxy URL (a relative one resolved)
+
+	// For the Observer: when deciding began (Options.Now), and whether the
+	// outcome came from the verified-token cache alone.
+	start time.Time
+	hit   bool
 }
 
-// readPageReq reads r into p as Clerk's AuthenticateContext does.
-func (c *core) readPageReq(p *pageReq, r *http.Request, tokenInHeader string) {
-	*p = pageReq{ctx: r.Context(), r: r, url: requestURL(r), tokenInHeader: tokenInHeader}
+// readPageReq reads r, whose deciding began at start, into p as Clerk's
+// AuthenticateContext does.
+func (c *core) readPageReq(p *pageReq, r *http.Request, tokenInHeader string, start time.Time) {
+	*p = pageReq{ctx: r.Context(), r: r, url: requestURL(r), tokenInHeader: tokenInHeader, start: start}
 	lines := r.Header["Cookie"]
 	j := cookie.Read(lines, c.cfg.cookieSuffix)
 	p.suffixed = c.cfg.cookieSuffix != "" && c.usesSuffixedCookies(&j, true)
@@ -192,15 +199,31 @@ func (m *Middleware) pageFlows() bool {
 	return m.c.cfg.handshake && m.accept&maskSession != 0
 }
 
-// cookieFlow is Clerk's authenticateRequestWithTokenInCookie: a request
-// without a token in its Authorization header. st is nil when there are no
-// headers to apply (the common signed-in and signed-out requests, which
-// allocate nothing here).
-func (m *Middleware) cookieFlow(r *http.Request) (*Auth, *AuthError, *pageState) {
-	c, cfg := m.c, m.c.cfg
-	var req pageReq
-	p := &req
-	c.readPageReq(p, r, "")
+// pageLoad runs Clerk's cookie flow on r, a request without a token in
+// its Authorization header whose deciding began at start, and reports it
+// to the Observer once. st is nil when there are no headers to apply (the
+// common signed-in and signed-out requests, which allocate nothing here).
+func (m *Middleware) pageLoad(r *http.Request, start time.Time) (a *Auth, aerr *AuthError, st *pageState) {
+	var p pageReq
+	m.c.readPageReq(&p, r, "", start)
+	a, aerr, st = m.cookieFlow(&p)
+	if m.c.cfg.observer.Authentication != nil {
+		var ctx context.Context // no token: no span, as observeNoToken
+		typ := ""
+		switch {
+		case a != nil:
+			typ, ctx = a.TokenType, r.Context()
+		case p.session != "" || aerr == errPending: // a pending session may come from the handshake or a refresh
+			typ, ctx = TokenTypeSession, r.Context()
+		}
+		m.c.observePageRequest(ctx, start, typ, aerr, p.hit)
+	}
+	return a, aerr, st
+}
+
+// cookieFlow is Clerk's authenticateRequestWithTokenInCookie for p.
+func (m *Middleware) cookieFlow(p *pageReq) (*Auth, *AuthError, *pageState) {
+	c, cfg, r := m.c, m.c.cfg, p.r
 	dev := cfg.development
 
 	if p.hsNonce != "" || p.hsToken != "" {
@@ -251,7 +274,8 @@ func (m *Middleware) cookieFlow(r *http.Request) (*Auth, *AuthError, *pageState)
 	}
 
 	uat := max(p.uat, 1) // any non-zero uat is a signed-in client
-	a, aerr := c.authenticate(p.ctx, p.session, uat, m.accept, false)
+	a, aerr, hit := c.decide(p.ctx, p.start, p.session, uat, m.accept, false)
+	p.hit = hit
 	// A pending session is Clerk's signed-in state (its toAuth() signs it
 	// out): the cross-origin sync below applies to it too.
 	if aerr != nil && aerr != errPending {
@@ -345,14 +369,16 @@ func devAccountsPortal(host string) bool {
 }
 
 // headerTokenError is handleSessionTokenError for a token from the
-// Authorization header that failed verification with aerr.
-func (m *Middleware) headerTokenError(r *http.Request, tok string, aerr *AuthError) *pageState {
-	if !timeErr(aerr) {
-		return signedOutState(aerr)
-	}
+// Authorization header that failed verification with aerr, a time failure
+// (from the verified-token cache: hit), deciding from start. It reports
+// the request to the Observer once.
+func (m *Middleware) headerTokenError(r *http.Request, tok string, aerr *AuthError, start time.Time, hit bool) *pageState {
 	var p pageReq
-	m.c.readPageReq(&p, r, tok)
-	return m.tokenError(&p, tok, aerr)
+	m.c.readPageReq(&p, r, tok, start)
+	p.hit = hit
+	st := m.tokenError(&p, tok, aerr)
+	m.c.observePageRequest(r.Context(), start, tokenTypeOf(tok, 0, st.auth), st.err, p.hit)
+	return st
 }
 
 // timeErr reports whether aerr is one of the session-token time failures
@@ -369,11 +395,13 @@ func (m *Middleware) tokenError(p *pageReq, tok string, aerr *AuthError) *pageSt
 	if !timeErr(aerr) {
 		return signedOutState(aerr)
 	}
-	why := "null"
+	why, refreshed := "null", false
 	switch {
 	case aerr == errExpired && p.refresh != "" && p.r.Method == http.MethodGet:
 		st, w := m.refresh(p, tok)
+		p.hit, refreshed = false, true // a Backend API call, a new token
 		if st != nil {
+			m.c.observePageLoad(flowRefresh, outcomeRefreshed, "", p.start)
 			return st
 		}
 		why = w
@@ -387,6 +415,9 @@ func (m *Middleware) tokenError(p *pageReq, tok string, aerr *AuthError) *pageSt
 	if aerr == errExpired {
 		rsn = reasonSessionTokenExpired + "-refresh-" + why
 		base = &AuthError{Reason: rsn, Kind: ErrTokenExpired, Detail: "token expired"}
+	}
+	if refreshed {
+		m.c.observePageLoad(flowRefresh, outcomeFailed, rsn, p.start)
 	}
 	return m.handshakeStatus(p, rsn, base, "")
 }
@@ -410,12 +441,17 @@ func (m *Middleware) handshakeStatus(p *pageReq, rsn string, base *AuthError, lo
 		}
 		base = &AuthError{Reason: rsn, Kind: kind, Detail: "needs a handshake with the Frontend API"}
 	}
-	if !p.eligible() || p.loop == 3 {
+	if !p.eligible() {
+		return signedOutState(base)
+	}
+	if p.loop == 3 {
+		m.c.observePageLoad(flowHandshake, outcomeLoop, rsn, p.start)
 		return signedOutState(base)
 	}
 	if location == "" {
 		location = m.handshakeURL(p, rsn)
 	}
+	m.c.observePageLoad(flowHandshake, outcomeRedirect, rsn, p.start)
 	return &pageState{
 		err:       &AuthError{Reason: rsn, Kind: ErrHandshake, Detail: "redirecting to the Frontend API handshake", Err: base},
 		location:  location,

@@ -74,7 +74,7 @@ func (m *Middleware) refresh(p *pageReq, expired string) (*pageState, string) {
 		return nil, "unexpected-sdk-error"
 	}
 	tok := sessionFromDirectives(cookies)
-	a, aerr := m.c.authenticate(p.ctx, tok, 0, maskSession, false)
+	a, aerr, _ := m.c.decide(p.ctx, m.c.cfg.now(), tok, 0, maskSession, false) // the request is reported once, by its caller
 	switch {
 	case aerr == errPending:
 		return &pageState{err: aerr, setCookie: cookies}, ""

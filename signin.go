@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // The sign-in redirect: what a protected route answers a page load that is
@@ -51,7 +52,7 @@ func (m *Middleware) redirectToSignIn(w http.ResponseWriter, r *http.Request, er
 	var dbToken string
 	if cfg.development {
 		var p pageReq
-		m.c.readPageReq(&p, r, "")
+		m.c.readPageReq(&p, r, "", time.Time{}) // only the dev-browser token is read
 		dbToken = p.devBrowser
 	}
 	h := w.Header()

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,19 +85,11 @@ func (tel *telemetry) points(t *testing.T, name string) map[string]int64 {
 	return out
 }
 
-// attrs prints s as "k=v,k=v", sorted. The reason of a request without
-// a token is printed "*": it depends on the instance (with the page-load
-// flows, a development instance first asks for its dev browser).
+// attrs prints s as "k=v,k=v", sorted.
 func attrs(s attribute.Set) string {
 	var parts []string
-	typ, _ := s.Value("clerkauth.token.type")
-	none := typ.AsString() == "none"
 	for _, kv := range s.ToSlice() {
-		v := kv.Value.String()
-		if none && kv.Key == "clerkauth.reason" {
-			v = "*"
-		}
-		parts = append(parts, string(kv.Key)+"="+v)
+		parts = append(parts, string(kv.Key)+"="+kv.Value.String())
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ",")
@@ -111,10 +104,11 @@ func checkPoints(t *testing.T, tel *telemetry, name string, want map[string]int6
 }
 
 // TestMetricsAndSpans drives real requests through a real server
-// authenticated against a clerktest instance and checks every metric and
-// span to the count.
+// authenticated against a clerktest instance (a production one: a request
+// without a token is signed out by the cookie rules, not sent for a dev
+// browser) and checks every metric and span to the count.
 func TestMetricsAndSpans(t *testing.T) {
-	srv := clerktest.New(t)
+	srv := clerktest.New(t, clerktest.WithProductionInstance())
 	srv.AddUser(clerktest.User{ID: "user_1"})
 	apiKey := srv.AddAPIKey(clerktest.MachineToken{Subject: "user_1"})
 	tel := newTelemetry(t)
@@ -167,22 +161,43 @@ func TestMetricsAndSpans(t *testing.T) {
 	get("/", apiKey)                            // machine cache hit
 	get("/", "ak_unknown")                      // machine.verify 404
 
+	// A page load with an expired session cookie: Clerk's handshake
+	// redirect (not followed here).
+	page, _ := http.NewRequest(http.MethodGet, app.URL+"/", nil)
+	page.Header.Set("Sec-Fetch-Dest", "document")
+	page.AddCookie(&http.Cookie{Name: "__session", Value: srv.SessionToken("user_1", clerktest.WithIssuedAt(time.Now().Add(-2*time.Minute)))})
+	page.AddCookie(&http.Cookie{Name: "__client_uat", Value: strconv.FormatInt(time.Now().Add(-time.Hour).Unix(), 10)})
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Do(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTemporaryRedirect {
+		t.Fatalf("page load with an expired session: %d, want the handshake's 307", resp.StatusCode)
+	}
+	const expired = "session-token-expired-refresh-non-eligible-no-refresh-cookie"
+
 	checkPoints(t, tel, "clerkauth.authentications", map[string]int64{
 		"clerkauth.cache.hit=false,clerkauth.token.type=session_token,clerkauth.verdict=signed-in":                                           1,
 		"clerkauth.cache.hit=true,clerkauth.token.type=session_token,clerkauth.verdict=signed-in":                                            2,
 		"clerkauth.cache.hit=false,clerkauth.reason=token-invalid-signature,clerkauth.token.type=session_token,clerkauth.verdict=signed-out": 1,
-		"clerkauth.cache.hit=false,clerkauth.reason=*,clerkauth.token.type=none,clerkauth.verdict=signed-out":                                1,
+		"clerkauth.cache.hit=false,clerkauth.reason=session-token-and-uat-missing,clerkauth.token.type=none,clerkauth.verdict=signed-out":    1,
+		"clerkauth.cache.hit=false,clerkauth.reason=" + expired + ",clerkauth.token.type=session_token,clerkauth.verdict=handshake":          1,
 		"clerkauth.cache.hit=false,clerkauth.token.type=api_key,clerkauth.verdict=signed-in":                                                 1,
 		"clerkauth.cache.hit=true,clerkauth.token.type=api_key,clerkauth.verdict=signed-in":                                                  1,
 		"clerkauth.cache.hit=false,clerkauth.reason=token-invalid,clerkauth.token.type=api_key,clerkauth.verdict=signed-out":                 1,
 	})
-	// Timed: the four authentications that verified a token.
+	// Timed: the five authentications that verified a token.
 	checkPoints(t, tel, "clerkauth.authentication.duration", map[string]int64{
+		"clerkauth.cache.hit=false,clerkauth.reason=" + expired + ",clerkauth.token.type=session_token,clerkauth.verdict=handshake":          1,
 		"clerkauth.cache.hit=false,clerkauth.token.type=session_token,clerkauth.verdict=signed-in":                                           1,
 		"clerkauth.cache.hit=false,clerkauth.reason=token-invalid-signature,clerkauth.token.type=session_token,clerkauth.verdict=signed-out": 1,
 		"clerkauth.cache.hit=false,clerkauth.token.type=api_key,clerkauth.verdict=signed-in":                                                 1,
 		"clerkauth.cache.hit=false,clerkauth.reason=token-invalid,clerkauth.token.type=api_key,clerkauth.verdict=signed-out":                 1,
 	})
+	checkPoints(t, tel, "clerkauth.page_loads", map[string]int64{"clerkauth.flow=handshake,clerkauth.outcome=redirect,clerkauth.reason=" + expired: 1})
+	checkPoints(t, tel, "clerkauth.page_load.duration", map[string]int64{"clerkauth.flow=handshake,clerkauth.outcome=redirect,clerkauth.reason=" + expired: 1})
 	checkPoints(t, tel, "clerkauth.jwks.downloads", map[string]int64{"http.response.status_code=200": 1})
 	checkPoints(t, tel, "clerkauth.jwks.download.duration", map[string]int64{"http.response.status_code=200": 1})
 	checkPoints(t, tel, "clerkauth.jwks.keys", map[string]int64{"": 1})
@@ -225,7 +240,7 @@ func TestMetricsAndSpans(t *testing.T) {
 			}
 		}
 	}
-	want := map[string]int{"clerkauth.authenticate": 4, "clerkauth jwks": 1, "clerkauth users.get": 1, "clerkauth machine.verify": 2}
+	want := map[string]int{"clerkauth.authenticate": 5, "clerkauth jwks": 1, "clerkauth users.get": 1, "clerkauth machine.verify": 2}
 	if fmt.Sprint(byName) != fmt.Sprint(want) {
 		t.Errorf("spans: got %v, want %v", byName, want)
 	}

@@ -8,8 +8,11 @@
 //	GET /metrics        the metrics, in Prometheus' text format
 //
 // With CLERK_SECRET_KEY (or CLERK_JWT_KEY) set it serves your Clerk
-// instance; with neither it starts an embedded demo instance and prints
-// curl commands with a token to try, so it runs offline.
+// instance; with neither it starts an embedded demo instance (a production
+// one, so that a request without a token counts as
+// session-token-and-uat-missing rather than a development instance's
+// dev-browser-missing) and prints curl commands with a token to try, so it
+// runs offline.
 //
 //	cd examples/prometheus && go run . [-addr :8080]
 package main
@@ -61,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	cfg, err := demo.Configure(getenv)
+	cfg, err := demo.Configure(getenv, clerktest.WithProductionInstance())
 	if err != nil {
 		return err
 	}

@@ -76,9 +76,10 @@ var realInstanceVars = []string{"CLERK_PUBLISHABLE_KEY", "CLERK_AUTHORIZED_PARTI
 // with the demo user, the "supabase" template, and the authorized party of
 // its tokens. Another CLERK_* variable (CLERK_PUBLISHABLE_KEY...) without
 // CLERK_SECRET_KEY or CLERK_JWT_KEY is an error that names both: a real
-// instance half configured never falls back to the demo. Call Close when
+// instance half configured never falls back to the demo. embedded configure
+// the embedded instance (a development one by default). Call Close when
 // done.
-func Configure(getenv func(string) string) (*Config, error) {
+func Configure(getenv func(string) string, embedded ...clerktest.ServerOption) (*Config, error) {
 	if getenv("CLERK_SECRET_KEY") != "" || getenv("CLERK_JWT_KEY") != "" {
 		opts := clerkauth.Options{
 			SecretKey:      getenv("CLERK_SECRET_KEY"),
@@ -98,7 +99,7 @@ func Configure(getenv func(string) string) (*Config, error) {
 				"(is its name misspelt?), or unset %s to run the embedded demo instance", name, strings.Join(realInstanceVars, ", "))
 		}
 	}
-	srv := clerktest.NewServer()
+	srv := clerktest.NewServer(embedded...)
 	srv.AddUser(clerktest.User{
 		ID:        UserID,
 		FirstName: "Ada",
