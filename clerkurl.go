@@ -104,6 +104,9 @@ func validHost(h string) bool {
 			return false
 		}
 	}
+	if strings.ContainsAny(h, "[]") && !ipv6Literal(h) {
+		return false // brackets only around a whole IPv6 address: new URL() throws on the rest
+	}
 	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
 		port := h[i+1:]
 		for j := 0; j < len(port); j++ {
@@ -116,6 +119,22 @@ func validHost(h string) bool {
 		}
 	}
 	return true
+}
+
+// ipv6Literal reports whether h is "[address]" or "[address]:port" with
+// only hexadecimal digits, colons and dots between the brackets.
+func ipv6Literal(h string) bool {
+	end := strings.IndexByte(h, ']')
+	if len(h) < 3 || h[0] != '[' || end < 2 || strings.IndexByte(h[1:], '[') >= 0 {
+		return false
+	}
+	for _, c := range []byte(h[1:end]) {
+		if !(c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f' || c == ':' || c == '.') {
+			return false
+		}
+	}
+	rest := h[end+1:]
+	return rest == "" || rest[0] == ':' && strings.IndexByte(rest, ']') < 0
 }
 
 // normHost lower-cases a host and drops the scheme's default port.
