@@ -47,7 +47,7 @@ run() {
 }
 
 run .
-for dir in otelclerk examples/chi examples/gin examples/prometheus; do
+for dir in otelclerk examples/chi examples/gin examples/prometheus migration redisstore browsertest; do
 	if [ -f "$dir/go.mod" ]; then
 		run "$dir"
 	fi
