@@ -31,7 +31,9 @@ import (
 // than Options.MachineTokenStoreTimeout all count as a miss: the Backend
 // API is asked, under Options.MaxMachineVerifyCalls and the breaker, and
 // the request is never signed in by the failure. See
-// docs/machine-token-store.md.
+// docs/machine-token-store.md. A store that also implements
+// MachineTokenClaimer lets replicas seeing a new token at the same moment
+// share one Backend API call.
 //
 // Implementations must be safe for concurrent use and should honour ctx.
 type MachineTokenStore interface {
@@ -51,8 +53,8 @@ type MachineTokenStore interface {
 // appears, for at most Options.MachineTokenStoreTimeout times five (250ms
 // by default), then ask the Backend API themselves. A claim is only a
 // hint: a replica never takes a verdict from it, so a forged or stale
-// claim costs a wait, never a wrong answer. A failed claim counts as a
-// won one. See docs/machine-token-store.md.
+// claim costs a wait, never a wrong answer. A Claim that fails counts as
+// won: the replica asks, as without claims. See docs/machine-token-store.md.
 type MachineTokenClaimer interface {
 	// Claim stores a marker under key for ttl (at least a millisecond)
 	// unless one is there, and reports whether it did, atomically: of
