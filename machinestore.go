@@ -31,7 +31,9 @@ import (
 // than Options.MachineTokenStoreTimeout all count as a miss: the Backend
 // API is asked, under Options.MaxMachineVerifyCalls and the breaker, and
 // the request is never signed in by the failure. See
-// docs/machine-token-store.md.
+// docs/machine-token-store.md. A store that also implements
+// MachineTokenClaimer lets replicas seeing a new token at the same moment
+// share one Backend API call.
 //
 // Implementations must be safe for concurrent use and should honour ctx.
 type MachineTokenStore interface {
@@ -41,6 +43,24 @@ type MachineTokenStore interface {
 	// Set stores value under key for ttl (at least a millisecond), after
 	// which Get no longer returns it.
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+}
+
+// MachineTokenClaimer is an optional interface of a MachineTokenStore that
+// lets replicas seeing a new token at the same moment make one Backend API
+// call between them, not one each. A replica that misses the store claims
+// the token; the one whose claim succeeds asks the Backend API and writes
+// the verdict, the others read the store every few milliseconds until it
+// appears, for at most Options.MachineTokenStoreTimeout times five (250ms
+// by default), then ask the Backend API themselves. A claim is only a
+// hint: a replica never takes a verdict from it, so a forged or stale
+// claim costs a wait, never a wrong answer. A Claim that fails counts as
+// won: the replica asks, as without claims. See docs/machine-token-store.md.
+type MachineTokenClaimer interface {
+	// Claim stores a marker under key for ttl (at least a millisecond)
+	// unless one is there, and reports whether it did, atomically: of
+	// concurrent claims of one key, at most one succeeds until ttl has
+	// passed.
+	Claim(ctx context.Context, key string, ttl time.Duration) (bool, error)
 }
 
 // storeMagic starts every value: the format's version.
@@ -53,11 +73,14 @@ const maxStoreValue = 64 << 10
 // machineStore is the verifier's link to a MachineTokenStore.
 type machineStore struct {
 	s       MachineTokenStore
-	keyMAC  []byte        // HMAC key of store keys
-	valMAC  []byte        // HMAC key of values
-	slots   chan struct{} // one per store call running, abandoned ones included
-	skew    time.Duration // Options.ClockSkew: how far ahead a writer's clock may be
-	timeout time.Duration // Options.MachineTokenStoreTimeout: bound of each call
+	claimer MachineTokenClaimer // s, when it implements it; nil: no claims
+	wait    time.Duration       // how long a replica waits for another's claim
+	poll    time.Duration       // how often it reads the store meanwhile
+	keyMAC  []byte              // HMAC key of store keys
+	valMAC  []byte              // HMAC key of values
+	slots   chan struct{}       // one per store call running, abandoned ones included
+	skew    time.Duration       // Options.ClockSkew: how far ahead a writer's clock may be
+	timeout time.Duration       // Options.MachineTokenStoreTimeout: bound of each call
 	logger  *slog.Logger
 }
 
@@ -78,8 +101,15 @@ func newMachineStore(cfg *config) *machineStore {
 		}
 		return k
 	}
+	claimer, _ := cfg.machineStore.(MachineTokenClaimer)
 	return &machineStore{
 		s:       cfg.machineStore,
+		claimer: claimer,
+		// Five store timeouts (250ms by default): several reads, and room
+		// for a Backend API call of the claimer, but no longer than the
+		// call itself may take.
+		wait:    max(min(5*cfg.storeTimeout, 2*cfg.keyWait), time.Millisecond),
+		poll:    claimPoll,
 		keyMAC:  derive("key"),
 		valMAC:  derive("value"),
 		slots:   make(chan struct{}, cfg.maxVerifyCalls),
@@ -89,12 +119,20 @@ func newMachineStore(cfg *config) *machineStore {
 	}
 }
 
+// claimPoll is how often a replica waiting for another's claim reads the
+// store.
+const claimPoll = 5 * time.Millisecond
+
 // key is the store key of tok: "v1:" and the unpadded base64url of its HMAC.
 func (ms *machineStore) key(tok string) string {
 	h := hmac.New(sha256.New, ms.keyMAC)
 	h.Write([]byte(tok))
 	return "v1:" + base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 }
+
+// claimKey is the key under which a replica claims the token of the store
+// key k: the same HMAC, another prefix.
+func claimKey(k string) string { return "c1:" + strings.TrimPrefix(k, "v1:") }
 
 // storeEntry is what a value holds, as JSON: a verdict of the Backend API.
 type storeEntry struct {
@@ -196,6 +234,8 @@ var errStoreBusy = errors.New("clerkauth: too many machine-token store calls run
 // loadShared is the load of an opaque machine token with a store: the
 // store's verdict when it holds a valid one, else the Backend API's
 // (through ask, under the breaker), which is then written to the store.
+// With a MachineTokenClaimer, a replica that loses the claim of the token
+// waits for the winner's verdict first (waitShared).
 func (mv *machineVerifier) loadShared(ctx context.Context, kind, tok string) (*Auth, time.Time, error) {
 	ms := mv.store
 	key := ms.key(tok)
@@ -204,20 +244,35 @@ func (mv *machineVerifier) loadShared(ctx context.Context, kind, tok string) (*A
 	case err != nil:
 		ms.logger.Debug("clerkauth: machine-token store read failed; asking the Backend API", "err", err)
 	case v != nil:
-		if e, ok := ms.open(key, v); ok {
-			if a, until, aerr, ok := mv.fromEntry(kind, &e); ok {
-				if aerr != nil {
-					return nil, until, aerr
-				}
-				a.setToken(strings.Clone(tok)) // tok may hold a whole header alive
-				return a, until, nil
-			}
+		if a, until, ok, aerr := mv.fromStore(kind, tok, key, v); ok {
+			return a, until, aerr
 		}
 		ms.logger.Debug("clerkauth: machine-token store value rejected; asking the Backend API")
 	}
 
 	if !mv.breakerLets() {
 		return nil, time.Time{}, errMachineBreaker
+	}
+	if err == nil && ms.claimer != nil {
+		won, cerr := storeCall(ctx, ms, func(ctx context.Context) (bool, error) {
+			return ms.claimer.Claim(ctx, claimKey(key), ms.wait)
+		})
+		switch {
+		case cerr != nil:
+			ms.logger.Debug("clerkauth: machine-token store claim failed; asking the Backend API", "err", cerr)
+		case !won:
+			a, until, ok, aerr, rerr := mv.waitShared(ctx, kind, tok, key)
+			if ok {
+				return a, until, aerr
+			}
+			if ctx.Err() != nil {
+				return nil, time.Time{}, ctx.Err() // every request left
+			}
+			err = rerr // a failed read: not written to either
+			if !mv.breakerLets() {
+				return nil, time.Time{}, errMachineBreaker
+			}
+		}
 	}
 	a, until, lerr := mv.ask(ctx, kind, tok)
 	if e := mv.toEntry(kind, a, until, lerr); e != nil && err == nil {
@@ -233,6 +288,59 @@ func (mv *machineVerifier) loadShared(ctx context.Context, kind, tok string) (*A
 		}
 	}
 	return a, until, lerr
+}
+
+// fromStore returns the verdict of the value v read under key, for tok of
+// kind; ok is false when v is not a valid verdict for it.
+func (mv *machineVerifier) fromStore(kind, tok, key string, v []byte) (*Auth, time.Time, bool, error) {
+	e, ok := mv.store.open(key, v)
+	if !ok {
+		return nil, time.Time{}, false, nil
+	}
+	a, until, aerr, ok := mv.fromEntry(kind, &e)
+	switch {
+	case !ok:
+		return nil, time.Time{}, false, nil
+	case aerr != nil:
+		return nil, until, true, aerr
+	}
+	a.setToken(strings.Clone(tok)) // tok may hold a whole header alive
+	return a, until, true, nil
+}
+
+// waitShared reads the store every ms.poll until it holds a valid verdict
+// for tok, for at most ms.wait: the time another replica, which claimed
+// tok, has to ask the Backend API and write its verdict. ok is false when
+// none came: the wait ran out, ctx ended, or a read failed (rerr). Only a
+// value sealed under key is ever taken, as in loadShared.
+func (mv *machineVerifier) waitShared(ctx context.Context, kind, tok, key string) (a *Auth, until time.Time, ok bool, aerr, rerr error) {
+	ms := mv.store
+	deadline := time.Now().Add(ms.wait) // a duration, not a time of day: not Options.Now
+	t := time.NewTimer(ms.poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, time.Time{}, false, nil, nil
+		case <-t.C:
+		}
+		v, err := storeCall(ctx, ms, func(ctx context.Context) ([]byte, error) { return ms.s.Get(ctx, key) })
+		if err != nil {
+			ms.logger.Debug("clerkauth: machine-token store read failed while waiting for a claim; asking the Backend API", "err", err)
+			return nil, time.Time{}, false, nil, err
+		}
+		if v != nil {
+			if a, until, ok, aerr := mv.fromStore(kind, tok, key, v); ok {
+				return a, until, true, aerr, nil
+			}
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			ms.logger.Debug("clerkauth: no verdict in the machine-token store from the replica that claimed the token; asking the Backend API")
+			return nil, time.Time{}, false, nil, nil
+		}
+		t.Reset(min(ms.poll, left))
+	}
 }
 
 // toEntry returns the entry recording the Backend API's verdict, kept as

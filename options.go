@@ -260,8 +260,11 @@ type Options struct {
 
 	// MachineTokenStoreTimeout bounds each call to MachineTokenStore: a
 	// call that takes longer counts as a failure, and the Backend API is
-	// asked. Raise it for a store far away (another region, a managed
-	// Redis over the internet). Default: 50ms.
+	// asked. With a store that takes claims ([MachineTokenClaimer]), a
+	// replica waits at most five times as long for the verdict of another
+	// that claimed the token (and no longer than twice KeyWaitTimeout).
+	// Raise it for a store far away (another region, a managed Redis over
+	// the internet). Default: 50ms.
 	MachineTokenStoreTimeout time.Duration
 }
 

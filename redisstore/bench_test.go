@@ -92,3 +92,80 @@ func BenchmarkMachineToken(b *testing.B) {
 		run(b, func(int) error { return client.Get(ctx, "clerkauth-bench").Err() })
 	})
 }
+
+// BenchmarkMachineTokenClaimWait: two replicas sharing Redis see a new
+// API key at the same moment, the Backend API answering in 20ms (a fast
+// call to Clerk). With claims one replica asks and the other waits for
+// its verdict; without, both ask. It reports the latency of the faster
+// and the slower of the two requests (p50, p99) and Backend API calls per
+// key, side by side.
+func BenchmarkMachineTokenClaimWait(b *testing.B) {
+	const delay = 20 * time.Millisecond
+	api := clerktest.New(b)
+	api.SetMachineVerifyStatus(0, delay)
+	ctx := context.Background()
+	for _, claims := range []bool{true, false} {
+		name := "claims"
+		if !claims {
+			name = "no-claims"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			prefix := testPrefix()
+			var mws [2]*clerkauth.Middleware
+			for i := range mws {
+				o := api.Options()
+				o.AcceptsToken = []string{clerkauth.TokenTypeAPIKey}
+				o.MachineTokenCacheTTL = time.Hour
+				var s clerkauth.MachineTokenStore = New(newClient(b, redisAddr), WithPrefix(prefix))
+				if !claims {
+					s = getSetOnly{s}
+				}
+				o.MachineTokenStore = s
+				o.Logger = slog.New(slog.DiscardHandler)
+				mw, err := clerkauth.New(o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { mw.Close() })
+				mws[i] = mw
+			}
+			var fast, slow []time.Duration
+			before := api.Requests("/api_keys/verify")
+			keys := 0
+			for b.Loop() {
+				tok := api.AddAPIKey(clerktest.MachineToken{Subject: "user_1", Name: "bench"})
+				keys++
+				var lat [2]time.Duration
+				start := make(chan struct{})
+				done := make(chan struct{}, 2)
+				for i, mw := range mws {
+					go func() {
+						<-start
+						t0 := time.Now()
+						if _, err := mw.AuthenticateToken(ctx, tok); err != nil {
+							b.Error(err)
+						}
+						lat[i] = time.Since(t0)
+						done <- struct{}{}
+					}()
+				}
+				close(start)
+				<-done
+				<-done
+				fast = append(fast, min(lat[0], lat[1]))
+				slow = append(slow, max(lat[0], lat[1]))
+			}
+			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
+			for _, s := range []struct {
+				name string
+				lat  []time.Duration
+			}{{"faster", fast}, {"slower", slow}} {
+				slices.Sort(s.lat)
+				b.ReportMetric(ms(s.lat[len(s.lat)/2]), s.name+"-p50-ms")
+				b.ReportMetric(ms(s.lat[len(s.lat)*99/100]), s.name+"-p99-ms")
+			}
+			b.ReportMetric(float64(api.Requests("/api_keys/verify")-before)/float64(keys), "calls/key")
+		})
+	}
+}

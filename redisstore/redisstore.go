@@ -17,7 +17,9 @@
 // Redis holds no token and no secret: clerkauth gives the store keyed
 // hashes of tokens and values it authenticates itself, so anyone able to
 // write to Redis without the secret key cannot sign a request in. Only
-// GET and SET with an expiry are used: no scripts, no modules.
+// GET, SET with an expiry and SET NX with an expiry (the claims that let
+// replicas seeing a new token at once make one Backend API call between
+// them) are used: no scripts, no modules.
 package redisstore
 
 import (
@@ -40,7 +42,10 @@ type Store struct {
 	prefix string
 }
 
-var _ clerkauth.MachineTokenStore = (*Store)(nil)
+var (
+	_ clerkauth.MachineTokenStore   = (*Store)(nil)
+	_ clerkauth.MachineTokenClaimer = (*Store)(nil)
+)
 
 // Option configures a Store.
 type Option func(*Store)
@@ -75,4 +80,9 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 // whole number of seconds).
 func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	return s.client.Set(ctx, s.prefix+key, value, max(ttl, time.Millisecond)).Err()
+}
+
+// Claim implements [clerkauth.MachineTokenClaimer] with SET NX and PX.
+func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	return s.client.SetNX(ctx, s.prefix+key, "1", max(ttl, time.Millisecond)).Result()
 }

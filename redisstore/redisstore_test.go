@@ -52,6 +52,22 @@ func TestStore(t *testing.T) {
 	if ttl, err := c.PTTL(ctx, prefix+"v1:short").Result(); err != nil || ttl > time.Millisecond {
 		t.Fatalf("sub-millisecond ttl stored as %v %v", ttl, err)
 	}
+	// A claim succeeds once until its ttl has passed, under the prefix.
+	if won, err := s.Claim(ctx, "c1:k", 1500*time.Millisecond); !won || err != nil {
+		t.Fatalf("first claim: %v %v, want true", won, err)
+	}
+	if won, err := s.Claim(ctx, "c1:k", 1500*time.Millisecond); won || err != nil {
+		t.Fatalf("second claim: %v %v, want false", won, err)
+	}
+	if ttl, err := c.PTTL(ctx, prefix+"c1:k").Result(); err != nil || ttl <= 0 || ttl > 1500*time.Millisecond {
+		t.Fatalf("claim PTTL %v %v, want in (0, 1.5s]", ttl, err)
+	}
+	if won, err := s.Claim(ctx, "c1:short", time.Microsecond); !won || err != nil {
+		t.Fatalf("short claim: %v %v", won, err)
+	}
+	if ttl, err := c.PTTL(ctx, prefix+"c1:short").Result(); err != nil || ttl > time.Millisecond {
+		t.Fatalf("sub-millisecond claim stored as %v %v", ttl, err)
+	}
 	if New(c).prefix != "clerkauth:machine:" {
 		t.Fatal("default prefix")
 	}
@@ -61,6 +77,9 @@ func TestStore(t *testing.T) {
 	t.Cleanup(func() { down.Close() })
 	if v, err := New(down).Get(ctx, "v1:k"); err == nil || v != nil {
 		t.Fatalf("unreachable: %q %v, want an error", v, err)
+	}
+	if won, err := New(down).Claim(ctx, "c1:k", time.Second); err == nil || won {
+		t.Fatalf("unreachable: claim %v %v, want an error", won, err)
 	}
 }
 
@@ -90,8 +109,8 @@ func newKeySet(api *clerktest.Server, n int) *keySet {
 // newFleet returns n Middleware instances (replicas) of api's instance,
 // each with its own Redis client when addr is set, sharing the store
 // under prefix with the given timeout (0: the default); none when addr is
-// "".
-func newFleet(t testing.TB, api *clerktest.Server, n int, addr, prefix string, timeout time.Duration) []http.Handler {
+// "". Without claims, the store does not show its Claim method.
+func newFleet(t testing.TB, api *clerktest.Server, n int, addr, prefix string, timeout time.Duration, claims bool) []http.Handler {
 	t.Helper()
 	hs := make([]http.Handler, n)
 	for i := range hs {
@@ -101,6 +120,9 @@ func newFleet(t testing.TB, api *clerktest.Server, n int, addr, prefix string, t
 		o.Logger = slog.New(slog.DiscardHandler)
 		if addr != "" {
 			o.MachineTokenStore = New(newClient(t, addr), WithPrefix(prefix))
+			if !claims {
+				o.MachineTokenStore = getSetOnly{o.MachineTokenStore}
+			}
 			o.MachineTokenStoreTimeout = timeout
 		}
 		mw, err := clerkauth.New(o)
@@ -114,6 +136,9 @@ func newFleet(t testing.TB, api *clerktest.Server, n int, addr, prefix string, t
 	}
 	return hs
 }
+
+// getSetOnly hides a store's Claim method.
+type getSetOnly struct{ clerkauth.MachineTokenStore }
 
 // fleetResult counts the answers of a fleet run.
 type fleetResult struct {
@@ -207,7 +232,7 @@ func TestFleet(t *testing.T) {
 	t.Run("shared store", func(t *testing.T) {
 		api := clerktest.New(t)
 		ks := newKeySet(api, keys)
-		res := runFleet(t, newFleet(t, api, replicas, redisAddr, testPrefix(), storeTimeout), ks, perKey, false, nil)
+		res := runFleet(t, newFleet(t, api, replicas, redisAddr, testPrefix(), storeTimeout, true), ks, perKey, false, nil)
 		calls := api.Requests(path)
 		t.Logf("8 replicas sharing redis: %d Backend API verify calls for %d requests (%s)", calls, keys*perKey, res)
 		if calls > keys {
@@ -220,7 +245,7 @@ func TestFleet(t *testing.T) {
 	t.Run("no store", func(t *testing.T) {
 		api := clerktest.New(t)
 		ks := newKeySet(api, keys)
-		res := runFleet(t, newFleet(t, api, replicas, "", "", 0), ks, perKey, false, nil)
+		res := runFleet(t, newFleet(t, api, replicas, "", "", 0, false), ks, perKey, false, nil)
 		calls := api.Requests(path)
 		t.Logf("8 replicas on their own: %d Backend API verify calls for %d requests (%s)", calls, keys*perKey, res)
 		if calls > keys*replicas {
@@ -230,18 +255,30 @@ func TestFleet(t *testing.T) {
 			t.Errorf("answers: %s", res)
 		}
 	})
-	t.Run("shared store, a key's requests at once", func(t *testing.T) {
-		// No lock across replicas: replicas that miss the store at the
-		// same moment each ask (at most once each, single-flight).
-		api := clerktest.New(t)
-		ks := newKeySet(api, keys)
-		res := runFleet(t, newFleet(t, api, replicas, redisAddr, testPrefix(), storeTimeout), ks, perKey, true, nil)
-		calls := api.Requests(path)
-		t.Logf("8 replicas sharing redis, each key's 20 requests at once: %d Backend API verify calls (%s)", calls, res)
-		if calls > keys*replicas || res.wrong.Load() != 0 {
-			t.Errorf("%d calls, %s", calls, res)
-		}
-	})
+	// Each key's 20 requests sent at once, over the 8 replicas: they all
+	// miss the store at the same moment. With claims (SET NX), one
+	// replica asks and the others wait for its verdict; without, each
+	// replica asks (once: single flight holds within a replica).
+	for _, claims := range []bool{true, false} {
+		t.Run(fmt.Sprintf("shared store, a key's requests at once, claims %v", claims), func(t *testing.T) {
+			api := clerktest.New(t)
+			ks := newKeySet(api, keys)
+			res := runFleet(t, newFleet(t, api, replicas, redisAddr, testPrefix(), storeTimeout, claims), ks, perKey, true, nil)
+			calls := api.Requests(path)
+			t.Logf("8 replicas sharing redis (claims %v), each key's 20 requests at once: %d Backend API verify calls for %d keys (%s)",
+				claims, calls, keys, res)
+			if calls > keys*replicas || res.wrong.Load() != 0 ||
+				res.ok.Load() != int64(keys*9/10*perKey) || res.unauthorized.Load() != int64(keys/10*perKey) {
+				t.Errorf("%d calls, %s", calls, res)
+			}
+			// With claims, one call per key but for the rare claim taken
+			// just after another replica's verdict was written and its
+			// claim expired (the wait is long here: the store timeout is).
+			if claims && calls > keys+keys/10 {
+				t.Errorf("%d Backend API verify calls with claims, want about %d", calls, keys)
+			}
+		})
+	}
 }
 
 // TestFleetRedisKilled: the fleet's redis-server is killed a quarter of
@@ -253,7 +290,7 @@ func TestFleetRedisKilled(t *testing.T) {
 	srv := ownRedis(t)
 	api := clerktest.New(t)
 	ks := newKeySet(api, keys)
-	hs := newFleet(t, api, replicas, srv.addr, testPrefix(), 0)
+	hs := newFleet(t, api, replicas, srv.addr, testPrefix(), 0, true)
 	var before int
 	res := runFleet(t, hs, ks, perKey, false, func(n int64) {
 		if n == int64(keys*perKey/4) {
