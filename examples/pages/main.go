@@ -31,7 +31,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -41,6 +40,7 @@ import (
 
 	"github.com/clerkauth/clerkauth"
 	"github.com/clerkauth/clerkauth/clerktest"
+	"github.com/clerkauth/clerkauth/examples/internal/demo"
 )
 
 func main() {
@@ -52,20 +52,12 @@ func main() {
 	}
 }
 
-// defaultAddr is where the example listens without -addr or $ADDR:
-// loopback only, since it is a demo.
-const defaultAddr = "127.0.0.1:8080"
-
 // run serves until ctx is done, then shuts down gracefully. The URL to
 // open and the demo users go to stdout, logs to stderr.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("pages", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addrDefault := getenv("ADDR")
-	if addrDefault == "" {
-		addrDefault = defaultAddr
-	}
-	addr := fs.String("addr", addrDefault, "listen `address`; $ADDR when set")
+	addr := fs.String("addr", demo.Addr(getenv), "listen `address`; $ADDR when set")
 	lifetime := fs.Duration("token-lifetime", clerktest.DefaultTokenLifetime,
 		"life of the embedded instance's session tokens (Clerk's: 60s); past it, a page load goes through the handshake")
 	production := fs.Bool("production", false,
@@ -119,31 +111,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 
-	srv := &http.Server{
-		Handler:           newHandler(mw, site, logger),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	srv := demo.Start(ln, newHandler(mw, site, logger), logger)
 	logger.Info("listening", "addr", ln.Addr().String(), "embedded", embedded != nil)
 	printInstructions(stdout, origins[0], embedded, *lifetime, getenv("CLERK_SIGN_IN_URL"))
-
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
-	}
-	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return srv.Wait(ctx)
 }
 
 // Demo users of the embedded instance.
