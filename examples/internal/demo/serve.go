@@ -107,3 +107,30 @@ func (s *Server) Wait(ctx context.Context) error {
 	}
 	return nil
 }
+
+// LogRequests logs each request with its status, the user it was made by
+// and Clerk's reason when signed out; never its token.
+func LogRequests(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		auth := clerkauth.GetAuth(r)
+		logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.code,
+			"user", auth.UserID, "reason", auth.Reason(), "duration", time.Since(start))
+	})
+}
+
+// statusWriter remembers the status code written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the writer underneath.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
