@@ -34,7 +34,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -89,13 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		opts.AuthorizedParties = origins
 		site.signIn, site.signOut = embedded.SignInURL(), embedded.URL+"/sign-out"
 	} else {
-		opts = clerkauth.Options{Getenv: getenv}
+		opts = clerkauth.Options{Getenv: getenv, AuthorizedParties: demo.AuthorizedParties(getenv)}
 		site.signIn = getenv("CLERK_SIGN_IN_URL")
-		for p := range strings.SplitSeq(getenv("CLERK_AUTHORIZED_PARTIES"), ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				opts.AuthorizedParties = append(opts.AuthorizedParties, p)
-			}
-		}
 	}
 	opts.Logger = logger
 	mw, err := clerkauth.New(opts)
