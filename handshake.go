@@ -177,18 +177,8 @@ func (m *Middleware) verifyHandshakeToken(ctx context.Context, tok string) ([]st
 	if h.HasCat && h.Cat != catSessionToken && h.Cat != catIgnore {
 		return nil, errCat // Clerk: "Invalid handshake token category."
 	}
-	key, aerr := m.c.keys.lookup(ctx, h.Kid)
-	if aerr != nil {
+	if _, aerr := m.c.keys.checkSignature(ctx, tok, dot2, h.Alg, h.Kid); aerr != nil {
 		return nil, aerr
-	}
-	method := signingMethod(h.Alg, key)
-	if method == nil {
-		return nil, errAlg
-	}
-	var sigBuf [512]byte
-	sig, ok := jws.Decode(tok[dot2+1:], sigBuf[:])
-	if !ok || jws.VerifyRSA(method, tok[:dot2], sig, key.Pub) != nil {
-		return nil, errSignature
 	}
 	raw, ok := jws.Decode(tok[dot1+1:dot2], nil)
 	if !ok || !jsonobj.StartsObject(raw) {

@@ -19,10 +19,10 @@ import (
 type OrganizationSyncOptions struct {
 	// OrganizationPatterns are paths naming an organization by a :id or
 	// :slug parameter, for example "/orgs/:slug" and "/orgs/:slug/(.*)".
-	// They take precedence over PersonalAccountPatterns.
+	// They take precedence over PersonalAccountPatterns. Default: none.
 	OrganizationPatterns []string
 	// PersonalAccountPatterns are paths where no organization is active,
-	// for example "/me" and "/me/(.*)".
+	// for example "/me" and "/me/(.*)". Default: none.
 	PersonalAccountPatterns []string
 }
 

@@ -124,6 +124,26 @@ func signingMethod(alg string, key *jwks.Key) *jwt.SigningMethodRSA {
 	return nil
 }
 
+// checkSignature checks the RSA signature of tok, a JWT whose second dot
+// is at dot2, with the instance's key named kid, and returns that key. alg
+// (the header's) must be one the key may sign with.
+func (k *keys) checkSignature(ctx context.Context, tok string, dot2 int, alg, kid string) (*jwks.Key, *AuthError) {
+	key, aerr := k.lookup(ctx, kid)
+	if aerr != nil {
+		return nil, aerr
+	}
+	method := signingMethod(alg, key)
+	if method == nil {
+		return nil, errAlg
+	}
+	var sigBuf [512]byte
+	sig, ok := jws.Decode(tok[dot2+1:], sigBuf[:])
+	if !ok || jws.VerifyRSA(method, tok[:dot2], sig, key.Pub) != nil {
+		return nil, errSignature
+	}
+	return key, nil
+}
+
 // verify checks a JWT from scratch: shape, header, key, signature, then
 // the claims (decoded only after the signature holds). It verifies session
 // tokens and JWT-format machine tokens (M2M, OAuth); whether the type is
@@ -158,21 +178,9 @@ func (c *core) verify(ctx context.Context, tok string) (*verified, *AuthError) {
 	if h.Alg != "RS256" && h.Alg != "RS384" && h.Alg != "RS512" {
 		return nil, errAlg
 	}
-	key, aerr := c.keys.lookup(ctx, h.Kid)
+	key, aerr := c.keys.checkSignature(ctx, tok, dot2, h.Alg, h.Kid)
 	if aerr != nil {
 		return nil, aerr
-	}
-	method := signingMethod(h.Alg, key)
-	if method == nil {
-		return nil, errAlg
-	}
-	var sigBuf [512]byte
-	sig, ok := jws.Decode(tok[dot2+1:], sigBuf[:])
-	if !ok {
-		return nil, errSignature
-	}
-	if err := jws.VerifyRSA(method, tok[:dot2], sig, key.Pub); err != nil {
-		return nil, errSignature
 	}
 
 	// The signature holds: the payload is the instance's own. It is

@@ -27,7 +27,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/clerkauth/clerkauth"
 	"github.com/clerkauth/clerkauth/examples/internal/demo"
@@ -58,7 +57,7 @@ func newServer(mw *clerkauth.Middleware, logger *slog.Logger) http.Handler {
 	mux.Handle("GET /api/protected", mw.RequireAuth(http.HandlerFunc(protected)))
 	mux.Handle("GET /api/token", mw.RequireAuth(getToken(logger)))
 	mux.Handle("GET /api/admin", mw.RequireAuth(http.HandlerFunc(admin)))
-	return mw.Handler(logRequests(logger, mux))
+	return mw.Handler(demo.LogRequests(logger, mux))
 }
 
 func public(w http.ResponseWriter, r *http.Request) {
@@ -145,28 +144,3 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(v)
 }
-
-// logRequests logs each request with the user it was made by, never its
-// token.
-func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
-		next.ServeHTTP(sw, r)
-		auth := clerkauth.GetAuth(r)
-		logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.code,
-			"user", auth.UserID, "reason", auth.Reason(), "duration", time.Since(start))
-	})
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	code int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.code = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

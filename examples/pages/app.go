@@ -11,6 +11,7 @@ import (
 	"net/url"
 
 	"github.com/clerkauth/clerkauth"
+	"github.com/clerkauth/clerkauth/examples/internal/demo"
 )
 
 // settingsPermission guards /org/settings.
@@ -53,7 +54,7 @@ func newHandler(mw *clerkauth.Middleware, s site, logger *slog.Logger) http.Hand
 	mux.Handle("GET /api/me", api.Protect()(http.HandlerFunc(apiMe)))
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
-	return mw.Handler(logRequests(logger, mux))
+	return mw.Handler(demo.LogRequests(logger, mux))
 }
 
 // pageData is what every page template reads.
@@ -116,25 +117,4 @@ func apiMe(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(map[string]any{"userId": a.UserID, "orgId": a.OrgID, "orgRole": a.OrgRole,
 		"orgPermissions": a.OrgPermissions})
-}
-
-// logRequests logs each request with its status and user, never a token.
-func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		a := clerkauth.GetAuth(r)
-		logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.code,
-			"user", a.UserID, "reason", a.Reason())
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	code int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.code = code
-	s.ResponseWriter.WriteHeader(code)
 }

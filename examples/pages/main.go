@@ -31,16 +31,15 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/clerkauth/clerkauth"
 	"github.com/clerkauth/clerkauth/clerktest"
+	"github.com/clerkauth/clerkauth/examples/internal/demo"
 )
 
 func main() {
@@ -52,20 +51,12 @@ func main() {
 	}
 }
 
-// defaultAddr is where the example listens without -addr or $ADDR:
-// loopback only, since it is a demo.
-const defaultAddr = "127.0.0.1:8080"
-
 // run serves until ctx is done, then shuts down gracefully. The URL to
 // open and the demo users go to stdout, logs to stderr.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("pages", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addrDefault := getenv("ADDR")
-	if addrDefault == "" {
-		addrDefault = defaultAddr
-	}
-	addr := fs.String("addr", addrDefault, "listen `address`; $ADDR when set")
+	addr := fs.String("addr", demo.Addr(getenv), "listen `address`; $ADDR when set")
 	lifetime := fs.Duration("token-lifetime", clerktest.DefaultTokenLifetime,
 		"life of the embedded instance's session tokens (Clerk's: 60s); past it, a page load goes through the handshake")
 	production := fs.Bool("production", false,
@@ -97,13 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		opts.AuthorizedParties = origins
 		site.signIn, site.signOut = embedded.SignInURL(), embedded.URL+"/sign-out"
 	} else {
-		opts = clerkauth.Options{Getenv: getenv}
+		opts = clerkauth.Options{Getenv: getenv, AuthorizedParties: demo.AuthorizedParties(getenv)}
 		site.signIn = getenv("CLERK_SIGN_IN_URL")
-		for p := range strings.SplitSeq(getenv("CLERK_AUTHORIZED_PARTIES"), ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				opts.AuthorizedParties = append(opts.AuthorizedParties, p)
-			}
-		}
 	}
 	opts.Logger = logger
 	mw, err := clerkauth.New(opts)
@@ -119,31 +105,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 
-	srv := &http.Server{
-		Handler:           newHandler(mw, site, logger),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	srv := demo.Start(ln, newHandler(mw, site, logger), logger)
 	logger.Info("listening", "addr", ln.Addr().String(), "embedded", embedded != nil)
 	printInstructions(stdout, origins[0], embedded, *lifetime, getenv("CLERK_SIGN_IN_URL"))
-
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
-	}
-	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return srv.Wait(ctx)
 }
 
 // Demo users of the embedded instance.

@@ -30,7 +30,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/clerkauth/clerkauth"
 	"github.com/clerkauth/clerkauth/clerktest"
@@ -81,9 +80,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	srv := demo.Start(ln, app, logger)
 	base := demo.BaseURL(ln.Addr().String())
 	logger.Info("listening", "addr", ln.Addr().String(), "embedded", cfg.Embedded != nil)
 	if cfg.Embedded != nil {
@@ -93,20 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			"curl -i -H 'Authorization: Bearer %s' %s/api/protected\n"+
 			"curl -s %s/metrics | grep ^clerkauth_\n\n", cfg.Embedded.URL, base, tok, base, base)
 	}
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
-	}
-	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return srv.Wait(ctx)
 }
 
 // app is the API, its /metrics, and what to close when done.

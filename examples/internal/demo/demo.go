@@ -82,14 +82,10 @@ var realInstanceVars = []string{"CLERK_PUBLISHABLE_KEY", "CLERK_AUTHORIZED_PARTI
 func Configure(getenv func(string) string, embedded ...clerktest.ServerOption) (*Config, error) {
 	if getenv("CLERK_SECRET_KEY") != "" || getenv("CLERK_JWT_KEY") != "" {
 		opts := clerkauth.Options{
-			SecretKey:      getenv("CLERK_SECRET_KEY"),
-			JWTKey:         getenv("CLERK_JWT_KEY"),
-			PublishableKey: getenv("CLERK_PUBLISHABLE_KEY"),
-		}
-		for p := range strings.SplitSeq(getenv("CLERK_AUTHORIZED_PARTIES"), ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				opts.AuthorizedParties = append(opts.AuthorizedParties, p)
-			}
+			SecretKey:         getenv("CLERK_SECRET_KEY"),
+			JWTKey:            getenv("CLERK_JWT_KEY"),
+			PublishableKey:    getenv("CLERK_PUBLISHABLE_KEY"),
+			AuthorizedParties: AuthorizedParties(getenv),
 		}
 		return &Config{Options: opts, WebhookSecret: getenv("CLERK_WEBHOOK_SIGNING_SECRET")}, nil
 	}
@@ -111,6 +107,18 @@ func Configure(getenv func(string) string, embedded ...clerktest.ServerOption) (
 	opts := srv.Options()
 	opts.AuthorizedParties = []string{clerktest.DefaultAuthorizedParty}
 	return &Config{Options: opts, Embedded: srv, WebhookSecret: srv.WebhookSecret()}, nil
+}
+
+// AuthorizedParties reads CLERK_AUTHORIZED_PARTIES, comma-separated
+// origins, ignoring blanks around and between them.
+func AuthorizedParties(getenv func(string) string) []string {
+	var parties []string
+	for p := range strings.SplitSeq(getenv("CLERK_AUTHORIZED_PARTIES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			parties = append(parties, p)
+		}
+	}
+	return parties
 }
 
 // Route is one line of the printed instructions.

@@ -57,29 +57,80 @@ func Serve(ctx context.Context, name string, args []string, getenv func(string) 
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           WithWebhooks(newHandler(mw, logger), cfg.WebhookSecret, logger),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	srv := Start(ln, WithWebhooks(newHandler(mw, logger), cfg.WebhookSecret, logger), logger)
 	logger.Info("listening", "addr", ln.Addr().String(), "embedded", cfg.Embedded != nil)
 	cfg.PrintCurl(stdout, BaseURL(ln.Addr().String()))
+	return srv.Wait(ctx)
+}
 
+// Server is an HTTP server serving on its listener, from [Start].
+type Server struct {
+	srv    *http.Server
+	done   chan error // Serve's error
+	logger *slog.Logger
+}
+
+// Start serves h on ln, logging the server's own errors to logger, until
+// [Server.Wait] shuts it down. Instructions printed after Start may be
+// followed at once.
+func Start(ln net.Listener, h http.Handler, logger *slog.Logger) *Server {
+	s := &Server{
+		srv: &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		},
+		done:   make(chan error, 1),
+		logger: logger,
+	}
+	go func() { s.done <- s.srv.Serve(ln) }()
+	return s
+}
+
+// Wait serves until ctx is done, then shuts down gracefully, giving
+// requests in flight up to 10s. It returns nil after a clean shutdown,
+// else why serving or shutting down failed.
+func (s *Server) Wait(ctx context.Context) error {
 	select {
-	case err := <-done:
+	case err := <-s.done:
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
+	s.logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := s.srv.Shutdown(shutdownCtx); err != nil {
 		return err
 	}
-	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+	if err := <-s.done; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
 }
+
+// LogRequests logs each request with its status, the user it was made by
+// and Clerk's reason when signed out; never its token.
+func LogRequests(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		auth := clerkauth.GetAuth(r)
+		logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.code,
+			"user", auth.UserID, "reason", auth.Reason(), "duration", time.Since(start))
+	})
+}
+
+// statusWriter remembers the status code written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the writer underneath.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
