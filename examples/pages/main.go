@@ -82,6 +82,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		site     site
 	)
 	if getenv("CLERK_SECRET_KEY") == "" {
+		if err := demo.HalfConfigured(getenv); err != nil {
+			return err
+		}
 		embedded = newInstance(*lifetime, *production)
 		defer embedded.Close()
 		opts = embedded.Options()

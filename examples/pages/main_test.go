@@ -416,6 +416,18 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestRunHalfConfigured: a real instance's publishable key without its
+// secret key (a misspelt name) stops the program, naming the variable,
+// instead of serving the embedded instance.
+func TestRunHalfConfigured(t *testing.T) {
+	env := map[string]string{"ADDR": "127.0.0.1:0", "CLERK_PUBLISHABLE_KEY": "pk_live_Y2xlcmsuZXhhbXBsZS5jb20k", "CLERK_SECRET": "sk_live_x"}
+	var out strings.Builder
+	err := run(t.Context(), nil, func(k string) string { return env[k] }, &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "CLERK_PUBLISHABLE_KEY is set but CLERK_SECRET_KEY") || out.Len() != 0 {
+		t.Fatalf("run: %v, printed %q", err, out.String())
+	}
+}
+
 func TestAppOrigins(t *testing.T) {
 	for addr, want := range map[string]string{
 		"127.0.0.1:8080":     "http://127.0.0.1:8080 http://localhost:8080",

@@ -89,11 +89,8 @@ func Configure(getenv func(string) string, embedded ...clerktest.ServerOption) (
 		}
 		return &Config{Options: opts, WebhookSecret: getenv("CLERK_WEBHOOK_SIGNING_SECRET")}, nil
 	}
-	for _, name := range realInstanceVars {
-		if getenv(name) != "" {
-			return nil, fmt.Errorf("%s is set but CLERK_SECRET_KEY (or CLERK_JWT_KEY) is not: set it to serve your Clerk instance "+
-				"(is its name misspelt?), or unset %s to run the embedded demo instance", name, strings.Join(realInstanceVars, ", "))
-		}
+	if err := HalfConfigured(getenv); err != nil {
+		return nil, err
 	}
 	srv := clerktest.NewServer(embedded...)
 	srv.AddUser(clerktest.User{
@@ -107,6 +104,21 @@ func Configure(getenv func(string) string, embedded ...clerktest.ServerOption) (
 	opts := srv.Options()
 	opts.AuthorizedParties = []string{clerktest.DefaultAuthorizedParty}
 	return &Config{Options: opts, Embedded: srv, WebhookSecret: srv.WebhookSecret()}, nil
+}
+
+// HalfConfigured reports, for a program about to run the embedded demo
+// instance because neither CLERK_SECRET_KEY nor CLERK_JWT_KEY is set, a
+// variable of a real instance that is set all the same (a misspelt key
+// name, most likely): an error naming it, so that the program exits
+// rather than serving demo tokens in place of the real instance.
+func HalfConfigured(getenv func(string) string) error {
+	for _, name := range realInstanceVars {
+		if getenv(name) != "" {
+			return fmt.Errorf("%s is set but CLERK_SECRET_KEY (or CLERK_JWT_KEY) is not: set it to serve your Clerk instance "+
+				"(is its name misspelt?), or unset %s to run the embedded demo instance", name, strings.Join(realInstanceVars, ", "))
+		}
+	}
+	return nil
 }
 
 // AuthorizedParties reads CLERK_AUTHORIZED_PARTIES, comma-separated
