@@ -11,16 +11,17 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"github.com/clerkauth/clerkauth/internal/claims"
-	"github.com/clerkauth/clerkauth/internal/fifocache"
-	"github.com/clerkauth/clerkauth/internal/jws"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clerkauth/clerkauth/internal/benchstat"
+	"github.com/clerkauth/clerkauth/internal/claims"
+	"github.com/clerkauth/clerkauth/internal/fifocache"
+	"github.com/clerkauth/clerkauth/internal/jws"
 )
 
 // benchFixture is a middleware verifying with a PEM key, and a Clerk v2
@@ -247,7 +248,7 @@ func BenchmarkWarmObserved(b *testing.B) {
 	}
 	input := []byte(f.token[:dot2])
 	w, r := &noopWriter{h: http.Header{}}, f.request()
-	var s interleaved
+	var s benchstat.Interleaved
 	b.ReportAllocs()
 	for b.Loop() {
 		t0 := time.Now()
@@ -263,38 +264,15 @@ func BenchmarkWarmObserved(b *testing.B) {
 		for range n {
 			observed.ServeHTTP(w, r)
 		}
-		s.add(t1.Sub(t0), t2.Sub(t1), time.Since(t2))
+		s.Add(t1.Sub(t0), t2.Sub(t1), time.Since(t2))
 	}
 	if hits < n*b.N {
 		b.Fatalf("the Observer saw %d cache hits, want %d", hits, n*b.N)
 	}
-	floor, base, obs := s.medians()
+	floor, base, obs := s.Medians()
 	b.ReportMetric(float64(base)/n/float64(floor), "none/floor")
 	b.ReportMetric(float64(obs)/n/float64(floor), "observed/floor")
 	b.ReportMetric(float64(obs-base)/n, "observed-none-ns")
-}
-
-// interleaved keeps the last samples of three timings taken in the same
-// iteration; their medians shrug off the iterations a loaded machine
-// preempted, which sums do not.
-type interleaved struct {
-	a, b, c [4096]time.Duration
-	n       int
-}
-
-func (s *interleaved) add(a, b, c time.Duration) {
-	i := s.n % len(s.a)
-	s.a[i], s.b[i], s.c[i] = a, b, c
-	s.n++
-}
-
-func (s *interleaved) medians() (a, b, c time.Duration) {
-	m := func(d []time.Duration) time.Duration {
-		d = slices.Clone(d[:min(s.n, len(d))])
-		slices.Sort(d)
-		return d[len(d)/2]
-	}
-	return m(s.a[:]), m(s.b[:]), m(s.c[:])
 }
 
 // BenchmarkWarmHandlerParallel hammers the warm path from GOMAXPROCS
@@ -550,25 +528,20 @@ func BenchmarkRequireAuthVsFloor(b *testing.B) {
 	if want := n * (1 + warmBatch); served != want {
 		b.Fatalf("%d requests served, want %d: some were rejected", served, want)
 	}
-	if size := mw.c.cache.Len(); size != defaultTokenCacheSize {
-		b.Fatalf("cache holds %d entries, want %d", size, defaultTokenCacheSize)
+	// The cache stayed full: at its entry bound, or (tokens of this size
+	// cost more than cacheBytesPerEntry each) at its byte bound.
+	budget := int64(defaultTokenCacheSize) * cacheBytesPerEntry
+	if size, used := mw.c.cache.Len(), mw.c.cache.Bytes(); size != defaultTokenCacheSize && used+cacheEntryCost(f.token) <= budget {
+		b.Fatalf("cache holds %d entries, %d of %d bytes: not full", size, used, budget)
 	}
 	// Medians: a preemption by another process lands in one sample, not
 	// in the figures.
-	floor, cold, warm := median(floors), median(colds), median(warms)
+	floor, cold, warm := benchstat.Median(floors), benchstat.Median(colds), benchstat.Median(warms)
 	b.ReportMetric(float64(cold)/float64(floor), "cold/floor")
 	b.ReportMetric(float64(warm)/float64(floor), "warm/floor")
 	b.ReportMetric(float64(floor.Nanoseconds()), "floor-ns")
 	b.ReportMetric(float64(cold.Nanoseconds()), "cold-ns")
 	b.ReportMetric(float64(warm.Nanoseconds()), "warm-ns")
-}
-
-func median(d []time.Duration) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	slices.Sort(d)
-	return d[len(d)/2]
 }
 
 // BenchmarkWarmPageLoad measures Handler on a signed-in page load with the

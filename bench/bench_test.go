@@ -13,10 +13,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clerkauth/clerkauth/internal/benchstat"
 
 	"github.com/clerk/clerk-sdk-go/v2"
 	clerkhttp "github.com/clerk/clerk-sdk-go/v2/http"
@@ -251,20 +252,12 @@ func BenchmarkColdVsFloor(b *testing.B) {
 	if want := n * (1 + warmBatch); served != want {
 		b.Fatalf("%d requests served, want %d: some were rejected", served, want)
 	}
-	floor, cold, warm := median(floors), median(colds), median(warms)
+	floor, cold, warm := benchstat.Median(floors), benchstat.Median(colds), benchstat.Median(warms)
 	b.ReportMetric(float64(cold)/float64(floor), "cold/floor")
 	b.ReportMetric(float64(warm)/float64(floor), "warm/floor")
 	b.ReportMetric(float64(floor.Nanoseconds()), "floor-ns")
 	b.ReportMetric(float64(cold.Nanoseconds()), "cold-ns")
 	b.ReportMetric(float64(warm.Nanoseconds()), "warm-ns")
-}
-
-func median(d []time.Duration) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	slices.Sort(d)
-	return d[len(d)/2]
 }
 
 // BenchmarkClerkauthWarm is clerkauth's Handler on a token it has verified

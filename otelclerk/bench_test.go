@@ -7,10 +7,11 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
-	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clerkauth/clerkauth/internal/benchstat"
 
 	"github.com/clerkauth/clerkauth"
 	"github.com/clerkauth/clerkauth/clerktest"
@@ -80,7 +81,7 @@ func BenchmarkWarmInterleaved(b *testing.B) {
 	floor := rsaFloor(b, srv)
 	none, rn := warmHandler(b, srv, nil)
 	otel, ro := warmHandler(b, srv, newTelemetry(b).obs)
-	var s interleaved
+	var s benchstat.Interleaved
 	b.ReportAllocs()
 	for b.Loop() {
 		t0 := time.Now()
@@ -93,33 +94,10 @@ func BenchmarkWarmInterleaved(b *testing.B) {
 		for range n {
 			otel.ServeHTTP(nopWriter{}, ro)
 		}
-		s.add(t1.Sub(t0), t2.Sub(t1), time.Since(t2))
+		s.Add(t1.Sub(t0), t2.Sub(t1), time.Since(t2))
 	}
-	tFloor, tNone, tOTel := s.medians()
+	tFloor, tNone, tOTel := s.Medians()
 	b.ReportMetric(float64(tNone)/n/float64(tFloor), "none/floor")
 	b.ReportMetric(float64(tOTel)/n/float64(tFloor), "otel/floor")
 	b.ReportMetric(float64(tOTel-tNone)/n, "otel-none-ns")
-}
-
-// interleaved keeps the last samples of three timings taken in the same
-// iteration; their medians shrug off the iterations a loaded machine
-// preempted, which sums do not.
-type interleaved struct {
-	a, b, c [4096]time.Duration
-	n       int
-}
-
-func (s *interleaved) add(a, b, c time.Duration) {
-	i := s.n % len(s.a)
-	s.a[i], s.b[i], s.c[i] = a, b, c
-	s.n++
-}
-
-func (s *interleaved) medians() (a, b, c time.Duration) {
-	m := func(d []time.Duration) time.Duration {
-		d = slices.Clone(d[:min(s.n, len(d))])
-		slices.Sort(d)
-		return d[len(d)/2]
-	}
-	return m(s.a[:]), m(s.b[:]), m(s.c[:])
 }
