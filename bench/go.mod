@@ -12,7 +12,6 @@ require (
 
 require (
 	github.com/MicahParks/jwkset v0.11.4 // indirect
-	github.com/MicahParks/keyfunc/v3 v3.9.2 // indirect
 	github.com/go-jose/go-jose/v3 v3.0.4 // indirect
 	golang.org/x/crypto v0.19.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
